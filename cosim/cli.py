@@ -1,0 +1,229 @@
+"""The ``cosim`` command. Only argparse is imported at start-up; everything else is imported by the command run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cosim", description="How fast, and at what energy, does this ML workload run "
+                                "on this hardware, and how should it be mapped?")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("sweep", help="run a design-space sweep from a YAML config")
+    s.add_argument("config", help="sweep config (YAML); see examples/quickstart.yaml")
+    s.add_argument("--output", "-o", help="results folder (default: the config's 'output', else results/NAME)")
+    s.add_argument("--jobs", "-j", type=int, default=None, help="parallel threads (default: all cores)")
+    s.add_argument("--ops", action="store_true", help="also write per-op detail (ops.parquet)")
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace results already in the folder")
+    mode.add_argument("--resume", action="store_true", help="evaluate only points missing from the folder")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("run", help="simulate one design point and print its per-op table")
+    r.add_argument("hardware", help="hardware preset (cosim list hardware)")
+    r.add_argument("workload", help="workload name (cosim list workloads) or trace file")
+    r.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="workload parameters, e.g. batch=8 phase=decode")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="hardware override, e.g. --set memory.hbm_bandwidth_gbps=4000")
+    r.add_argument("--objective", choices=("latency", "energy", "edp"), default="latency")
+    r.add_argument("--csv", help="also write the per-op table to this CSV file")
+
+    li = sub.add_parser("list", help="list hardware presets or workloads")
+    li.add_argument("what", choices=("hardware", "workloads"))
+
+    sh = sub.add_parser("show", help="show a hardware preset (with sources) or a workload config")
+    sh.add_argument("name")
+    return p
+
+
+def _parse_value(text: str):
+    """A CLI value as int, float or string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _pairs(items: list[str], what: str) -> dict:
+    from cosim.errors import CosimInputError
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise CosimInputError(f"{what} {item!r} must look like NAME=VALUE")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def cmd_sweep(args) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from cosim.config import load_config
+    from cosim.api import sweep
+    from cosim.report import pareto_table
+
+    console = Console(width=max(Console().width, 140))
+    cfg = load_config(args.config)
+    output = Path(args.output) if args.output else cfg.output_dir()
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        from cosim.errors import CosimInputError
+
+        raise CosimInputError(f"--jobs must be >= 1, got {jobs}")
+    outcome = sweep(args.config, output, jobs=jobs, with_ops=args.ops, overwrite=args.overwrite,
+                    resume=args.resume, progress=not args.no_progress)
+    results, files = outcome.results, outcome.files
+    _print_pareto(console, pareto_table(results))
+    n_ok = int(results["feasible"].astype(bool).sum()) if not results.empty else 0
+    rate = outcome.evaluated / outcome.elapsed_s if outcome.elapsed_s else 0.0
+    console.print(f"{len(results)} design points ({n_ok} feasible); evaluated {outcome.evaluated} in "
+                  f"{outcome.elapsed_s:.1f} s ({rate:,.0f} points/s)")
+    for key, path in files.items():
+        console.print(f"  {key:8s} {path}")
+    if outcome.interrupted:
+        console.print("[yellow]interrupted[/yellow]: finished points are saved; rerun with --resume to complete")
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _print_pareto(console, front) -> None:
+    from rich.table import Table
+
+    if front.empty:
+        console.print("no feasible design points")
+        return
+    table = Table(title="Pareto set per task: throughput vs energy per item")
+    shown = front.copy()
+    shown["energy_per_item_j"] *= 1e3
+    shown["latency_s"] *= 1e3
+    shown = shown.rename(columns={"energy_per_item_j": "mJ/item", "latency_s": "latency ms", "power_w": "W",
+                                  "throughput": "items/s"})
+    shown.columns = [c.split(".")[-1] for c in shown.columns]
+    for col in shown.columns:
+        table.add_column(col, justify="right" if shown[col].dtype.kind in "if" else "left")
+    for _, row in shown.head(30).iterrows():
+        table.add_row(*["–" if v is None or (isinstance(v, float) and v != v) else
+                        (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(table)
+    if len(front) > 30:
+        console.print(f"... and {len(front) - 30} more in summary.md")
+
+
+def cmd_run(args) -> int:
+    import pandas as pd
+    from rich.console import Console
+
+    from cosim.api import load_hardware, load_workload, simulate
+
+    console = Console(width=max(Console().width, 140))
+    hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
+    params = _pairs(args.params, "parameter")
+    if not args.workload.endswith((".json", ".parquet")):
+        # The sweep config's checks, so `batch=abc` or `dtype=fp12` get a clear message, not a traceback.
+        from cosim.config import WorkloadEntry, _check_workload
+
+        _check_workload(WorkloadEntry(model=args.workload, params=params), "workload", "cosim run")
+    wl = load_workload(args.workload, **params)
+    result = simulate(hw, wl, objective=args.objective)
+    console.print(f"[bold]{hw.name}[/bold] × [bold]{wl.name}[/bold] {wl.params}")
+    if not result.feasible:
+        console.print(f"[red]infeasible[/red]: {result.reason}")
+        return 1
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 200):
+        cols = ["op", "stage", "count", "time_s", "energy_j", "bound", "utilization", "intensity", "mapping"]
+        print(result.ops[cols].to_string(float_format=lambda v: f"{v:.4g}"))
+    t = result.totals
+    console.print(f"latency {t['latency_s'] * 1e3:.4g} ms | throughput {t['throughput']:.4g} {result.throughput_unit} "
+                  f"| energy {t['energy_j']:.4g} J ({t['energy_per_item_j'] * 1e3:.4g} mJ/{result.item_unit}) "
+                  f"| power {t['power_w']:.4g} W | EDP {t['edp_js']:.4g} J·s | devices {int(t['devices'])}")
+    if args.csv:
+        result.ops.to_csv(args.csv, index=False)
+        console.print(f"per-op table written to {args.csv}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    if args.what == "hardware":
+        from cosim.devices import available_hardware
+        from hw_models.preset import read_preset
+
+        for name in available_hardware():
+            preset = read_preset(name)
+            print(f"{preset.name:24s} {preset.kind:5s} {preset.values.get('description', '')}")
+    else:
+        from workloads import available_workloads
+        from workloads.model_config import load_model_config
+
+        for name in available_workloads():
+            cfg = load_model_config(name)
+            print(f"{name:14s} {cfg.family:8s} {cfg.published_parameters / 1e9:8.3f} B parameters")
+    return 0
+
+
+def cmd_show(args) -> int:
+    import yaml
+
+    from hw_models.preset import available_presets, leaf_paths, read_preset
+    from workloads import available_workloads, workload_parameters
+    from workloads.model_config import load_model_config
+
+    if args.name.lower() in available_presets():
+        preset = read_preset(args.name)
+        print(f"{preset.name} ({preset.kind}) — {preset.values.get('description', '')}")
+        print(f"file: {preset.path}")
+        for path in leaf_paths(preset.values):
+            if path in ("name", "kind", "description"):
+                continue
+            node = preset.values
+            for key in path.split("."):
+                node = node[key]
+            print(f"  {path} = {node}")
+            print(f"      source: {preset.sources.get(path, 'MISSING')}")
+        return 0
+    if args.name.lower() in available_workloads():
+        cfg = load_model_config(args.name)
+        print(yaml.safe_dump(cfg.model_dump(exclude_none=True), sort_keys=False).rstrip())
+        print(f"parameters (workload): {workload_parameters(args.name)}")
+        return 0
+    from cosim.errors import CosimInputError
+    from hw_models.preset import suggest
+
+    names = [read_preset(n).name for n in available_presets()] + available_workloads()
+    raise CosimInputError(f"unknown name {args.name!r}; {suggest(args.name, names)}available: {', '.join(names)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
+    args = _parser().parse_args(argv)
+    handler = {"sweep": cmd_sweep, "run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command]
+    from cosim.errors import CosimInputError
+    from hw_models.preset import HardwareConfigError
+    from workloads.trace_io import TraceFormatError
+    from workloads.transformer import WorkloadParamError
+
+    try:
+        return handler(args)
+    except (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError) as exc:
+        print(f"cosim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("cosim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr = open(os.devnull, "w")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

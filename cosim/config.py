@@ -1,0 +1,207 @@
+"""The sweep config: YAML schema, validation with YAML-path error messages, and expansion into design points."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cosim.errors import CosimInputError
+
+GridValue = list[Any]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HardwareEntry(_Strict):
+    """A preset, fixed overrides, and a grid of overrides (dotted paths → lists of values)."""
+
+    preset: str
+    label: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, GridValue] = Field(default_factory=dict)
+
+
+class WorkloadEntry(_Strict):
+    """A named workload, fixed parameters, and a grid of parameters (name → list of values)."""
+
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, GridValue] = Field(default_factory=dict)
+
+
+class SweepConfig(_Strict):
+    """A whole sweep: hardware × workloads, the mapping objective and where results go."""
+
+    name: str = "sweep"
+    description: str = ""
+    output: str | None = None
+    objective: Literal["latency", "energy", "edp"] = "latency"
+    hardware: list[HardwareEntry] = Field(min_length=1)
+    workloads: list[WorkloadEntry] = Field(min_length=1)
+
+    def output_dir(self, config_path: Path | None = None) -> Path:
+        return Path(self.output) if self.output else Path("results") / self.name
+
+
+@dataclass(frozen=True)
+class HardwarePoint:
+    entry: int
+    preset: str
+    label: str
+    overrides: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class WorkloadPoint:
+    entry: int
+    model: str
+    params: tuple[tuple[str, Any], ...]
+
+
+def _yaml_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep config; every problem raises CosimInputError naming the YAML path."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise CosimInputError("no such config file", str(path))
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        raise CosimInputError(f"malformed YAML: {where}{getattr(exc, 'problem', exc)}", str(path)) from None
+    if not isinstance(raw, dict):
+        raise CosimInputError(f"expected a mapping with 'hardware' and 'workloads', got {type(raw).__name__}",
+                              str(path))
+    return validate_config(raw, str(path))
+
+
+def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfig:
+    """Validate a config dict: schema, preset and workload names, override paths, grid values."""
+    try:
+        cfg = SweepConfig(**raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _yaml_path(err["loc"])
+        allowed = ""
+        if err["type"] == "extra_forbidden":
+            field_owner = {"hardware": HardwareEntry, "workloads": WorkloadEntry}.get(str(err["loc"][0]), SweepConfig)
+            allowed = f"; allowed keys: {', '.join(field_owner.model_fields)}"
+        elif err["type"] == "literal_error":
+            allowed = f"; allowed: {err.get('ctx', {}).get('expected', '')}"
+        raise CosimInputError(f"{loc}: {err['msg']} (got {err.get('input')!r}){allowed}", source) from None
+    for i, entry in enumerate(cfg.hardware):
+        _check_hardware(entry, f"hardware[{i}]", source)
+    for i, entry in enumerate(cfg.workloads):
+        _check_workload(entry, f"workloads[{i}]", source)
+    return cfg
+
+
+def _check_grid(grid: dict[str, list], where: str, source: str) -> None:
+    for key, values in grid.items():
+        if not isinstance(values, list):
+            raise CosimInputError(f"{where}.grid.{key}: a grid axis must be a list of values, got {values!r}", source)
+        if not values:
+            raise CosimInputError(f"{where}.grid.{key}: empty grid axis; give at least one value", source)
+
+
+def _check_hardware(entry: HardwareEntry, where: str, source: str) -> None:
+    from cosim.devices import load_hardware
+    from hw_models.preset import HardwareConfigError
+
+    _check_grid(entry.grid, where, source)
+    try:
+        load_hardware(entry.preset)
+    except HardwareConfigError as exc:
+        raise CosimInputError(f"{where}.preset: {exc}", source) from None
+    for key, value in entry.overrides.items():
+        _check_override(entry.preset, {**entry.overrides}, f"{where}.overrides.{key}", source)
+    for key, values in entry.grid.items():
+        for j, value in enumerate(values):
+            _check_override(entry.preset, {**entry.overrides, key: value}, f"{where}.grid.{key}[{j}]", source)
+
+
+def _check_override(preset: str, overrides: dict, where: str, source: str) -> None:
+    from cosim.devices import load_hardware
+    from hw_models.preset import HardwareConfigError
+
+    try:
+        load_hardware(preset, overrides)
+    except HardwareConfigError as exc:
+        raise CosimInputError(f"{where}: {exc}", source) from None
+
+
+def _check_workload(entry: WorkloadEntry, where: str, source: str) -> None:
+    from workloads import WorkloadParamError, workload_parameters
+    from workloads.dtypes import DTYPE_BITS
+
+    _check_grid(entry.grid, where, source)
+    try:
+        defaults = workload_parameters(entry.model)
+    except WorkloadParamError as exc:
+        raise CosimInputError(f"{where}.model: {exc}", source) from None
+    overlap = set(entry.params) & set(entry.grid)
+    if overlap:
+        raise CosimInputError(f"{where}: {sorted(overlap)[0]!r} is both in params and grid; keep one", source)
+    items = [(f"{where}.params.{k}", k, v) for k, v in entry.params.items()]
+    items += [(f"{where}.grid.{k}[{j}]", k, v) for k, vs in entry.grid.items() for j, v in enumerate(vs)]
+    for path, key, value in items:
+        if key not in defaults:
+            raise CosimInputError(f"{path}: unknown parameter {key!r} for {entry.model}; allowed: "
+                                  f"{', '.join(defaults)}", source)
+        default = defaults[key]
+        if key == "phase":
+            if value not in ("prefill", "decode"):
+                raise CosimInputError(f"{path}: {value!r} is not a phase; allowed: prefill, decode", source)
+        elif key in ("dtype", "kv_dtype"):
+            if value not in DTYPE_BITS:
+                raise CosimInputError(f"{path}: unknown datatype {value!r}; allowed: {', '.join(DTYPE_BITS)}",
+                                      source)
+        elif isinstance(default, int) and not isinstance(default, bool):
+            minimum = 0 if key == "context" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise CosimInputError(f"{path}: expected an integer >= {minimum}, got {value!r}", source)
+
+
+def hardware_points(cfg: SweepConfig) -> list[HardwarePoint]:
+    """Every hardware variant: each entry's fixed overrides plus one combination of its grid."""
+    points = []
+    for i, entry in enumerate(cfg.hardware):
+        keys = list(entry.grid)
+        for combo in itertools.product(*(entry.grid[k] for k in keys)):
+            overrides = {**entry.overrides, **dict(zip(keys, combo))}
+            points.append(HardwarePoint(i, entry.preset, entry.label or entry.preset, tuple(overrides.items())))
+    return points
+
+
+def workload_points(cfg: SweepConfig) -> list[WorkloadPoint]:
+    """Every workload variant: each entry's fixed params plus one combination of its grid."""
+    points = []
+    for i, entry in enumerate(cfg.workloads):
+        keys = list(entry.grid)
+        for combo in itertools.product(*(entry.grid[k] for k in keys)):
+            params = {**entry.params, **dict(zip(keys, combo))}
+            points.append(WorkloadPoint(i, entry.model, tuple(params.items())))
+    return points
+
+
+def point_id(hw: HardwarePoint, wl: WorkloadPoint, objective: str) -> str:
+    """A stable identifier of a design point (used by --resume)."""
+    key = json.dumps([hw.preset, sorted(hw.overrides), wl.model, sorted(wl.params), objective], default=str)
+    return hashlib.sha1(key.encode()).hexdigest()[:16]

@@ -1,0 +1,113 @@
+"""Device kinds known to the engine, and `Hardware`: a resolved preset with overrides, ready to evaluate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from hw_models.preset import HardwareConfigError, apply_overrides, available_presets, read_preset
+
+
+@dataclass(frozen=True)
+class DeviceKind:
+    """How the engine handles one kind of device: its spec class, parameter packing and batched kernel."""
+
+    name: str
+    spec_class: Callable[..., Any]
+    pack: Callable[[Any], np.ndarray]
+    kernel_loader: Callable[[], Callable]  # imported lazily: kernels pull in Numba
+    capacity_param: str
+    idle_param: str
+    bound_names: tuple[str, ...]
+    mapping_label: Callable[[float], str]
+    param_index: dict[str, int]
+
+
+def _gpu_kind() -> DeviceKind:
+    from hw_models.gpu import P, GPUSpec, pack_params
+
+    def kernel():
+        from mappings.gpu_tiles import map_and_cost
+
+        return map_and_cost
+
+    def label(index: float) -> str:
+        if index < 0:
+            return ""
+        from hw_models.gpu_kernels import tile_shape
+
+        tm, tn, sk = tile_shape(int(index))
+        return f"tile {int(tm)}x{int(tn)} split-k {int(sk)}"
+
+    from hw_models.cost import BOUND_NAMES
+
+    return DeviceKind("gpu", GPUSpec, pack_params, kernel, "hbm_bytes", "idle_w", BOUND_NAMES, label, P)
+
+
+_KIND_FACTORIES = {"gpu": _gpu_kind}
+_KINDS: dict[str, DeviceKind] = {}
+
+
+def device_kind(name: str) -> DeviceKind:
+    """The engine's handler for a device kind."""
+    if name not in _KIND_FACTORIES:
+        raise HardwareConfigError(f"unknown device kind {name!r}; allowed: {', '.join(_KIND_FACTORIES)}")
+    if name not in _KINDS:
+        _KINDS[name] = _KIND_FACTORIES[name]()
+    return _KINDS[name]
+
+
+@dataclass
+class Hardware:
+    """A device preset with overrides applied and validated; ``params`` is the kernels' parameter vector."""
+
+    name: str
+    kind: str
+    spec: Any
+    sources: dict[str, str]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    params: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def device(self) -> DeviceKind:
+        return device_kind(self.kind)
+
+    def param(self, name: str) -> float:
+        """One packed parameter in SI units (``hbm_bw``, ``idle_w`` …)."""
+        return float(self.params[self.device.param_index[name]])
+
+
+def format_validation_error(exc: Exception, prefix: str = "") -> str:
+    """Turn a pydantic ValidationError into lines of 'dotted.path: problem (got value)'."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    lines = []
+    for err in errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+        lines.append(f"{path}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)
+
+
+def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardware:
+    """Resolve a preset by name, apply dotted-path overrides, validate, and pack its parameters."""
+    from pydantic import ValidationError
+
+    preset = read_preset(name)
+    overrides = dict(overrides or {})
+    values = apply_overrides(preset.values, overrides)
+    kind = device_kind(preset.kind)
+    try:
+        spec = kind.spec_class(**values)
+    except ValidationError as exc:
+        raise HardwareConfigError(f"hardware {preset.name!r}: {format_validation_error(exc)}") from None
+    return Hardware(name=preset.name, kind=preset.kind, spec=spec, sources=preset.sources, overrides=overrides,
+                    params=kind.pack(spec))
+
+
+def available_hardware() -> list[str]:
+    """Preset names accepted by :func:`load_hardware`."""
+    return [read_preset(n).name for n in available_presets()]

@@ -1,0 +1,254 @@
+"""The sweep runner: expand a config into design points, evaluate them in batches, store results as they finish.
+
+Points sharing a workload variant and a hardware entry are evaluated in one batched kernel call (one row of
+parameters per hardware variant). Finished batches are appended to ``partial/`` so an interrupted sweep loses nothing;
+``--resume`` evaluates only the points missing from ``results.parquet``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from cosim.config import HardwarePoint, SweepConfig, WorkloadPoint, hardware_points, point_id, workload_points
+from cosim.errors import CosimInputError
+
+RESULT_FILES = ("results.parquet", "ops.parquet", "pareto.png", "summary.md")
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep produced: the results table, where it was written, and how long it took."""
+
+    results: Any  # pandas DataFrame
+    output: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    evaluated: int = 0
+    interrupted: bool = False
+
+
+def prepare_output(output: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse to mix with earlier results unless told to overwrite or resume."""
+    existing = [f for f in RESULT_FILES if (output / f).exists()] + (["partial/"] if (output / "partial").exists()
+                                                                      else [])
+    if existing and not (overwrite or resume):
+        raise CosimInputError(f"{output} already holds results ({', '.join(existing)}); pass --overwrite to replace "
+                              f"them or --resume to evaluate only the missing points")
+    if overwrite:
+        for name in RESULT_FILES:
+            (output / name).unlink(missing_ok=True)
+        for part in sorted((output / "partial").glob("*.parquet")) if (output / "partial").exists() else []:
+            part.unlink()
+    output.mkdir(parents=True, exist_ok=True)
+
+
+def _load_done(output: Path):
+    """Rows already computed: the results table plus any partial batches of an interrupted run."""
+    import pandas as pd
+
+    frames = []
+    if (output / "results.parquet").exists():
+        frames.append(pd.read_parquet(output / "results.parquet"))
+    if (output / "partial").exists():
+        frames += [pd.read_parquet(p) for p in sorted((output / "partial").glob("*.parquet"))]
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True).drop_duplicates("point_id", keep="last")
+
+
+def _hardware_columns(hw: HardwarePoint, swept: list[str], base_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    overrides = dict(hw.overrides)
+    row = {"hardware": hw.label, "preset": hw.preset}
+    for path in swept:
+        row[f"hw.{path}"] = overrides.get(path, base_values[hw.preset].get(path, np.nan))
+    return row
+
+
+def _flat_values(preset: str) -> dict[str, Any]:
+    from hw_models.preset import leaf_paths, read_preset
+
+    values = read_preset(preset).values
+    out = {}
+    for path in leaf_paths(values):
+        node = values
+        for key in path.split("."):
+            node = node[key]
+        out[path] = node
+    return out
+
+
+def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops: bool = False,
+              overwrite: bool = False, resume: bool = False, progress: bool = True,
+              on_batch: Callable[[int, int], None] | None = None) -> SweepOutcome:
+    """Evaluate every design point of ``cfg`` and write the results folder; see module docstring."""
+    import pandas as pd
+
+    from cosim.devices import load_hardware
+    from cosim.engine import evaluate_points, op_frame
+    from workloads import WorkloadParamError, load_workload
+    from workloads.table import op_table
+
+    start = time.perf_counter()
+    output = Path(output)
+    prepare_output(output, overwrite, resume)
+    if jobs:
+        import numba
+
+        numba.set_num_threads(max(1, min(jobs, numba.config.NUMBA_NUM_THREADS)))
+
+    hw_points = hardware_points(cfg)
+    wl_points = workload_points(cfg)
+    swept = sorted({k for h in hw_points for k, _ in h.overrides})
+    base_values = {p: _flat_values(p) for p in {h.preset for h in hw_points}}
+    wl_keys = sorted({k for w in wl_points for k, _ in w.params})
+    done = _load_done(output) if resume else None
+    done_ids = set(done["point_id"]) if done is not None else set()
+
+    # Hardware variants grouped by entry: one parameter matrix per entry.
+    by_entry: dict[int, list[tuple[HardwarePoint, Any]]] = {}
+    for hp in hw_points:
+        by_entry.setdefault(hp.entry, []).append((hp, load_hardware(hp.preset, dict(hp.overrides))))
+
+    total = len(hw_points) * len(wl_points)
+    todo = total - len(done_ids & {point_id(h, w, cfg.objective) for h in hw_points for w in wl_points}) \
+        if done_ids else total
+    partial_dir = output / "partial"
+    partial_dir.mkdir(exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    op_frames: list[Any] = []
+    batch_no = len(list(partial_dir.glob("*.parquet")))
+    evaluated = 0
+    last_flush = time.perf_counter()
+    interrupted = False
+    bar = _progress(todo) if progress else None
+
+    def flush() -> None:
+        nonlocal rows, batch_no, last_flush
+        if rows:
+            pd.DataFrame(rows).to_parquet(partial_dir / f"batch-{batch_no:06d}.parquet")
+            batch_no += 1
+            rows = []
+        last_flush = time.perf_counter()
+
+    try:
+        for wp in wl_points:
+            params = dict(wp.params)
+            wl_cols = {"workload": wp.model, **{f"wl.{k}": params.get(k) for k in wl_keys}}
+            pending = [(e, [(h, hw) for h, hw in members if point_id(h, wp, cfg.objective) not in done_ids])
+                       for e, members in by_entry.items()]
+            pending = [(e, m) for e, m in pending if m]
+            if not pending:
+                continue
+            try:
+                workload = load_workload(wp.model, **params)
+                error = None
+            except (WorkloadParamError, ValueError) as exc:
+                workload, error = None, f"error: {exc}"
+            table = op_table(workload) if workload is not None else None
+            if workload is not None:  # effective values, defaults included
+                wl_cols.update({f"wl.{k}": workload.params.get(k) for k in wl_keys})
+            for _, members in pending:
+                n = len(members)
+                if workload is None:
+                    for h, _ in members:
+                        rows.append({"point_id": point_id(h, wp, cfg.objective),
+                                     **_hardware_columns(h, swept, base_values), **wl_cols, "feasible": False,
+                                     "reason": error})
+                else:
+                    matrix = np.stack([hw.params for _, hw in members])
+                    try:
+                        totals, raw = evaluate_points(members[0][1], workload, matrix, cfg.objective, table,
+                                                      with_raw=True)
+                    except Exception as exc:  # a failing point is recorded, the sweep goes on
+                        totals, raw = None, None
+                        for h, _ in members:
+                            rows.append({"point_id": point_id(h, wp, cfg.objective),
+                                         **_hardware_columns(h, swept, base_values), **wl_cols, "feasible": False,
+                                         "reason": f"error: {type(exc).__name__}: {exc}"})
+                    if totals is not None:
+                        feasible_index = np.cumsum(totals["feasible"]) - 1
+                        for i, (h, hw) in enumerate(members):
+                            pid = point_id(h, wp, cfg.objective)
+                            row = {"point_id": pid, **_hardware_columns(h, swept, base_values), **wl_cols,
+                                   "task": workload.name, "item_unit": workload.item_unit, "items": workload.items}
+                            for key, values in totals.items():
+                                value = values[i]
+                                row[key] = value.item() if hasattr(value, "item") else value
+                            rows.append(row)
+                            if with_ops and totals["feasible"][i]:
+                                frame = op_frame(hw, workload, table, raw[feasible_index[i]])
+                                frame.insert(0, "point_id", pid)
+                                op_frames.append(frame)
+                evaluated += n
+                if bar is not None:
+                    bar.advance(n)
+                if on_batch is not None:
+                    on_batch(evaluated, todo)
+            if time.perf_counter() - last_flush > 2.0:
+                flush()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+        flush()
+
+    results = _load_done(output)
+    if results is None:
+        results = pd.DataFrame()
+    results = _order(results, hw_points, wl_points, cfg.objective)
+    from cosim.report import mark_pareto
+
+    results = mark_pareto(results)
+    files = {"results": output / "results.parquet"}
+    results.to_parquet(files["results"])
+    for part in partial_dir.glob("*.parquet"):
+        part.unlink()
+    partial_dir.rmdir()
+    if with_ops and op_frames:
+        files["ops"] = output / "ops.parquet"
+        pd.concat(op_frames, ignore_index=True).to_parquet(files["ops"])
+    elapsed = time.perf_counter() - start
+    return SweepOutcome(results, output, files, elapsed, evaluated, interrupted)
+
+
+def _order(results, hw_points: list[HardwarePoint], wl_points: list[WorkloadPoint], objective: str):
+    """Rows in config order (hardware-major), whatever order batches finished in."""
+    if results.empty:
+        return results
+    order = {point_id(h, w, objective): i for i, (h, w) in enumerate((h, w) for h in hw_points for w in wl_points)}
+    results = results[results["point_id"].isin(order)].copy()
+    results["_order"] = results["point_id"].map(order)
+    return results.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+class _progress:
+    """A rich progress bar with rate and ETA (quiet when stderr is not a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        import sys
+
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self._progress = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("[progress.percentage]{task.percentage:>3.0f}%"),
+                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                  TimeRemainingColumn(), disable=not sys.stderr.isatty(), transient=False)
+        self._task = self._progress.add_task("sweep", total=total, rate="")
+        self._start = time.perf_counter()
+        self._done = 0
+        self._progress.start()
+
+    def advance(self, n: int) -> None:
+        self._done += n
+        rate = self._done / max(time.perf_counter() - self._start, 1e-9)
+        self._progress.update(self._task, advance=n, rate=f"{rate:,.0f} points/s")
+
+    def close(self) -> None:
+        self._progress.stop()

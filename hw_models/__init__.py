@@ -1,0 +1,25 @@
+"""Device cost models, technology tables and presets. Heavy kernels live in ``*_kernels`` modules (Numba).
+
+Numba's on-disk cache does not notice when a kernel calls a changed function in another module, so the cache folder
+is keyed on a hash of every kernel source: a changed kernel compiles afresh, an unchanged one loads in milliseconds.
+"""
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+
+def _kernel_cache_dir() -> str:
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1()
+    for folder in ("hw_models", "mappings", "workloads"):
+        for path in sorted((root / folder).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cosim" / "numba"
+    return str(base / digest.hexdigest()[:16])
+
+
+if "numba" not in sys.modules and "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = _kernel_cache_dir()

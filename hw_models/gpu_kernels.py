@@ -1,0 +1,213 @@
+"""Numba cost kernels of the GPU model, one per op class; they take one op row and the parameter vector.
+
+Every kernel returns its result in a small output array ``out`` (see ``O_*`` indices): time, energy by component,
+bytes at each level, the binding resource and the achieved fraction of peak. Time is never below
+``max(FLOPs / peak, compulsory DRAM bytes / HBM bandwidth)``: tiles can only add padded work and re-reads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_DRAM_BYTES,
+                            O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.gpu import DTYPES, P
+from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_WEIGHT_OPERAND)
+
+
+_N_DT = len(DTYPES)
+_P_TENSOR = P["tensor_fp64"]
+_P_VECTOR = P["vector_fp64"]
+_P_E_TENSOR = P["e_tensor_fp64"]
+_P_SM, _P_CLK, _P_SFU, _P_SMEM = P["sm_count"], P["clock_hz"], P["sfu_per_clk_sm"], P["smem_bytes_per_sm"]
+_P_HBM_BW, _P_L2, _P_L2_BW, _P_LAUNCH = P["hbm_bw"], P["l2_bytes"], P["l2_bw"], P["launch_s"]
+_P_LINK_BW, _P_LINK_LAT, _P_TDP, _P_IDLE = P["link_bw"], P["link_latency_s"], P["tdp_w"], P["idle_w"]
+_P_E_VEC, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_flop"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
+_FP16 = DTYPES.index("fp16")
+_FP32 = DTYPES.index("fp32")
+
+# Legal threadblock tiles searched for GEMMs: tile_m x tile_n x split_k (tile_k fixed at 32, 3 pipeline stages).
+TILE_M = np.array([16, 32, 64, 128, 256], dtype=np.float64)
+TILE_N = np.array([32, 64, 128, 256], dtype=np.float64)
+SPLIT_K = np.array([1, 2, 4, 8, 16], dtype=np.float64)
+TILE_K = 32.0
+PIPELINE_STAGES = 3.0
+N_TILES = TILE_M.size * TILE_N.size * SPLIT_K.size
+
+
+@njit(cache=True)
+def tile_shape(index):
+    """(tile_m, tile_n, split_k) of a tile index."""
+    nn, ns = TILE_N.size, SPLIT_K.size
+    return TILE_M[index // (nn * ns)], TILE_N[(index // ns) % nn], SPLIT_K[index % ns]
+
+
+@njit(cache=True)
+def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
+    """Add launch overhead, apply the TDP cap, add static energy, fill ``out``."""
+    t = time_busy + params[_P_LAUNCH]
+    if params[_P_LAUNCH] > time_busy:
+        bound = B_LAUNCH
+    e_dyn = e_compute + e_l2 + e_dram + e_link
+    headroom = params[_P_TDP] - params[_P_IDLE]
+    if headroom > 0.0 and e_dyn / t > headroom:
+        t = e_dyn / headroom  # the part throttles so that average power stays at TDP
+        bound = B_POWER
+    out[O_TIME] = t
+    out[O_E_COMPUTE] = e_compute
+    out[O_E_L2] = e_l2
+    out[O_E_DRAM] = e_dram
+    out[O_E_LINK] = e_link
+    out[O_E_STATIC] = params[_P_IDLE] * t
+    out[O_BOUND] = bound
+
+
+@njit(cache=True)
+def gemm_cost(row, params, tile_index, out):
+    """A (batched) GEMM with one threadblock tile: wave quantization over SMs, tile padding, L2 re-reads."""
+    tm, tn, sk = tile_shape(tile_index)
+    m, n, k, b = row[C_M], row[C_N], row[C_K], row[C_BATCH]
+    ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    dt = int(row[C_DTYPE])
+    out[O_TIME] = np.inf
+    cta_smem = (tm + tn) * TILE_K * max(ab, wb) * PIPELINE_STAGES
+    if cta_smem > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
+        return
+    k_split = math.ceil(k / sk)
+    if k_split < TILE_K and sk > 1:
+        return  # splitting K below one k-tile only adds reduction traffic
+    k_pad = math.ceil(k_split / TILE_K) * TILE_K
+    tiles_m, tiles_n = math.ceil(m / tm), math.ceil(n / tn)
+    ctas = tiles_m * tiles_n * b * sk
+    sms = params[_P_SM]
+    peak = params[_P_TENSOR + dt]
+    tile_flops = 2.0 * tm * tn * k_pad
+    waves = math.ceil(ctas / sms)
+    t_compute = waves * tile_flops / (peak / sms)
+    a_total = b * m * k * ab
+    w_total = k * n * wb * (1.0 if row[C_WEIGHT_OPERAND] > 0.5 else b)
+    c_total = b * m * n * ob
+    partials = 0.0 if sk == 1 else 2.0 * b * m * n * 4.0 * sk  # fp32 partial sums written then reduced
+    l2_bytes = a_total * tiles_n + w_total * tiles_m + c_total + partials
+    compulsory = a_total + w_total + c_total
+    smaller = min(a_total, w_total) / b if row[C_WEIGHT_OPERAND] < 0.5 else min(a_total, w_total)
+    if smaller <= 0.5 * params[_P_L2]:
+        dram_bytes = compulsory  # the smaller operand stays resident in L2 while the other streams once
+    else:
+        # Rasterised CTAs: one wave covers a roughly square block of sqrt(SMs) x sqrt(SMs) tiles whose operand
+        # panels are shared in L2, so each operand is fetched from DRAM once per wave block along the other axis.
+        side = math.ceil(math.sqrt(sms))
+        dram_bytes = a_total * math.ceil(n / (tn * side)) + w_total * math.ceil(m / (tm * side)) + c_total
+        dram_bytes = min(max(compulsory, dram_bytes), l2_bytes - partials)
+    if partials > 0.5 * params[_P_L2]:
+        dram_bytes += partials
+    t_l2 = l2_bytes / params[_P_L2_BW]
+    t_dram = dram_bytes / params[_P_HBM_BW]
+    busy = max(t_compute, t_l2, t_dram)
+    bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
+    flops_done = ctas * tile_flops
+    e_compute = flops_done * params[_P_E_TENSOR + dt]
+    _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
+    out[O_UTIL] = 2.0 * b * m * n * k / (out[O_TIME] * peak)
+    out[O_DRAM_BYTES] = dram_bytes
+    out[O_L2_BYTES] = l2_bytes
+    out[O_MAPPING] = tile_index
+
+
+@njit(cache=True)
+def attention_cost(row, params, out):
+    """Fused attention: FlashAttention-style tiles for prefill, a paged KV-cache kernel (split-KV) for decode."""
+    b, h, kvh = row[C_BATCH], row[C_HEADS], row[C_KV_HEADS]
+    q, kv, d = row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+    ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    dt = int(row[C_DTYPE])
+    sms = params[_P_SM]
+    peak = params[_P_TENSOR + dt]
+    flops = row[C_FLOPS]
+    pairs = flops / (4.0 * b * h * d) if b * h * d > 0 else 0.0
+    q_bytes = b * h * q * d * ab
+    o_bytes = b * h * q * d * ob
+    if row[C_KV_CACHE] > 0.5:
+        kv_read = 2.0 * b * kvh * math.ceil(kv / 16.0) * 16.0 * d * kb  # 16-token KV pages
+        groups = b * kvh
+        splits = max(1.0, min(math.ceil(sms / groups), math.ceil(kv / 256.0)))  # flash-decoding split of the KV
+        units = groups * splits
+        l2_bytes = q_bytes + kv_read + o_bytes + (splits - 1.0) * b * h * q * (d + 2.0) * 4.0 * 2.0
+        dram_bytes = q_bytes + kv_read + o_bytes
+    else:
+        kv_read = 2.0 * b * kvh * kv * d * kb
+        q_blocks = math.ceil(q / 128.0)
+        units = b * h * q_blocks
+        l2_bytes = q_bytes + o_bytes + kv_read * (h / kvh) * q_blocks
+        dram_bytes = q_bytes + kv_read + o_bytes
+    t_compute = math.ceil(units / sms) * (flops / units) / (peak / sms) if units > 0 else 0.0
+    exps = b * h * pairs
+    t_sfu = exps / (params[_P_SFU] * sms * params[_P_CLK])
+    t_l2 = l2_bytes / params[_P_L2_BW]
+    t_dram = dram_bytes / params[_P_HBM_BW]
+    busy = max(t_compute, t_sfu, t_l2, t_dram)
+    if busy == t_compute:
+        bound = B_COMPUTE
+    elif busy == t_dram:
+        bound = B_DRAM
+    elif busy == t_sfu:
+        bound = B_SFU
+    else:
+        bound = B_L2
+    e_compute = flops * params[_P_E_TENSOR + dt] + 4.0 * exps * params[_P_E_VEC]
+    _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
+    out[O_UTIL] = flops / (out[O_TIME] * peak) if peak > 0 else 0.0
+    out[O_DRAM_BYTES] = dram_bytes
+    out[O_L2_BYTES] = l2_bytes
+    out[O_MAPPING] = -1.0
+
+
+@njit(cache=True)
+def streaming_cost(row, params, out):
+    """Elementwise, norm, softmax, gather and KV-cache writes: CUDA-core arithmetic over data streamed from HBM."""
+    dt = int(row[C_DTYPE])
+    vec = params[_P_VECTOR + dt]
+    if vec <= 0.0:
+        vec = params[_P_VECTOR + _FP32]
+    flops = row[C_FLOPS]
+    nbytes = row[C_BYTES]
+    t_compute = flops / vec
+    t_dram = nbytes / params[_P_HBM_BW]
+    t_l2 = nbytes / params[_P_L2_BW]
+    busy = max(t_compute, t_dram, t_l2)
+    bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
+    _finish(out, busy, flops * params[_P_E_VEC], nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
+            params)
+    out[O_UTIL] = flops / (out[O_TIME] * vec)
+    out[O_DRAM_BYTES] = nbytes
+    out[O_L2_BYTES] = nbytes
+    out[O_MAPPING] = -1.0
+
+
+@njit(cache=True)
+def collective_cost(row, params, out):
+    """Ring all-reduce / all-gather or a point-to-point send over NVLink, with per-step latency."""
+    g = row[C_GROUP]
+    msg = row[C_ELEMENTS] * row[C_A_BYTES]
+    kind = int(row[C_COLLECTIVE])
+    lat, bw = params[_P_LINK_LAT], params[_P_LINK_BW]
+    if kind == 0:  # all-reduce: reduce-scatter then all-gather
+        steps = 2.0 * (g - 1.0)
+        sent = steps * msg / g
+    elif kind == 1:  # all-gather of one shard per participant
+        steps = g - 1.0
+        sent = steps * msg
+    else:
+        steps = 1.0
+        sent = msg
+    busy = sent / bw + steps * lat
+    hbm = 2.0 * sent  # each step reads the outgoing chunk and writes the incoming one
+    _finish(out, busy, row[C_FLOPS] * params[_P_E_VEC], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
+            B_LINK, params)
+    out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
+    out[O_DRAM_BYTES] = hbm
+    out[O_L2_BYTES] = 0.0
+    out[O_MAPPING] = -1.0

@@ -1,0 +1,123 @@
+"""Hardware presets: YAML files whose numeric leaves carry a value and its source.
+
+A leaf is either a plain value or ``{value: X, source: "..."}``. Loading splits a preset into a nested dict of values
+(validated by the device's pydantic spec) and a flat map of dotted paths to sources. Overrides use the same dotted
+paths (``memory.hbm_bandwidth_gbps``).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PRESET_DIR = Path(__file__).parent / "presets"
+
+
+class HardwareConfigError(ValueError):
+    """A hardware name, override path or value is not allowed; the message says what is."""
+
+
+@dataclass
+class Preset:
+    """A preset's values (nested dict), the source of each dotted path, and its file."""
+
+    name: str
+    kind: str
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def available_presets() -> dict[str, Path]:
+    """Map lower-case preset names to their YAML files."""
+    return {p.stem.lower(): p for p in sorted(PRESET_DIR.glob("*.yaml"))}
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    """A 'did you mean' fragment for an unknown name, or an empty string."""
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=3, cutoff=0.5)
+    lookup = {c.lower(): c for c in choices}
+    return f"did you mean {', '.join(repr(lookup[c]) for c in close)}? " if close else ""
+
+
+def read_preset(name: str) -> Preset:
+    """Read a preset by name (case-insensitive) into values and sources."""
+    import yaml
+
+    presets = available_presets()
+    path = presets.get(name.lower())
+    if path is None:
+        names = [p.stem for p in presets.values()]  # as spelled in the file names, not lower-cased keys
+        raise HardwareConfigError(
+            f"unknown hardware {name!r}; {suggest(name, names)}available: {', '.join(names)}")
+    with open(path) as fh:
+        raw = yaml.safe_load(fh)
+    values, sources = split_sources(raw)
+    return Preset(name=values.get("name", path.stem), kind=values.get("kind", ""), values=values, sources=sources,
+                  path=path)
+
+
+def split_sources(tree: Any, prefix: str = "") -> tuple[Any, dict[str, str]]:
+    """Separate ``{value, source}`` leaves into plain values and a dotted-path → source map."""
+    sources: dict[str, str] = {}
+    if isinstance(tree, dict):
+        if "value" in tree and set(tree) <= {"value", "source", "note"}:
+            if "source" in tree:
+                sources[prefix] = str(tree["source"])
+            return tree["value"], sources
+        out = {}
+        for key, sub in tree.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out[key], sub_sources = split_sources(sub, path)
+            sources.update(sub_sources)
+        return out, sources
+    return tree, sources
+
+
+def leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    """All dotted paths to leaves of a nested dict."""
+    paths = []
+    for key, sub in tree.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(sub, dict):
+            paths += leaf_paths(sub, path)
+        else:
+            paths.append(path)
+    return paths
+
+
+_UNIT_SUFFIXES = (("_pj_per_flop", "pJ per FLOP"), ("_pj_per_bit", "pJ per bit"), ("_gbps", "GB/s"),
+                  ("_tflops", "TFLOP/s"), ("_mhz", "MHz"), ("_gb", "GB"), ("_mb", "MB"), ("_kb", "KB"),
+                  ("_us", "microseconds"), ("_w", "W"), ("_count", "count"))
+
+
+def unit_of(path: str) -> str:
+    """The unit a dotted parameter path is expressed in, read from its name's suffix."""
+    parts = path.split(".")
+    for name in (parts[-1], parts[-2] if len(parts) > 1 else ""):
+        for suffix, unit in _UNIT_SUFFIXES:
+            if name.endswith(suffix):
+                return unit
+    return "plain number"
+
+
+def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``values`` with each dotted path replaced; unknown paths raise with the allowed ones."""
+    out = copy.deepcopy(values)
+    allowed = [p for p in leaf_paths(values) if p not in ("name", "kind", "description")]
+    for path, value in overrides.items():
+        if path not in allowed:
+            raise HardwareConfigError(
+                f"unknown hardware parameter {path!r}; {suggest(path, allowed)}allowed: {', '.join(allowed)}")
+        if isinstance(value, str) or isinstance(value, bool):
+            raise HardwareConfigError(
+                f"{path} must be a plain number in {unit_of(path)} (the unit is part of the name), got {value!r}")
+        node = out
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return out

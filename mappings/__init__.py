@@ -1,0 +1,1 @@
+"""Mapping spaces and search kernels (tilings, loop orders, placement)."""

@@ -1,0 +1,224 @@
+"""The workload IR: `Op` (one kernel-sized operation) and `Workload` (an ordered list of ops).
+
+Only dimensions, datatypes, repeat counts and tags are stored; FLOPs, bytes and arithmetic intensity are derived.
+Dimension names per kind:
+
+- ``matmul``: ``m, n, k`` and ``batch`` (independent GEMMs). ``weight=True`` means the K×N operand is a parameter.
+- ``attention``: ``batch, heads, kv_heads, q_len, kv_len, head_dim``; ``causal`` (0/1); ``kv_cache`` (1 when K/V are
+  read from a KV cache rather than produced in the same kernel).
+- ``elementwise`` / ``norm`` / ``softmax``: ``elements`` (output elements), ``inputs`` (input tensors read),
+  ``flops_per_element``.
+- ``gather``: ``rows`` gathered from a table of ``table_rows`` × ``row_elems``.
+- ``kv_write``: ``elements`` written into the KV cache.
+- ``collective``: ``elements`` per participant, ``group`` size; ``collective`` tag is all_reduce, all_gather or p2p.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from workloads.dtypes import DTYPE_BITS
+
+OP_KINDS = (
+    "matmul",
+    "conv",
+    "attention",
+    "elementwise",
+    "norm",
+    "softmax",
+    "gather",
+    "kv_write",
+    "routing",
+    "synaptic",
+    "neuron_update",
+    "collective",
+)
+
+# Tags that distinguish positions but not work; they are dropped from the deduplication key.
+_POSITION_TAGS = ("layer",)
+
+
+@dataclass
+class Op:
+    """One operation: ``kind``, integer ``dims``, datatype widths in bits, a repeat ``count`` and free-form ``tags``."""
+
+    name: str
+    kind: str
+    dims: dict[str, int]
+    act_bits: int = 16
+    weight_bits: int = 16
+    out_bits: int = 16
+    count: int = 1
+    sparsity: float = 0.0
+    tags: dict[str, Any] = field(default_factory=dict)
+    dtype: str = "fp16"  # the datatype the arithmetic runs in (selects the device's peak throughput)
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPE_BITS:
+            raise ValueError(f"op {self.name!r}: unknown dtype {self.dtype!r}; allowed: {', '.join(DTYPE_BITS)}")
+        if self.kind not in OP_KINDS:
+            raise ValueError(f"op {self.name!r}: unknown kind {self.kind!r}; allowed: {', '.join(OP_KINDS)}")
+        if self.count < 1:
+            raise ValueError(f"op {self.name!r}: count must be >= 1, got {self.count}")
+        for key, value in self.dims.items():
+            if int(value) != value or value < 0:
+                raise ValueError(f"op {self.name!r}: dim {key}={value!r} must be a non-negative integer")
+        if not 0.0 <= self.sparsity < 1.0:
+            raise ValueError(f"op {self.name!r}: sparsity must be in [0, 1), got {self.sparsity}")
+
+    def dim(self, key: str, default: int = 0) -> int:
+        """A dimension by name, or ``default`` when the op has none."""
+        return int(self.dims.get(key, default))
+
+    # ---- derived quantities (per single instance; multiply by ``count`` for totals) ----
+    @property
+    def flops(self) -> float:
+        """Floating/integer operations of one instance (a multiply-accumulate counts as two)."""
+        d = self.dim
+        if self.kind == "matmul":
+            return 2.0 * d("batch", 1) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)
+        if self.kind == "attention":
+            pairs = _attention_pairs(d("q_len"), d("kv_len"), d("causal"))
+            return 4.0 * d("batch") * d("heads") * pairs * d("head_dim")
+        if self.kind in ("elementwise", "norm", "softmax"):
+            return float(d("elements") * d("flops_per_element", 1))
+        if self.kind == "collective" and self.tags.get("collective") == "all_reduce":
+            return float(d("elements"))
+        return 0.0
+
+    @property
+    def operand_bytes(self) -> dict[str, float]:
+        """Compulsory bytes of each operand of one instance: ``input``, ``weight``, ``output``, ``kv_read``."""
+        d = self.dim
+        a, w, o = self.act_bits / 8.0, self.weight_bits / 8.0, self.out_bits / 8.0
+        if self.kind == "matmul":
+            batch = d("batch", 1)
+            b_bytes = d("k") * d("n") * (w if self.tags.get("weight", True) else a)
+            b_count = 1 if self.tags.get("weight", True) else batch
+            return {
+                "input": batch * d("m") * d("k") * a,
+                "weight": b_bytes * b_count * (1.0 - self.sparsity),
+                "output": batch * d("m") * d("n") * o,
+            }
+        if self.kind == "attention":
+            q = d("batch") * d("heads") * d("q_len") * d("head_dim")
+            kv = 2 * d("batch") * d("kv_heads") * d("kv_len") * d("head_dim")
+            return {"input": q * a, "kv_read": kv * w, "output": q * o}
+        if self.kind in ("elementwise", "norm", "softmax"):
+            return {"input": d("elements") * d("inputs", 1) * a, "output": d("elements") * o}
+        if self.kind == "gather":
+            return {"input": d("rows") * 4.0, "weight": d("rows") * d("row_elems") * w, "output": d("rows") * d("row_elems") * o}
+        if self.kind == "kv_write":
+            return {"input": d("elements") * a, "output": d("elements") * o}
+        if self.kind == "collective":
+            return {"input": d("elements") * a, "output": d("elements") * o}
+        return {"input": 0.0, "output": 0.0}
+
+    @property
+    def bytes(self) -> float:
+        """Total compulsory bytes moved by one instance."""
+        return float(sum(self.operand_bytes.values()))
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity, FLOPs per compulsory byte (Op/B)."""
+        b = self.bytes
+        return self.flops / b if b else 0.0
+
+    @property
+    def parameters(self) -> int:
+        """Parameter elements this op owns (weights of a weight GEMM, an embedding table, norm scales)."""
+        d = self.dim
+        if self.kind == "matmul" and self.tags.get("weight", True):
+            if self.tags.get("tied"):
+                return 0  # shares its table with the embedding
+            return d("k") * d("n") + d("bias") * d("n")
+        if self.kind == "gather":
+            return d("table_rows") * d("row_elems")
+        return d("params")
+
+    def key(self, with_name: bool = True) -> tuple:
+        """Identity for deduplication: everything but count and position tags (and the name, if asked)."""
+        tags = tuple(sorted((k, v) for k, v in self.tags.items() if k not in _POSITION_TAGS))
+        return (self.name if with_name else "", self.kind, tuple(sorted(self.dims.items())), self.act_bits, self.weight_bits, self.out_bits,
+                self.sparsity, self.dtype, tags)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain-JSON form (used by trace files)."""
+        return {
+            "name": self.name, "kind": self.kind, "dims": dict(self.dims), "act_bits": self.act_bits,
+            "weight_bits": self.weight_bits, "out_bits": self.out_bits, "count": self.count,
+            "sparsity": self.sparsity, "tags": dict(self.tags), "dtype": self.dtype,
+        }
+
+
+def _attention_pairs(q_len: int, kv_len: int, causal: int) -> float:
+    """Query-key pairs scored per head: q·kv, or with a causal mask only keys at or before each query."""
+    if not causal:
+        return float(q_len) * kv_len
+    past = kv_len - q_len  # keys every query sees
+    return float(q_len) * past + q_len * (q_len + 1) / 2.0
+
+
+@dataclass
+class Workload:
+    """An ordered list of ops plus what one run produces (``items`` of ``item_unit``) and its build parameters."""
+
+    name: str
+    ops: list[Op] = field(default_factory=list)
+    items: float = 1.0
+    item_unit: str = "item"
+    params: dict[str, Any] = field(default_factory=dict)
+    # Bytes resident in device memory while it runs (weights, KV cache, activations), per device.
+    memory_bytes: dict[str, float] = field(default_factory=dict)
+    devices: int = 1
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def add(self, op: Op) -> Op:
+        """Append an op; returns it so builders can chain."""
+        self.ops.append(op)
+        return op
+
+    def extend(self, ops: Iterable[Op]) -> None:
+        for op in ops:
+            self.add(op)
+
+    def deduplicated(self) -> "Workload":
+        """A copy in which identical ops are merged into one with the summed count (first-seen order)."""
+        merged: dict[tuple, Op] = {}
+        for op in self.ops:
+            k = op.key()
+            if k in merged:
+                merged[k].count += op.count
+            else:
+                tags = {t: v for t, v in op.tags.items() if t not in _POSITION_TAGS}
+                merged[k] = Op(op.name, op.kind, dict(op.dims), op.act_bits, op.weight_bits, op.out_bits,
+                               op.count, op.sparsity, tags, op.dtype)
+        return Workload(self.name, list(merged.values()), self.items, self.item_unit, dict(self.params),
+                        dict(self.memory_bytes), self.devices)
+
+    # ---- totals ----
+    @property
+    def flops(self) -> float:
+        return float(sum(op.flops * op.count for op in self.ops))
+
+    @property
+    def bytes(self) -> float:
+        return float(sum(op.bytes * op.count for op in self.ops))
+
+    @property
+    def parameters(self) -> int:
+        """Parameters held by this workload's ops (per device when the model is sharded)."""
+        return int(sum(op.parameters * op.count for op in self.ops))
+
+    def summary(self) -> dict[str, float]:
+        """Totals: ops, FLOPs, bytes, parameters, arithmetic intensity, items."""
+        flops, nbytes = self.flops, self.bytes
+        return {"ops": len(self.ops), "flops": flops, "bytes": nbytes, "parameters": self.parameters,
+                "intensity": flops / nbytes if nbytes else 0.0, "items": self.items}
