@@ -179,26 +179,22 @@ def _check_workload(entry: WorkloadEntry, where: str, source: str) -> None:
                 raise CosimInputError(f"{path}: expected an integer >= {minimum}, got {value!r}", source)
 
 
+def expand_grid(fixed: dict[str, Any], grid: dict[str, list]) -> list[dict[str, Any]]:
+    """Every combination of ``grid``'s lists (in order), each merged over the ``fixed`` values."""
+    keys = list(grid)
+    return [{**fixed, **dict(zip(keys, combo))} for combo in itertools.product(*(grid[k] for k in keys))]
+
+
 def hardware_points(cfg: SweepConfig) -> list[HardwarePoint]:
     """Every hardware variant: each entry's fixed overrides plus one combination of its grid."""
-    points = []
-    for i, entry in enumerate(cfg.hardware):
-        keys = list(entry.grid)
-        for combo in itertools.product(*(entry.grid[k] for k in keys)):
-            overrides = {**entry.overrides, **dict(zip(keys, combo))}
-            points.append(HardwarePoint(i, entry.preset, entry.label or entry.preset, tuple(overrides.items())))
-    return points
+    return [HardwarePoint(i, e.preset, e.label or e.preset, tuple(o.items()))
+            for i, e in enumerate(cfg.hardware) for o in expand_grid(e.overrides, e.grid)]
 
 
 def workload_points(cfg: SweepConfig) -> list[WorkloadPoint]:
     """Every workload variant: each entry's fixed params plus one combination of its grid."""
-    points = []
-    for i, entry in enumerate(cfg.workloads):
-        keys = list(entry.grid)
-        for combo in itertools.product(*(entry.grid[k] for k in keys)):
-            params = {**entry.params, **dict(zip(keys, combo))}
-            points.append(WorkloadPoint(i, entry.model, tuple(params.items())))
-    return points
+    return [WorkloadPoint(i, e.model, tuple(p.items()))
+            for i, e in enumerate(cfg.workloads) for p in expand_grid(e.params, e.grid)]
 
 
 def point_id(hw: HardwarePoint, wl: WorkloadPoint, objective: str) -> str:
