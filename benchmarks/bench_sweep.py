@@ -33,6 +33,18 @@ def make_config(n_bw: int, n_batch: int, n_ctx: int) -> dict:
     }
 
 
+def per_point_rate(cosim) -> float:
+    """Points per second when every point is a separate simulate() call (hardware and workload rebuilt)."""
+    start = time.perf_counter()
+    n = 0
+    for bw in (2000, 3350, 4800, 6000, 8000):
+        for batch in range(1, 201, 1):
+            hw = cosim.load_hardware("H100-SXM5-80GB", overrides={"memory.hbm_bandwidth_gbps": bw})
+            cosim.simulate(hw, cosim.load_workload("llama-2-7b", phase="decode", batch=batch, context=1024))
+            n += 1
+    return n / (time.perf_counter() - start)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -52,6 +64,10 @@ def main() -> None:
             feasible = int(outcome.results["feasible"].sum())
         print(f"in-process sweep of {len(outcome.results)} points ({feasible} feasible), {args.runs} runs: "
               f"median {statistics.median(rates):,.0f} points/s (min {min(rates):,.0f}, max {max(rates):,.0f})")
+        baseline = [per_point_rate(cosim) for _ in range(3)]
+        print(f"baseline, one cosim.simulate() call per point (1,000 points, no batching): median "
+              f"{statistics.median(baseline):,.0f} points/s; batched sweep / baseline = "
+              f"{statistics.median(rates) / statistics.median(baseline):.1f}x")
 
         for n_bw, n_batch, n_ctx in ((20, 20, 25), (20, 50, 100)):
             cfg = make_config(n_bw, n_batch, n_ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,19 +46,31 @@ def suggest(name: str, choices: list[str]) -> str:
 
 def read_preset(name: str) -> Preset:
     """Read a preset by name (case-insensitive) into values and sources."""
-    import yaml
-
     presets = available_presets()
     path = presets.get(name.lower())
     if path is None:
         names = [p.stem for p in presets.values()]  # as spelled in the file names, not lower-cased keys
         raise HardwareConfigError(
             f"unknown hardware {name!r}; {suggest(name, names)}available: {', '.join(names)}")
+    values, sources = _parse(path, path.stat().st_mtime_ns)
+    values = copy.deepcopy(values)
+    return Preset(name=values.get("name", path.stem), kind=values.get("kind", ""), values=values,
+                  sources=dict(sources), path=path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(path: Path, mtime_ns: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse a preset file once per modification time (callers copy the result)."""
+    return split_sources(load_yaml(path))
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file with the C loader when PyYAML has it."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path) as fh:
-        raw = yaml.safe_load(fh)
-    values, sources = split_sources(raw)
-    return Preset(name=values.get("name", path.stem), kind=values.get("kind", ""), values=values, sources=sources,
-                  path=path)
+        return yaml.load(fh, Loader=loader)
 
 
 def split_sources(tree: Any, prefix: str = "") -> tuple[Any, dict[str, str]]:

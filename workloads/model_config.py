@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -71,10 +72,17 @@ def load_model_config(name: str) -> ModelConfig:
     key = name.lower()
     if key not in configs:
         raise KeyError(name)
+    return _parse(configs[key], configs[key].stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(path: Path, mtime_ns: int) -> ModelConfig:
+    """Parse and validate a config file once per modification time (ModelConfig is frozen, so sharing is safe)."""
     import yaml
 
-    with open(configs[key]) as fh:
-        return ModelConfig(**yaml.safe_load(fh))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path) as fh:
+        return ModelConfig(**yaml.load(fh, Loader=loader))
 
 
 def available_model_configs() -> dict[str, Path]:
