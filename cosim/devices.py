@@ -92,14 +92,29 @@ def format_validation_error(exc: Exception, prefix: str = "") -> str:
     return "; ".join(lines)
 
 
+def schema_paths(model: Any, prefix: str = "") -> tuple[str, ...]:
+    """Dotted paths of every numeric leaf a pydantic spec class accepts."""
+    from pydantic import BaseModel
+
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths += schema_paths(annotation, path)
+        elif name not in ("name", "kind", "description"):
+            paths.append(path)
+    return tuple(paths)
+
+
 def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardware:
     """Resolve a preset by name, apply dotted-path overrides, validate, and pack its parameters."""
     from pydantic import ValidationError
 
     preset = read_preset(name)
     overrides = dict(overrides or {})
-    values = apply_overrides(preset.values, overrides)
     kind = device_kind(preset.kind)
+    values = apply_overrides(preset.values, overrides, schema_paths(kind.spec_class))
     try:
         spec = kind.spec_class(**values)
     except ValidationError as exc:

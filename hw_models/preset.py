@@ -117,20 +117,28 @@ def unit_of(path: str) -> str:
     return "plain number"
 
 
-def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``values`` with each dotted path replaced; unknown paths raise with the allowed ones."""
+def apply_overrides(values: dict[str, Any], overrides: dict[str, Any],
+                    optional_paths: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A copy of ``values`` with each dotted path replaced; unknown paths raise with the allowed ones.
+
+    ``optional_paths`` are parameters the device schema accepts although this preset leaves them out (a datatype the
+    part lacks, say); overriding one adds it.
+    """
     out = copy.deepcopy(values)
-    allowed = [p for p in leaf_paths(values) if p not in ("name", "kind", "description")]
+    present = [p for p in leaf_paths(values) if p not in ("name", "kind", "description")]
+    allowed = present + [p for p in optional_paths if p not in present]
     for path, value in overrides.items():
         if path not in allowed:
             raise HardwareConfigError(
-                f"unknown hardware parameter {path!r}; {suggest(path, allowed)}allowed: {', '.join(allowed)}")
+                f"unknown hardware parameter {path!r}; {suggest(path, allowed)}allowed: {', '.join(present)}"
+                + (f"; also settable: {', '.join(p for p in allowed if p not in present)}"
+                   if len(allowed) > len(present) else ""))
         if isinstance(value, str) or isinstance(value, bool):
             raise HardwareConfigError(
                 f"{path} must be a plain number in {unit_of(path)} (the unit is part of the name), got {value!r}")
         node = out
         *parents, last = path.split(".")
         for key in parents:
-            node = node[key]
+            node = node.setdefault(key, {})
         node[last] = value
     return out
