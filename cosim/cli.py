@@ -162,12 +162,10 @@ def cmd_list(args) -> int:
             preset = read_preset(name)
             print(f"{preset.name:24s} {preset.kind:5s} {preset.values.get('description', '')}")
     else:
-        from workloads import available_workloads
-        from workloads.model_config import load_model_config
+        from workloads.registry import catalog
 
-        for name in available_workloads():
-            cfg = load_model_config(name)
-            print(f"{name:14s} {cfg.family:8s} {cfg.published_parameters / 1e9:8.3f} B parameters")
+        for name, entry in catalog().items():
+            print(f"{name:22s} {entry.family:22s} {entry.description}")
     return 0
 
 
@@ -176,7 +174,7 @@ def cmd_show(args) -> int:
 
     from hw_models.preset import available_presets, leaf_paths, read_preset
     from workloads import available_workloads, workload_parameters
-    from workloads.model_config import load_model_config
+    from workloads.model_config import available_model_configs, load_model_config
 
     if args.name.lower() in available_presets():
         preset = read_preset(args.name)
@@ -192,8 +190,16 @@ def cmd_show(args) -> int:
             print(f"      source: {preset.sources.get(path, 'MISSING')}")
         return 0
     if args.name.lower() in available_workloads():
-        cfg = load_model_config(args.name)
-        print(yaml.safe_dump(cfg.model_dump(exclude_none=True), sort_keys=False).rstrip())
+        from workloads.registry import workload_entry
+
+        entry = workload_entry(args.name)
+        print(f"{entry.name} ({entry.family}) — {entry.description}")
+        if args.name.lower() in available_model_configs():
+            print(yaml.safe_dump(load_model_config(args.name).model_dump(exclude_none=True), sort_keys=False).rstrip())
+        for key, value in entry.published.items():
+            print(f"published {key}: {value:,.6g}")
+        for source in entry.sources:
+            print(f"source: {source}")
         print(f"parameters (workload): {workload_parameters(args.name)}")
         return 0
     from cosim.errors import CosimInputError

@@ -15,7 +15,7 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_DRAM_BYTES,
                             O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.gpu import DTYPES, P
-from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_WEIGHT_OPERAND)
+from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
 _N_DT = len(DTYPES)
@@ -87,13 +87,14 @@ def gemm_cost(row, params, tile_index, out):
     tile_flops = 2.0 * tm * tn * k_pad
     waves = math.ceil(ctas / sms)
     t_compute = waves * tile_flops / (peak / sms)
-    a_total = b * m * k * ab
-    w_total = k * n * wb * (1.0 if row[C_WEIGHT_OPERAND] > 0.5 else b)
+    a_total = b * m * k * ab * row[C_A_UNIQUE]
+    w_count = row[C_W_COUNT]
+    w_total = k * n * wb * w_count
     c_total = b * m * n * ob
     partials = 0.0 if sk == 1 else 2.0 * b * m * n * 4.0 * sk  # fp32 partial sums written then reduced
     l2_bytes = a_total * tiles_n + w_total * tiles_m + c_total + partials
     compulsory = a_total + w_total + c_total
-    smaller = min(a_total, w_total) / b if row[C_WEIGHT_OPERAND] < 0.5 else min(a_total, w_total)
+    smaller = min(a_total, w_total) / b if w_count > 1.0 else min(a_total, w_total)
     if smaller <= 0.5 * params[_P_L2]:
         dram_bytes = compulsory  # the smaller operand stays resident in L2 while the other streams once
     else:

@@ -311,7 +311,7 @@ def test_list_workloads(capsys):
     out = capsys.readouterr().out
     names = {line.split()[0] for line in out.splitlines() if line.strip()}
     assert {"llama-2-7b", "llama-2-70b", "llama-3-8b", "bert-base", "vit-b-16"} <= names
-    assert "B parameters" in out
+    assert "transformer-decoder" in out
 
 
 def test_list_unknown_choice_is_usage_error():

@@ -326,7 +326,7 @@ def test_deduplicated_keeps_distinct_tags():
     (dict(dims={"m": -1, "n": 1, "k": 1}), "dim"),
     (dict(dims={"m": 1.5, "n": 1, "k": 1}), "dim"),
     (dict(count=0), "count"),
-    (dict(sparsity=1.0), "sparsity"),
+    (dict(sparsity=1.5), "sparsity"),
 ])
 def test_invalid_op_raises(kwargs, word):
     args = dict(name="bad", kind="matmul", dims={"m": 1, "n": 1, "k": 1})

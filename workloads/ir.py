@@ -11,6 +11,18 @@ Dimension names per kind:
 - ``gather``: ``rows`` gathered from a table of ``table_rows`` × ``row_elems``.
 - ``kv_write``: ``elements`` written into the KV cache.
 - ``collective``: ``elements`` per participant, ``group`` size; ``collective`` tag is all_reduce, all_gather or p2p.
+- ``conv``: ``batch, in_ch, out_ch, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride, groups`` (and ``bias``).
+- ``synaptic`` (a spiking conv/linear layer): the dense per-timestep GEMM ``m, n, k`` (m = positions × batch,
+  k = fan-in, n = output neurons), ``timesteps``; the input spike rate is ``1 - sparsity``. Work is counted as
+  accumulates (one per spike per fan-out), not MACs.
+- ``neuron_update``: ``neurons``, ``timesteps``; tag ``neuron`` is ``lif`` or ``if``; membrane potentials
+  (``out_bits`` wide) are read and written every timestep.
+- ``routing``: ``tokens``, ``experts``, ``top_k`` (softmax over expert scores and top-k selection).
+- ``kernel`` (a scalar loop kernel, e.g. classic ML on a microcontroller): operation counts by class
+  ``int_add, int_mul, int_div, int_cmp, fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt``, element ``loads`` and
+  ``stores``, ``reduction_steps``; tag ``parallel_fraction`` (0..1) is the share of the work that parallelises.
+
+``sparsity`` is the fraction of zero operands skipped: weights of a pruned GEMM, or silent inputs of a spiking layer.
 """
 
 from __future__ import annotations
@@ -33,7 +45,11 @@ OP_KINDS = (
     "synaptic",
     "neuron_update",
     "collective",
+    "kernel",
 )
+
+KERNEL_COUNTS = ("int_add", "int_mul", "int_div", "int_cmp", "fp_add", "fp_mul", "fp_div", "fp_cmp", "fp_exp",
+                 "fp_sqrt")
 
 # Tags that distinguish positions but not work; they are dropped from the deduplication key.
 _POSITION_TAGS = ("layer",)
@@ -64,8 +80,8 @@ class Op:
         for key, value in self.dims.items():
             if int(value) != value or value < 0:
                 raise ValueError(f"op {self.name!r}: dim {key}={value!r} must be a non-negative integer")
-        if not 0.0 <= self.sparsity < 1.0:
-            raise ValueError(f"op {self.name!r}: sparsity must be in [0, 1), got {self.sparsity}")
+        if not 0.0 <= self.sparsity <= 1.0:
+            raise ValueError(f"op {self.name!r}: sparsity must be in [0, 1], got {self.sparsity}")
 
     def dim(self, key: str, default: int = 0) -> int:
         """A dimension by name, or ``default`` when the op has none."""
@@ -73,23 +89,57 @@ class Op:
 
     # ---- derived quantities (per single instance; multiply by ``count`` for totals) ----
     @property
-    def flops(self) -> float:
-        """Floating/integer operations of one instance (a multiply-accumulate counts as two)."""
+    def macs(self) -> float:
+        """Dense multiply-accumulates of one instance (GEMM, conv, attention); 0 for other kinds."""
         d = self.dim
         if self.kind == "matmul":
-            return 2.0 * d("batch", 1) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)
+            return float(d("batch", 1)) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)
+        if self.kind == "conv":
+            return float(d("batch")) * d("out_h") * d("out_w") * d("out_ch") * conv_fan_in(self.dims)
         if self.kind == "attention":
             pairs = _attention_pairs(d("q_len"), d("kv_len"), d("causal"))
-            return 4.0 * d("batch") * d("heads") * pairs * d("head_dim")
-        if self.kind in ("elementwise", "norm", "softmax"):
-            return float(d("elements") * d("flops_per_element", 1))
-        if self.kind == "collective" and self.tags.get("collective") == "all_reduce":
-            return float(d("elements"))
+            return 2.0 * d("batch") * d("heads") * pairs * d("head_dim")
         return 0.0
 
     @property
+    def ops_by_class(self) -> dict[str, float]:
+        """Operations of one instance by class: ``mac``, ``ac`` (accumulate), ``add``, ``mul``, ``cmp``, ``exp`` …
+        plus ``int_*`` / ``fp_*`` classes for scalar kernels. Energy models price each class."""
+        d = self.dim
+        if self.kind in ("matmul", "conv", "attention"):
+            out = {"mac": self.macs}
+            if self.kind == "attention":
+                out["exp"] = self.macs / (2.0 * d("head_dim")) if d("head_dim") else 0.0
+            return out
+        if self.kind == "synaptic":
+            return {"ac": float(d("timesteps", 1)) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)}
+        if self.kind == "neuron_update":
+            steps = float(d("neurons")) * d("timesteps", 1)
+            leak = 1.0 if self.tags.get("neuron", "lif") == "lif" else 0.0
+            return {"add": steps, "mul": steps * leak, "cmp": steps}
+        if self.kind == "routing":
+            scores = float(d("tokens")) * d("experts")
+            return {"exp": scores, "add": scores, "div": scores, "cmp": scores * max(1, d("top_k"))}
+        if self.kind == "kernel":
+            return {name: float(d(name)) for name in KERNEL_COUNTS if d(name)}
+        if self.kind in ("elementwise", "norm", "softmax"):
+            return {"flop": float(d("elements") * d("flops_per_element", 1))}
+        if self.kind == "collective" and self.tags.get("collective") == "all_reduce":
+            return {"add": float(d("elements"))}
+        return {}
+
+    @property
+    def flops(self) -> float:
+        """Arithmetic operations of one instance: a multiply-accumulate counts as two, an accumulate (SOP),
+        comparison or transcendental as one. GEMM, conv and attention count their MACs only (the usual convention:
+        the softmax of attention is priced separately by device models)."""
+        if self.kind in ("matmul", "conv", "attention"):
+            return 2.0 * self.macs
+        return float(sum(self.ops_by_class.values()))
+
+    @property
     def operand_bytes(self) -> dict[str, float]:
-        """Compulsory bytes of each operand of one instance: ``input``, ``weight``, ``output``, ``kv_read``."""
+        """Compulsory bytes of each operand of one instance: ``input``, ``weight``, ``output``, ``kv_read``, ``state``."""
         d = self.dim
         a, w, o = self.act_bits / 8.0, self.weight_bits / 8.0, self.out_bits / 8.0
         if self.kind == "matmul":
@@ -101,6 +151,21 @@ class Op:
                 "weight": b_bytes * b_count * (1.0 - self.sparsity),
                 "output": batch * d("m") * d("n") * o,
             }
+        if self.kind == "conv":
+            return {"input": d("batch") * d("in_ch") * d("in_h") * d("in_w") * a,
+                    "weight": d("out_ch") * conv_fan_in(self.dims) * w,
+                    "output": d("batch") * d("out_ch") * d("out_h") * d("out_w") * o}
+        if self.kind == "synaptic":
+            steps = d("timesteps", 1)
+            return {"input": steps * d("m") * d("k") * a, "weight": d("k") * d("n") * w,
+                    "output": steps * d("m") * d("n") * o}
+        if self.kind == "neuron_update":
+            steps = d("neurons") * d("timesteps", 1)
+            return {"input": steps * a, "state": 2.0 * steps * o, "output": steps / 8.0}  # spikes are bits
+        if self.kind == "routing":
+            return {"input": d("tokens") * d("experts") * a, "output": d("tokens") * d("top_k") * (o + 4.0)}
+        if self.kind == "kernel":
+            return {"input": d("loads") * a, "output": d("stores") * o}
         if self.kind == "attention":
             q = d("batch") * d("heads") * d("q_len") * d("head_dim")
             kv = 2 * d("batch") * d("kv_heads") * d("kv_len") * d("head_dim")
@@ -136,6 +201,10 @@ class Op:
             return d("k") * d("n") + d("bias") * d("n")
         if self.kind == "gather":
             return d("table_rows") * d("row_elems")
+        if self.kind == "conv":
+            return d("out_ch") * conv_fan_in(self.dims) + d("bias") * d("out_ch")
+        if self.kind == "synaptic":
+            return d("k") * d("n") + d("bias") * d("n")
         return d("params")
 
     def key(self, with_name: bool = True) -> tuple:
@@ -151,6 +220,12 @@ class Op:
             "weight_bits": self.weight_bits, "out_bits": self.out_bits, "count": self.count,
             "sparsity": self.sparsity, "tags": dict(self.tags), "dtype": self.dtype,
         }
+
+
+def conv_fan_in(dims: dict[str, int]) -> int:
+    """Inputs feeding one output of a convolution: in_ch / groups × kernel area."""
+    groups = max(1, int(dims.get("groups", 1)))
+    return int(dims.get("in_ch", 0)) // groups * int(dims.get("kernel_h", 1)) * int(dims.get("kernel_w", 1))
 
 
 def _attention_pairs(q_len: int, kv_len: int, causal: int) -> float:

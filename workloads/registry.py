@@ -1,57 +1,92 @@
-"""Workload names → builders, with the parameters each accepts."""
+"""Workload names → builders, with the parameters each accepts.
+
+Each family module (transformers, MoE, CNN, spiking, diffusion, classic ML …) exposes ``catalog()``: a dict of
+``WorkloadEntry`` by name. A builder takes keyword parameters only, each with a default, so every workload can be
+built by name alone and every parameter can be a sweep grid axis.
+"""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib
 import inspect
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from workloads.ir import Workload
-from workloads.model_config import ModelConfig, available_model_configs, load_model_config
-from workloads.transformer import WorkloadParamError, build_decoder, build_encoder, build_vit
+from workloads.transformer import WorkloadParamError
 
-_BUILDERS: dict[str, Callable[..., Workload]] = {"decoder": build_decoder, "encoder": build_encoder, "vit": build_vit}
+# Family modules, imported on first use. A module that does not exist yet is skipped.
+FAMILY_MODULES = ("workloads.transformer_zoo", "workloads.moe", "workloads.cnn", "workloads.snn",
+                  "workloads.diffusion", "workloads.classic_ml")
+
+
+@dataclass(frozen=True)
+class WorkloadEntry:
+    """A named workload: its builder, family, one-line description and published totals it is tested against."""
+
+    name: str
+    family: str
+    builder: Callable[..., Workload]
+    description: str = ""
+    published: dict[str, float] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=1)
+def catalog() -> dict[str, WorkloadEntry]:
+    """Every named workload of every family, keyed by lower-case name."""
+    entries: dict[str, WorkloadEntry] = {}
+    for module_name in FAMILY_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        for name, entry in module.catalog().items():
+            if name.lower() in entries:
+                raise ValueError(f"workload {name!r} is defined twice ({module_name})")
+            entries[name.lower()] = entry
+    return entries
 
 
 def available_workloads() -> list[str]:
     """Names accepted by :func:`load_workload` (trace files are accepted by path too)."""
-    return list(available_model_configs())
+    return list(catalog())
+
+
+def workload_entry(name: str) -> WorkloadEntry:
+    """The catalog entry of a name; WorkloadParamError suggests close names."""
+    entries = catalog()
+    entry = entries.get(name.lower())
+    if entry is None:
+        names = list(entries)
+        close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+        raise WorkloadParamError(f"unknown workload {name!r}; {hint}available: {', '.join(names)}")
+    return entry
 
 
 def workload_parameters(name: str) -> dict[str, Any]:
     """The parameters a named workload accepts, with their defaults."""
-    builder = _BUILDERS[_config(name).family]
-    sig = inspect.signature(builder)
-    return {p: v.default for p, v in list(sig.parameters.items())[1:]}
-
-
-def _config(name: str) -> ModelConfig:
-    try:
-        return load_model_config(name)
-    except KeyError:
-        names = available_workloads()
-        raise WorkloadParamError(f"unknown workload {name!r}; {_suggest(name, names)}available: {', '.join(names)}")
-
-
-def _suggest(name: str, choices: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name.lower(), choices, n=3, cutoff=0.5)
-    return f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    sig = inspect.signature(workload_entry(name).builder)
+    return {p: v.default for p, v in sig.parameters.items() if v.kind is not inspect.Parameter.VAR_KEYWORD}
 
 
 def load_workload(name: str, **params: Any) -> Workload:
-    """Build a named workload (``llama-2-7b``, ``bert-base`` …) with parameters, or load a trace file by path."""
-    if name.endswith((".json", ".parquet")) or Path(name).suffix in (".json", ".parquet"):
+    """Build a named workload (``llama-2-7b``, ``resnet-50`` …) with parameters, or load a trace file by path."""
+    if Path(name).suffix in (".json", ".parquet"):
         from workloads.trace_io import load_trace
 
         if params:
             raise WorkloadParamError(f"a trace file takes no parameters, got {', '.join(params)}")
         return load_trace(name)
-    cfg = _config(name)
-    builder = _BUILDERS[cfg.family]
-    allowed = list(inspect.signature(builder).parameters)[1:]
+    allowed = workload_parameters(name)
     unknown = [p for p in params if p not in allowed]
     if unknown:
-        raise WorkloadParamError(f"unknown parameter {unknown[0]!r} for workload {name!r}; allowed: {', '.join(allowed)}")
-    return builder(cfg, **params)
+        raise WorkloadParamError(f"unknown parameter {unknown[0]!r} for workload {name!r}; allowed: "
+                                 f"{', '.join(allowed)}")
+    return workload_entry(name).builder(**params)

@@ -5,21 +5,42 @@ from __future__ import annotations
 import numpy as np
 
 from workloads.dtypes import DTYPE_BITS
-from workloads.ir import Op, Workload
+from workloads.ir import Op, Workload, conv_fan_in
 
 # Kind codes understood by device kernels.
-KIND_CODES = {"matmul": 0, "attention": 1, "elementwise": 2, "norm": 2, "softmax": 2, "gather": 3, "kv_write": 4,
-              "collective": 5}
+# conv and synaptic layers run as (implicit) GEMMs; neuron updates, routing and scalar kernels stream their data.
+KIND_CODES = {"matmul": 0, "conv": 0, "synaptic": 0, "attention": 1, "elementwise": 2, "norm": 2, "softmax": 2,
+              "neuron_update": 2, "routing": 2, "kernel": 2, "gather": 3, "kv_write": 4, "collective": 5}
 KIND_OTHER = 6
 COLLECTIVE_CODES = {"all_reduce": 0, "all_gather": 1, "p2p": 2}
 DTYPE_CODES = {name: i for i, name in enumerate(DTYPE_BITS)}
 
 COLUMNS = ("kind", "m", "n", "k", "batch", "heads", "kv_heads", "q_len", "kv_len", "head_dim", "causal",
            "kv_cache", "elements", "inputs", "flops_per_element", "rows", "row_elems", "group", "collective",
-           "a_bytes", "w_bytes", "o_bytes", "dtype", "count", "weight_operand", "stage", "flops", "bytes")
+           "a_bytes", "w_bytes", "o_bytes", "dtype", "count", "w_count", "a_unique", "stage", "flops", "bytes")
 COL = {name: i for i, name in enumerate(COLUMNS)}
 # The same indices as plain integer constants, for Numba kernels (which cannot read dicts).
-(C_KIND, C_M, C_N, C_K, C_BATCH, C_HEADS, C_KV_HEADS, C_Q_LEN, C_KV_LEN, C_HEAD_DIM, C_CAUSAL, C_KV_CACHE, C_ELEMENTS, C_INPUTS, C_FLOPS_PER_ELEMENT, C_ROWS, C_ROW_ELEMS, C_GROUP, C_COLLECTIVE, C_A_BYTES, C_W_BYTES, C_O_BYTES, C_DTYPE, C_COUNT, C_WEIGHT_OPERAND, C_STAGE, C_FLOPS, C_BYTES) = range(len(COLUMNS))
+(C_KIND, C_M, C_N, C_K, C_BATCH, C_HEADS, C_KV_HEADS, C_Q_LEN, C_KV_LEN, C_HEAD_DIM, C_CAUSAL, C_KV_CACHE, C_ELEMENTS, C_INPUTS, C_FLOPS_PER_ELEMENT, C_ROWS, C_ROW_ELEMS, C_GROUP, C_COLLECTIVE, C_A_BYTES, C_W_BYTES, C_O_BYTES, C_DTYPE, C_COUNT, C_W_COUNT, C_A_UNIQUE, C_STAGE, C_FLOPS, C_BYTES) = range(len(COLUMNS))
+
+
+def gemm_view(op: Op) -> tuple[int, int, int, int, int, float]:
+    """An op as the GEMM a device runs: (m, n, k, batch, distinct B matrices, unique share of the A operand).
+
+    A convolution becomes its implicit GEMM (M = output positions, N = output channels per group, K = fan-in,
+    one GEMM per group); its A operand (the im2col matrix) re-reads input pixels, so only ``a_unique`` of it is
+    compulsory traffic. A spiking layer runs its dense GEMM once per timestep.
+    """
+    d = op.dims
+    if op.kind == "conv":
+        groups = max(1, d.get("groups", 1))
+        m = d["batch"] * d["out_h"] * d["out_w"]
+        n, k = d["out_ch"] // groups, conv_fan_in(d)
+        unique = d["batch"] * d["in_ch"] * d["in_h"] * d["in_w"] / max(1, groups * m * k)
+        return m, n, k, groups, groups, min(1.0, unique)
+    if op.kind == "synaptic":
+        return d["m"], d["n"], d["k"], d.get("timesteps", 1), 1, 1.0
+    batch = d.get("batch", 1)
+    return d.get("m", 0), d.get("n", 0), d.get("k", 0), batch, 1 if op.tags.get("weight", True) else batch, 1.0
 
 
 def op_row(op: Op) -> list[float]:
@@ -27,10 +48,14 @@ def op_row(op: Op) -> list[float]:
     d = op.dims
     row = [0.0] * len(COLUMNS)
     row[COL["kind"]] = KIND_CODES.get(op.kind, KIND_OTHER)
-    for key in ("m", "n", "k", "heads", "kv_heads", "q_len", "kv_len", "head_dim", "causal", "kv_cache",
-                "elements", "rows", "row_elems", "group"):
+    for key in ("heads", "kv_heads", "q_len", "kv_len", "head_dim", "causal", "kv_cache", "elements", "rows",
+                "row_elems", "group"):
         row[COL[key]] = float(d.get(key, 0))
     row[COL["batch"]] = float(d.get("batch", 1))
+    if row[COL["kind"]] == 0:
+        m, n, k, batch, w_count, a_unique = gemm_view(op)
+        row[COL["m"]], row[COL["n"]], row[COL["k"]], row[COL["batch"]] = m, n, k, batch
+        row[COL["w_count"]], row[COL["a_unique"]] = w_count, a_unique
     row[COL["inputs"]] = float(d.get("inputs", 1))
     row[COL["flops_per_element"]] = float(d.get("flops_per_element", 1))
     row[COL["collective"]] = COLLECTIVE_CODES.get(op.tags.get("collective", "all_reduce"), 0)
@@ -42,7 +67,6 @@ def op_row(op: Op) -> list[float]:
     row[COL["o_bytes"]] = op.out_bits / 8.0
     row[COL["dtype"]] = DTYPE_CODES[op.dtype]
     row[COL["count"]] = float(op.count)
-    row[COL["weight_operand"]] = 1.0 if op.tags.get("weight", True) else 0.0
     row[COL["stage"]] = float(op.tags.get("stage", 0))
     row[COL["flops"]] = op.flops
     row[COL["bytes"]] = op.bytes
