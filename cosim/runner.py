@@ -61,6 +61,25 @@ def _load_done(output: Path):
     return pd.concat(frames, ignore_index=True).drop_duplicates("point_id", keep="last")
 
 
+def parquet_safe(frame):
+    """Object columns that mix types (an int in one row, a string in another) become strings, as Parquet needs."""
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            kinds = {type(v) for v in frame[col] if v is not None and not (isinstance(v, float) and v != v)}
+            if len(kinds) > 1:
+                frame[col] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[col]]
+    return frame
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: scalars as they are, lists and mappings (cache plans, per-layer maps) as compact JSON."""
+    if isinstance(value, (list, tuple, dict)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return value
+
+
 def _hardware_columns(hw: HardwarePoint, swept: list[str], base_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overrides = dict(hw.overrides)
     row = {"hardware": hw.label, "preset": hw.preset}
@@ -130,7 +149,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     def flush() -> None:
         nonlocal rows, batch_no, last_flush
         if rows:
-            pd.DataFrame(rows).to_parquet(partial_dir / f"batch-{batch_no:06d}.parquet")
+            parquet_safe(pd.DataFrame(rows)).to_parquet(partial_dir / f"batch-{batch_no:06d}.parquet")
             batch_no += 1
             rows = []
         last_flush = time.perf_counter()
@@ -138,7 +157,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     try:
         for wp in wl_points:
             params = dict(wp.params)
-            wl_cols = {"workload": wp.model, **{f"wl.{k}": params.get(k) for k in wl_keys}}
+            wl_cols = {"workload": wp.model, **{f"wl.{k}": _cell(params.get(k)) for k in wl_keys}}
             pending = [(e, [(h, hw) for h, hw in members if point_id(h, wp, cfg.objective) not in done_ids])
                        for e, members in by_entry.items()]
             pending = [(e, m) for e, m in pending if m]
@@ -151,7 +170,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                 workload, error = None, f"error: {exc}"
             table = op_table(workload) if workload is not None else None
             if workload is not None:  # effective values, defaults included
-                wl_cols.update({f"wl.{k}": workload.params.get(k) for k in wl_keys})
+                wl_cols.update({f"wl.{k}": _cell(workload.params.get(k)) for k in wl_keys})
             for _, members in pending:
                 n = len(members)
                 if workload is None:
@@ -206,6 +225,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
 
     results = mark_pareto(results)
     files = {"results": output / "results.parquet"}
+    results = parquet_safe(results)
     results.to_parquet(files["results"])
     for part in partial_dir.glob("*.parquet"):
         part.unlink()
