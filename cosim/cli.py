@@ -10,6 +10,21 @@ EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """A sub-command parser that accepts options between positionals (``import m.onnx -o t.json batch=8``)."""
+
+    _mixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._mixing:
+            return super().parse_known_args(args, namespace)
+        self._mixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cosim", description="How fast, and at what energy, does this ML workload run "
                                 "on this hardware, and how should it be mapped?")
@@ -39,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="show a hardware preset (with sources) or a workload config")
     sh.add_argument("name")
+
+    wk = sub.add_parser("workload", help="inspect a workload's ops, or import an ONNX model as a trace")
+    wsub = wk.add_subparsers(dest="workload_command", required=True, metavar="ACTION",
+                             parser_class=_IntermixedParser)
+    ws = wsub.add_parser("show", help="print the op table and totals of a catalog workload or trace file")
+    ws.add_argument("name", help="workload name (cosim list workloads) or trace file (.json/.parquet)")
+    ws.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="workload parameters, e.g. batch=8")
+    wi = wsub.add_parser("import", help="import an ONNX model (needs `pip install cosim-hw[onnx]`) as a trace")
+    wi.add_argument("model", help="ONNX model file")
+    wi.add_argument("bindings", nargs="*", metavar="NAME=VALUE",
+                    help="symbolic dim (batch=8) or input shape (input=1,3,224,224) bindings")
+    wi.add_argument("--output", "-o", help="trace file to write, .json or .parquet (default: next to the model, .json)")
     return p
 
 
@@ -209,10 +236,85 @@ def cmd_show(args) -> int:
     raise CosimInputError(f"unknown name {args.name!r}; {suggest(args.name, names)}available: {', '.join(names)}")
 
 
+def _workload_table(wl):
+    """One row per op: totals over its count (MACs for GEMM-like ops, accumulates for spiking layers)."""
+    import pandas as pd
+
+    rows = []
+    for op in wl.ops:
+        by_class = op.ops_by_class
+        dims = " ".join(f"{k}={v}" for k, v in op.dims.items() if v and k != "params")
+        rows.append({"op": op.name, "kind": op.kind, "count": op.count,
+                     "dims": dims if len(dims) <= 48 else dims[:47] + "…",
+                     "MACs/SOPs": (op.macs or by_class.get("ac", 0.0)) * op.count, "FLOPs": op.flops * op.count,
+                     "bytes": op.bytes * op.count, "params": op.parameters * op.tags.get("weight_copies", op.count), "intensity": op.intensity})
+    return pd.DataFrame(rows, columns=["op", "kind", "count", "dims", "MACs/SOPs", "FLOPs", "bytes", "params",
+                                       "intensity"])
+
+
+def _print_workload_totals(wl) -> None:
+    sops = sum(op.ops_by_class.get("ac", 0.0) * op.count for op in wl.ops)
+    work = f"FLOPs {wl.flops:,.6g}" + (f" (of which SOPs {sops:,.6g})" if sops else "")
+    memory = wl.memory_bytes
+    print(f"totals: {len(wl.ops)} ops | parameters {wl.parameters:,} | {work} | bytes moved {wl.bytes:,.6g} | "
+          f"activations {memory.get('activations', 0.0):,.6g} B | weights {memory.get('weights', 0.0):,.6g} B | "
+          f"{wl.items:g} {wl.item_unit}(s)")
+
+
+def cmd_workload(args) -> int:
+    if args.workload_command == "show":
+        import pandas as pd
+
+        from cosim.api import load_workload
+
+        params = _pairs(args.params, "parameter")
+        if not args.name.endswith((".json", ".parquet")):
+            from cosim.config import WorkloadEntry, _check_workload
+
+            _check_workload(WorkloadEntry(model=args.name, params=params), "workload", "cosim workload show")
+        wl = load_workload(args.name, **params)
+        print(f"{wl.name} {wl.params}")
+        with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 500,
+                               "display.max_colwidth", 60):
+            print(_workload_table(wl).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        _print_workload_totals(wl)
+        return 0
+    from pathlib import Path
+
+    from workloads.onnx_import import import_onnx
+    from workloads.trace_io import save_trace
+
+    bindings = {}
+    for key, value in _pairs(args.bindings, "shape binding").items():
+        if isinstance(value, str) and "," in value:
+            try:
+                value = tuple(int(v) for v in value.split(",") if v.strip())
+            except ValueError:
+                pass
+        bindings[key] = value
+    output = Path(args.output) if args.output else Path(args.model).with_suffix(".json")
+    if output.suffix not in (".json", ".parquet"):
+        from cosim.errors import CosimInputError
+
+        raise CosimInputError(f"--output {output}: unknown trace format {output.suffix!r}; allowed: .json, .parquet")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wl = import_onnx(args.model, **bindings)
+    for warning in caught:
+        print(f"cosim: warning: {warning.message}", file=sys.stderr)
+    save_trace(wl, output)
+    print(f"imported {args.model} → {output}")
+    _print_workload_totals(wl)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
-    handler = {"sweep": cmd_sweep, "run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command]
+    handler = {"sweep": cmd_sweep, "run": cmd_run, "list": cmd_list, "show": cmd_show,
+               "workload": cmd_workload}[args.command]
     from cosim.errors import CosimInputError
     from hw_models.preset import HardwareConfigError
     from workloads.trace_io import TraceFormatError

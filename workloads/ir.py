@@ -23,6 +23,8 @@ Dimension names per kind:
   ``stores``, ``reduction_steps``; tag ``parallel_fraction`` (0..1) is the share of the work that parallelises.
 
 ``sparsity`` is the fraction of zero operands skipped: weights of a pruned GEMM, or silent inputs of a spiking layer.
+Tag ``weight_copies`` (default: ``count``) is how many distinct parameter sets the op's repeats hold: 1 when every
+repeat reuses the same weights (e.g. a denoising network run once per step), 0 when another op owns them.
 """
 
 from __future__ import annotations
@@ -204,6 +206,8 @@ class Op:
         if self.kind == "conv":
             return d("out_ch") * conv_fan_in(self.dims) + d("bias") * d("out_ch")
         if self.kind == "synaptic":
+            if not self.tags.get("weight", True):
+                return 0  # spike × spike or spike × buffer product (e.g. spiking self-attention)
             return d("k") * d("n") + d("bias") * d("n")
         return d("params")
 
@@ -290,7 +294,7 @@ class Workload:
     @property
     def parameters(self) -> int:
         """Parameters held by this workload's ops (per device when the model is sharded)."""
-        return int(sum(op.parameters * op.count for op in self.ops))
+        return int(sum(op.parameters * op.tags.get("weight_copies", op.count) for op in self.ops))
 
     def summary(self) -> dict[str, float]:
         """Totals: ops, FLOPs, bytes, parameters, arithmetic intensity, items."""

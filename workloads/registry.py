@@ -35,6 +35,21 @@ class WorkloadEntry:
     sources: tuple[str, ...] = ()
 
 
+def catalog_from_configs(folder: Path, family: str, load: Callable[[str], dict],
+                         make_builder: Callable[[str], Callable[..., Workload]],
+                         extra_sources: Callable[[dict], tuple[str, ...]] = lambda cfg: ()) -> dict[str, WorkloadEntry]:
+    """Catalog entries for every YAML config in ``folder`` (keys ``name``, ``description``, ``published``,
+    ``sources``), each built by ``make_builder(stem)``."""
+    entries = {}
+    for path in sorted(folder.glob("*.yaml")):
+        cfg = load(path.stem)
+        entries[cfg["name"]] = WorkloadEntry(
+            name=cfg["name"], family=family, builder=make_builder(path.stem), description=cfg.get("description", ""),
+            published={k: float(v) for k, v in cfg.get("published", {}).items()},
+            sources=tuple(cfg["sources"]) + extra_sources(cfg))
+    return entries
+
+
 @functools.lru_cache(maxsize=1)
 def catalog() -> dict[str, WorkloadEntry]:
     """Every named workload of every family, keyed by lower-case name."""
