@@ -21,7 +21,7 @@ class DeviceKind:
     capacity_param: str
     idle_param: str
     bound_names: tuple[str, ...]
-    mapping_label: Callable[[float], str]
+    mapping_label: Callable[[np.ndarray], str]  # a kernel output row → readable mapping
     param_index: dict[str, int]
 
 
@@ -33,12 +33,13 @@ def _gpu_kind() -> DeviceKind:
 
         return map_and_cost
 
-    def label(index: float) -> str:
-        if index < 0:
-            return ""
+    def label(raw: np.ndarray) -> str:
+        from hw_models.cost import O_MAPPING
         from hw_models.gpu_kernels import tile_shape
 
-        tm, tn, sk = tile_shape(int(index))
+        if raw[O_MAPPING] < 0:
+            return ""
+        tm, tn, sk = tile_shape(int(raw[O_MAPPING]))
         return f"tile {int(tm)}x{int(tn)} split-k {int(sk)}"
 
     from hw_models.cost import BOUND_NAMES

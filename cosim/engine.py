@@ -15,7 +15,7 @@ import numpy as np
 
 from cosim.devices import Hardware
 from hw_models.cost import (O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
-                            O_MAPPING, O_TIME, O_UTIL)
+                            O_TIME, O_UTIL)
 from mappings.objectives import objective_code
 from workloads.ir import Workload
 from workloads.table import COL, op_table
@@ -158,7 +158,7 @@ def op_frame(hardware: Hardware, workload: Workload, table: np.ndarray, raw: np.
     frame["energy_j"] = frame[[f"energy_{c}_j" for c in ENERGY_COMPONENTS]].sum(axis=1)
     frame["bound"] = [kind.bound_names[int(b)] for b in raw[:, O_BOUND]]
     frame["utilization"] = raw[:, O_UTIL]
-    frame["mapping"] = [kind.mapping_label(m) for m in raw[:, O_MAPPING]]
+    frame["mapping"] = [kind.mapping_label(r) for r in raw]
     frame["intensity"] = np.divide(frame["flops"], frame["bytes"], out=np.zeros(len(frame)), where=frame["bytes"] > 0)
     return frame
 

@@ -162,7 +162,12 @@ def test_decode_time_non_decreasing_in_batch(model, hw, batch, extra, context, d
     small = simulate(h, load_workload(model, phase="decode", batch=batch, context=context, dtype=dtype))
     large = simulate(h, load_workload(model, phase="decode", batch=batch + extra, context=context, dtype=dtype))
     assert large.latency_s >= small.latency_s * (1 - REL)
-    assert large.energy_j >= small.energy_j * (1 - REL)
+    # Energy is monotone for the energy-optimal mapping (a minimum of per-mapping non-decreasing costs); the
+    # latency-optimal mapping of a bigger batch may legitimately spend less energy.
+    small_e = simulate(h, load_workload(model, phase="decode", batch=batch, context=context, dtype=dtype), "energy")
+    large_e = simulate(h, load_workload(model, phase="decode", batch=batch + extra, context=context, dtype=dtype),
+                       "energy")
+    assert large_e.energy_j >= small_e.energy_j * (1 - REL)
 
 
 @PROPS

@@ -1,0 +1,141 @@
+"""The spatial-accelerator template: a PE array, a memory hierarchy and a dataflow constraint.
+
+Systolic NPUs (TPU-like), row-stationary arrays (Eyeriss-like), FPGA PE arrays and multicore microcontroller clusters
+are instances. The hierarchy has four levels, each with capacity, bandwidth and per-access energy:
+
+- ``register``: per-PE operand registers (the stationary operand of a fold lives here);
+- ``local_buffer``: an optional per-PE scratchpad (0 bytes when absent) that keeps a stationary tile across folds;
+- ``global_buffer``: the shared on-chip SRAM that holds the tiles of all operands the preset lets it hold;
+- ``dram``: off-chip DRAM/HBM.
+
+A vector unit executes the non-GEMM ops (softmax, norms, activations).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from workloads.dtypes import DTYPE_BITS
+
+DTYPES = tuple(DTYPE_BITS)
+DATAFLOWS = ("os", "ws", "is", "free")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PerDtype(_Strict):
+    """A value per datatype; a missing datatype is not supported natively (it runs at a wider one)."""
+
+    fp64: Optional[float] = Field(default=None, gt=0)
+    fp32: Optional[float] = Field(default=None, gt=0)
+    tf32: Optional[float] = Field(default=None, gt=0)
+    fp16: Optional[float] = Field(default=None, gt=0)
+    bf16: Optional[float] = Field(default=None, gt=0)
+    fp8: Optional[float] = Field(default=None, gt=0)
+    int8: Optional[float] = Field(default=None, gt=0)
+    int4: Optional[float] = Field(default=None, gt=0)
+
+
+class SpatialCompute(_Strict):
+    pe_rows: int = Field(gt=0)
+    pe_cols: int = Field(gt=0)
+    arrays: int = Field(default=1, gt=0)  # identical arrays (cores) working on independent tiles
+    clock_mhz: float = Field(gt=0)
+    macs_per_pe_per_cycle: PerDtype
+    dataflow: Literal["os", "ws", "is", "free"]
+    systolic: bool  # operands skew through the array: each fold pays fill and drain cycles
+    vector_lanes: int = Field(gt=0)
+    vector_ops_per_lane_per_cycle: float = Field(gt=0)
+
+
+class SpatialMemory(_Strict):
+    register_bytes_per_pe: float = Field(gt=0)
+    local_buffer_kb_per_pe: float = Field(ge=0)
+    global_buffer_kb: float = Field(gt=0)
+    global_buffer_bandwidth_bytes_per_cycle: float = Field(gt=0)
+    global_buffer_holds: list[Literal["input", "weight", "output"]] = Field(min_length=1)
+    double_buffering: bool
+    dram_capacity_gb: float = Field(gt=0)
+    dram_bandwidth_gbps: float = Field(gt=0)
+
+
+class SpatialEnergy(_Strict):
+    e_mac_pj: PerDtype
+    e_register_pj_per_access: float = Field(ge=0)
+    e_local_buffer_pj_per_byte: float = Field(ge=0)
+    e_global_buffer_pj_per_byte: float = Field(ge=0)
+    e_dram_pj_per_bit: float = Field(ge=0)
+    e_vector_pj_per_op: float = Field(ge=0)
+
+
+class SpatialPower(_Strict):
+    static_w: float = Field(ge=0)
+
+
+class SpatialSpec(_Strict):
+    """A spatial-accelerator preset after validation (units are in the field names)."""
+
+    name: str
+    kind: Literal["spatial"]
+    description: str = ""
+    compute: SpatialCompute
+    memory: SpatialMemory
+    energy: SpatialEnergy
+    power: SpatialPower
+
+
+# Parameter vector layout shared with the Numba kernels.
+P_NAMES = (
+    ["rows", "cols", "arrays", "clock_hz", "dataflow", "systolic", "vector_ops_per_cycle"]
+    + [f"macs_{d}" for d in DTYPES] + [f"e_mac_{d}" for d in DTYPES]
+    + ["reg_bytes", "local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
+       "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
+       "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w"]
+)
+P = {name: i for i, name in enumerate(P_NAMES)}
+
+_FALLBACK = {"int4": ["int4", "int8", "fp16"], "int8": ["int8", "fp16"], "fp8": ["fp8", "fp16", "bf16"],
+             "bf16": ["bf16", "fp16"], "fp16": ["fp16", "bf16", "fp32"], "tf32": ["tf32", "fp32", "fp16"],
+             "fp32": ["fp32", "fp16"], "fp64": ["fp64", "fp32"]}
+
+
+def _resolve(values: PerDtype, d: str) -> Optional[str]:
+    return next((c for c in _FALLBACK[d] if getattr(values, c) is not None), None)
+
+
+def pack_params(spec: SpatialSpec) -> np.ndarray:
+    """The kernels' float64 parameter vector in SI units (Hz, bytes, B/s, J, W)."""
+    c, m, e = spec.compute, spec.memory, spec.energy
+    v = np.zeros(len(P_NAMES))
+    v[P["rows"]], v[P["cols"]], v[P["arrays"]] = c.pe_rows, c.pe_cols, c.arrays
+    v[P["clock_hz"]] = c.clock_mhz * 1e6
+    v[P["dataflow"]] = DATAFLOWS.index(c.dataflow)
+    v[P["systolic"]] = 1.0 if c.systolic else 0.0
+    v[P["vector_ops_per_cycle"]] = c.vector_lanes * c.vector_ops_per_lane_per_cycle
+    for d in DTYPES:
+        chosen = _resolve(c.macs_per_pe_per_cycle, d)
+        v[P[f"macs_{d}"]] = getattr(c.macs_per_pe_per_cycle, chosen) if chosen else 0.0
+        e_chosen = _resolve(e.e_mac_pj, d) if chosen is None else (chosen if getattr(e.e_mac_pj, chosen) else
+                                                                    _resolve(e.e_mac_pj, d))
+        v[P[f"e_mac_{d}"]] = (getattr(e.e_mac_pj, e_chosen) if e_chosen else 0.0) * 1e-12
+    v[P["reg_bytes"]] = m.register_bytes_per_pe
+    v[P["local_bytes"]] = m.local_buffer_kb_per_pe * 1024
+    v[P["gb_bytes"]] = m.global_buffer_kb * 1024
+    v[P["gb_bw_bytes_per_cycle"]] = m.global_buffer_bandwidth_bytes_per_cycle
+    for operand in ("input", "weight", "output"):
+        v[P[f"gb_holds_{operand}"]] = 1.0 if operand in m.global_buffer_holds else 0.0
+    v[P["double_buffering"]] = 1.0 if m.double_buffering else 0.0
+    v[P["dram_bytes"]] = m.dram_capacity_gb * 1e9
+    v[P["dram_bw"]] = m.dram_bandwidth_gbps * 1e9
+    v[P["e_reg"]] = e.e_register_pj_per_access * 1e-12
+    v[P["e_local_byte"]] = e.e_local_buffer_pj_per_byte * 1e-12
+    v[P["e_gb_byte"]] = e.e_global_buffer_pj_per_byte * 1e-12
+    v[P["e_dram_byte"]] = e.e_dram_pj_per_bit * 8e-12
+    v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12
+    v[P["static_w"]] = spec.power.static_w
+    return v
