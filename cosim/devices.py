@@ -47,7 +47,29 @@ def _gpu_kind() -> DeviceKind:
     return DeviceKind("gpu", GPUSpec, pack_params, kernel, "hbm_bytes", "idle_w", BOUND_NAMES, label, P)
 
 
-_KIND_FACTORIES = {"gpu": _gpu_kind}
+def _spatial_kind() -> DeviceKind:
+    from hw_models.cost import BOUND_NAMES
+    from hw_models.spatial import P, SpatialSpec, pack_params
+
+    def kernel():
+        from mappings.spatial_search import map_and_cost
+
+        return map_and_cost
+
+    def label(raw: np.ndarray) -> str:
+        from hw_models.cost import O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_MAPPING
+        from hw_models.spatial_kernels import DATAFLOW_NAMES, ORDER_NAMES
+
+        if raw[O_MAPPING] < 0:
+            return ""
+        return (f"{DATAFLOW_NAMES[int(raw[O_MAP_0])]}, tiles m{int(raw[O_MAP_2])} n{int(raw[O_MAP_3])} "
+                f"k{int(raw[O_MAP_4])}, order {ORDER_NAMES[int(raw[O_MAP_1])]}")
+
+    bounds = tuple("buffer" if b == "l2" else b for b in BOUND_NAMES)
+    return DeviceKind("spatial", SpatialSpec, pack_params, kernel, "dram_bytes", "static_w", bounds, label, P)
+
+
+_KIND_FACTORIES = {"gpu": _gpu_kind, "spatial": _spatial_kind}
 _KINDS: dict[str, DeviceKind] = {}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from cosim.devices import Hardware
-from hw_models.cost import (O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
+from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
                             O_TIME, O_UTIL)
 from mappings.objectives import objective_code
 from workloads.ir import Workload
@@ -124,13 +124,22 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
     totals["memory_per_device_bytes"][:] = need
     totals["memory_capacity_bytes"][:] = capacity
     totals["devices"][:] = workload.devices
-    raw = None
+    raw = np.full((n, table.shape[0], N_OUT), np.nan)
     if feasible.any():
-        sub = params[feasible]
-        raw = kind.kernel_loader()(table, sub, objective_code(objective))
-        composed = compose_totals(raw, table, workload, sub[:, index[kind.idle_param]])
-        for key, values in composed.items():
-            totals[key][feasible] = values
+        raw[feasible] = kind.kernel_loader()(table, params[feasible], objective_code(objective))
+        # An op with no legal mapping (a datatype the device lacks, a buffer too small) makes its point infeasible.
+        unmappable = feasible & ~np.isfinite(raw[:, :, O_TIME]).all(axis=1)
+        for i in np.flatnonzero(unmappable):
+            bad = int(np.flatnonzero(~np.isfinite(raw[i, :, O_TIME]))[0])
+            op = workload.ops[bad]
+            totals["reason"][i] = (f"mapping: op {op.name!r} ({op.kind}, {op.dtype}) has no legal mapping on this "
+                                   f"device (datatype not supported or buffers too small)")
+        feasible = feasible & ~unmappable
+        totals["feasible"] = feasible
+        if feasible.any():
+            composed = compose_totals(raw[feasible], table, workload, params[feasible, index[kind.idle_param]])
+            for key, values in composed.items():
+                totals[key][feasible] = values
     return (totals, raw) if with_raw else totals
 
 

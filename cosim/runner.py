@@ -190,7 +190,6 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                                          **_hardware_columns(h, swept, base_values), **wl_cols, "feasible": False,
                                          "reason": f"error: {type(exc).__name__}: {exc}"})
                     if totals is not None:
-                        feasible_index = np.cumsum(totals["feasible"]) - 1
                         for i, (h, hw) in enumerate(members):
                             pid = point_id(h, wp, cfg.objective)
                             row = {"point_id": pid, **_hardware_columns(h, swept, base_values), **wl_cols,
@@ -200,7 +199,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                                 row[key] = value.item() if hasattr(value, "item") else value
                             rows.append(row)
                             if with_ops and totals["feasible"][i]:
-                                frame = op_frame(hw, workload, table, raw[feasible_index[i]])
+                                frame = op_frame(hw, workload, table, raw[i])
                                 frame.insert(0, "point_id", pid)
                                 op_frames.append(frame)
                 evaluated += n

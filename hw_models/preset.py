@@ -117,6 +117,15 @@ def unit_of(path: str) -> str:
     return "plain number"
 
 
+def _lookup(tree: dict[str, Any], path: str) -> Any:
+    node: Any = tree
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
 def apply_overrides(values: dict[str, Any], overrides: dict[str, Any],
                     optional_paths: tuple[str, ...] = ()) -> dict[str, Any]:
     """A copy of ``values`` with each dotted path replaced; unknown paths raise with the allowed ones.
@@ -133,7 +142,9 @@ def apply_overrides(values: dict[str, Any], overrides: dict[str, Any],
                 f"unknown hardware parameter {path!r}; {suggest(path, allowed)}allowed: {', '.join(present)}"
                 + (f"; also settable: {', '.join(p for p in allowed if p not in present)}"
                    if len(allowed) > len(present) else ""))
-        if isinstance(value, str) or isinstance(value, bool):
+        current = _lookup(values, path)
+        numeric = current is None or (isinstance(current, (int, float)) and not isinstance(current, bool))
+        if numeric and (isinstance(value, str) or isinstance(value, bool)):
             raise HardwareConfigError(
                 f"{path} must be a plain number in {unit_of(path)} (the unit is part of the name), got {value!r}")
         node = out

@@ -1,0 +1,268 @@
+"""Mapping search for spatial accelerators (Numba).
+
+The mapping space of a GEMM is (dataflow × DRAM loop order × tile_m × tile_n × tile_k). Tile sizes are multiples of
+the array's smaller side ("granularity") up to the dimension, plus the whole dimension; a coarse space keeps at most
+``max_tiles`` of them per dimension (powers of two and near-even splits), a fine one keeps every multiple.
+
+- Exhaustive search evaluates the whole space in parallel (``prange`` over tile_m), skipping the rest of a tile_k
+  sweep once the global buffer overflows (footprint grows with tile_k), and keeps the ``top_k`` best mappings.
+- When the space exceeds ``budget`` evaluations, a heuristic runs instead: ``restarts`` random starting mappings,
+  each improved by local moves (one tile index up or down, another loop order, another dataflow) until no move
+  helps or the budget is spent. A seed makes it deterministic.
+
+Objectives: 0 latency (energy breaks ties), 1 energy, 2 energy-delay product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from hw_models.cost import (N_OUT, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES,
+                            O_MAPPING, O_TIME, O_UTIL)
+from hw_models.spatial import P
+from hw_models.spatial_kernels import gemm_mapping_cost, vector_cost
+from workloads.table import (C_A_BYTES, C_A_UNIQUE, C_BATCH, C_BYTES, C_CAUSAL, C_DTYPE, C_FLOPS, C_HEAD_DIM,
+                             C_HEADS, C_K, C_KIND, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES,
+                             C_W_COUNT)
+
+_P_ARRAYS = P["arrays"]
+_P_CLOCK_HZ = P["clock_hz"]
+_P_COLS = P["cols"]
+_P_DATAFLOW = P["dataflow"]
+_P_DOUBLE_BUFFERING = P["double_buffering"]
+_P_GB_BYTES = P["gb_bytes"]
+_P_GB_HOLDS_INPUT = P["gb_holds_input"]
+_P_GB_HOLDS_OUTPUT = P["gb_holds_output"]
+_P_GB_HOLDS_WEIGHT = P["gb_holds_weight"]
+_P_MACS_FP64 = P["macs_fp64"]
+_P_ROWS = P["rows"]
+
+N_ORDERS = 6
+DEFAULT_MAX_TILES = 12
+DEFAULT_BUDGET = 400_000
+
+
+@njit(cache=True)
+def score(out, objective):
+    """The objective value of a cost record (smaller is better)."""
+    energy = out[O_E_COMPUTE] + out[O_E_L2] + out[O_E_DRAM] + out[O_E_LINK] + out[O_E_STATIC]
+    if objective == 0:
+        return out[O_TIME] * (1.0 + 1e-9) + energy * 1e-12
+    if objective == 1:
+        return energy
+    return energy * out[O_TIME]
+
+
+@njit(cache=True)
+def tile_candidates(size, granularity, max_tiles):
+    """Tile sizes for one dimension: multiples of ``granularity`` below ``size``, and ``size`` itself."""
+    size = max(1, int(size))
+    g = max(1, int(granularity))
+    count = (size - 1) // g
+    if max_tiles <= 0 or count + 1 <= max_tiles:
+        out = np.empty(count + 1, dtype=np.int64)
+        for i in range(count):
+            out[i] = (i + 1) * g
+        out[count] = size
+        return out
+    picks = np.empty(2 * max_tiles + 2, dtype=np.int64)
+    n = 0
+    t = g
+    while t < size and n < max_tiles:  # powers of two times the granularity
+        picks[n] = t
+        n += 1
+        t *= 2
+    for parts in (2, 3, 4, 6):  # near-even splits, rounded up to the granularity
+        t = ((size + parts - 1) // parts + g - 1) // g * g
+        if t < size:
+            picks[n] = t
+            n += 1
+    picks[n] = size
+    n += 1
+    return np.unique(picks[:n])
+
+
+@njit(cache=True)
+def _insert_top(top, top_scores, out, value):
+    """Keep ``top`` sorted by score: insert ``out`` if it beats the worst kept mapping."""
+    k = top_scores.size
+    if value >= top_scores[k - 1]:
+        return
+    i = k - 1
+    while i > 0 and top_scores[i - 1] > value:
+        top_scores[i] = top_scores[i - 1]
+        top[i, :] = top[i - 1, :]
+        i -= 1
+    top_scores[i] = value
+    top[i, :] = out
+
+
+@njit(cache=True)
+def _dataflows(params, out):
+    """Dataflows the preset allows (3 = free: all three); returns how many were written to ``out``."""
+    df = int(params[_P_DATAFLOW])
+    if df == 3:
+        out[0], out[1], out[2] = 0, 1, 2
+        return 3
+    out[0] = df
+    return 1
+
+
+@njit(cache=True)
+def _footprint_ok(tm, tn, tk, ab, wb, ob, params):
+    copies = 2.0 if params[_P_DOUBLE_BUFFERING] > 0.5 else 1.0
+    return copies * (params[_P_GB_HOLDS_INPUT] * tm * tk * ab + params[_P_GB_HOLDS_WEIGHT] * tk * tn * wb
+                     + params[_P_GB_HOLDS_OUTPUT] * tm * tn * ob) <= params[_P_GB_BYTES]
+
+
+@njit(cache=True)
+def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
+    """Every mapping of the space, in parallel over tile_m; returns (top mappings, their scores, evaluations)."""
+    g = min(params[_P_ROWS], params[_P_COLS])
+    cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
+    dfs = np.zeros(3, dtype=np.int64)
+    n_df = _dataflows(params, dfs)
+    top_all = np.full((cm.size, top_k, N_OUT), np.inf)
+    scores_all = np.full((cm.size, top_k), np.inf)
+    counts = np.zeros(cm.size, dtype=np.int64)
+    for i in prange(cm.size):
+        trial = np.empty(N_OUT)
+        tm = cm[i]
+        evaluated = 0
+        for d in range(n_df):
+            for order in range(N_ORDERS):
+                for tn in cn:
+                    for tk in ck:
+                        if not _footprint_ok(tm, tn, tk, ab, wb, ob, params):
+                            break  # larger tile_k only grows the footprint
+                        gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dfs[d], order,
+                                          tm, tn, tk, trial)
+                        evaluated += 1
+                        _insert_top(top_all[i], scores_all[i], trial, score(trial, objective))
+        counts[i] = evaluated
+    top = np.full((top_k, N_OUT), np.inf)
+    top_scores = np.full(top_k, np.inf)
+    for i in range(cm.size):
+        for j in range(top_k):
+            if np.isfinite(scores_all[i, j]):
+                _insert_top(top, top_scores, top_all[i, j], scores_all[i, j])
+    return top, top_scores, counts.sum()
+
+
+@njit(cache=True)
+def heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k, budget,
+                   restarts, seed):
+    """Random restarts plus greedy local moves within ``budget`` evaluations (deterministic for a seed)."""
+    np.random.seed(seed)
+    g = min(params[_P_ROWS], params[_P_COLS])
+    cands = (tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles))
+    dfs = np.zeros(3, dtype=np.int64)
+    n_df = _dataflows(params, dfs)
+    top = np.full((top_k, N_OUT), np.inf)
+    top_scores = np.full(top_k, np.inf)
+    trial = np.empty(N_OUT)
+    evaluated = 0
+    state = np.zeros(5, dtype=np.int64)  # dataflow slot, order, index m, index n, index k
+    for _ in range(restarts):
+        if evaluated >= budget:
+            break
+        state[0] = np.random.randint(n_df)
+        state[1] = np.random.randint(N_ORDERS)
+        for d in range(3):
+            state[2 + d] = np.random.randint(cands[d].size)
+        current = np.inf
+        improved = True
+        while improved and evaluated < budget:
+            improved = False
+            best_move = state.copy()
+            for move in range(10):
+                cand = state.copy()
+                if move < 6:  # a tile index up or down
+                    dim, step = move // 2, 1 if move % 2 == 0 else -1
+                    cand[2 + dim] += step
+                    if cand[2 + dim] < 0 or cand[2 + dim] >= cands[dim].size:
+                        continue
+                elif move < 8:
+                    cand[1] = (cand[1] + (1 if move == 6 else N_ORDERS - 1)) % N_ORDERS
+                else:
+                    if n_df == 1:
+                        continue
+                    cand[0] = (cand[0] + (1 if move == 8 else n_df - 1)) % n_df
+                gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dfs[cand[0]], cand[1],
+                                  cands[0][cand[2]], cands[1][cand[3]], cands[2][cand[4]], trial)
+                evaluated += 1
+                if not np.isfinite(trial[O_TIME]):
+                    continue
+                value = score(trial, objective)
+                _insert_top(top, top_scores, trial, value)
+                if value < current:
+                    current = value
+                    best_move = cand
+                    improved = True
+            state = best_move
+    return top, top_scores, evaluated
+
+
+@njit(cache=True)
+def search_gemm(m, n, k, batch, w_count, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k, budget,
+                seed):
+    """Best mappings of a GEMM: exhaustive when the space fits the budget, heuristic otherwise."""
+    if w_count <= 1.0 and batch > 1.0:  # one weight shared by the batch: the batch is more rows of M
+        m, batch = m * batch, 1.0
+    g = min(params[_P_ROWS], params[_P_COLS])
+    size = (tile_candidates(m, g, max_tiles).size * tile_candidates(n, g, max_tiles).size
+            * tile_candidates(k, g, max_tiles).size * N_ORDERS * (3 if params[_P_DATAFLOW] == 3 else 1))
+    if size <= budget:
+        return exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k)
+    return heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k, budget,
+                          32, seed)
+
+
+@njit(cache=True)
+def _add(acc, part):
+    for slot in (O_TIME, O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK, O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
+        acc[slot] += part[slot]
+
+
+@njit(cache=True)
+def map_and_cost_op(row, params, objective, max_tiles, budget, seed, out):
+    """Cost of one op under its best mapping (GEMM-like ops searched; attention = two GEMMs + softmax)."""
+    out[:] = 0.0
+    kind = int(row[C_KIND])
+    ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    dt = int(row[C_DTYPE])
+    if kind == 0:
+        top, _, _ = search_gemm(row[C_M], row[C_N], row[C_K], row[C_BATCH], row[C_W_COUNT], ab, wb, ob,
+                                row[C_A_UNIQUE], dt, params, objective, max_tiles, 1, budget, seed)
+        out[:] = top[0]
+    elif kind == 1:
+        b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+        scores, _, _ = search_gemm(q, kv, d, b * h, b * h, ab, wb, ob, 1.0, dt, params, objective, max_tiles, 1,
+                                   budget, seed)
+        values, _, _ = search_gemm(q, d, kv, b * h, b * h, ob, wb, ob, 1.0, dt, params, objective, max_tiles, 1,
+                                   budget, seed)
+        out[:] = scores[0]
+        _add(out, values[0])
+        pairs = b * h * q * kv * (0.5 if row[C_CAUSAL] > 0.5 and q == kv else 1.0)
+        soft = np.zeros(N_OUT)
+        vector_cost(5.0 * pairs, 0.0, params, soft)
+        _add(out, soft)
+        if not np.isfinite(out[O_TIME]):
+            out[O_TIME] = np.inf
+        out[O_UTIL] = row[C_FLOPS] / 2.0 / (out[O_TIME] * params[_P_ROWS] * params[_P_COLS]
+                                           * params[_P_ARRAYS] * params[_P_MACS_FP64 + dt] * params[_P_CLOCK_HZ])
+    else:
+        vector_cost(row[C_FLOPS], row[C_BYTES], params, out)
+    out[O_MAPPING] = 0.0 if kind <= 1 else -1.0
+
+
+@njit(parallel=True, cache=True)
+def map_and_cost(table, params, objective, max_tiles=DEFAULT_MAX_TILES, budget=DEFAULT_BUDGET, seed=0):
+    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT)."""
+    n_points, n_ops = params.shape[0], table.shape[0]
+    result = np.zeros((n_points, n_ops, N_OUT))
+    for p in prange(n_points):
+        for i in range(n_ops):
+            map_and_cost_op(table[i], params[p], objective, max_tiles, budget, seed, result[p, i])
+    return result
