@@ -49,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--objective", choices=("latency", "energy", "edp"), default="latency")
     r.add_argument("--csv", help="also write the per-op table to this CSV file")
 
+    mp = sub.add_parser("map", help="show one op's best mapping (loop nest, cost breakdown, runners-up)")
+    mp.add_argument("hardware", help="hardware preset (cosim list hardware)")
+    mp.add_argument("workload", help="workload name (cosim list workloads) or trace file")
+    mp.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="workload parameters, e.g. batch=8")
+    mp.add_argument("--op", type=int, default=None, metavar="N", help="op index (omit to list the ops)")
+    mp.add_argument("--objective", choices=("latency", "energy", "edp"), default="latency")
+    mp.add_argument("--top", type=int, default=5, metavar="K", help="runners-up to show (default 5)")
+    mp.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                    help="hardware override, e.g. --set compute.pe_rows=64")
+
     li = sub.add_parser("list", help="list hardware presets or workloads")
     li.add_argument("what", choices=("hardware", "workloads"))
 
@@ -177,6 +187,31 @@ def cmd_run(args) -> int:
     if args.csv:
         result.ops.to_csv(args.csv, index=False)
         console.print(f"per-op table written to {args.csv}")
+    return 0
+
+
+def cmd_map(args) -> int:
+    from cosim.api import load_hardware, load_workload
+    from cosim.errors import CosimInputError
+    from cosim.mapview import check_op, describe_gpu, describe_spatial, op_list
+    from workloads.table import op_table
+
+    if args.top < 1:
+        raise CosimInputError(f"--top must be >= 1, got {args.top}")
+    hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
+    params = _pairs(args.params, "parameter")
+    if not args.workload.endswith((".json", ".parquet")):
+        from cosim.config import WorkloadEntry, _check_workload
+
+        _check_workload(WorkloadEntry(model=args.workload, params=params), "workload", "cosim map")
+    wl = load_workload(args.workload, **params)
+    table = op_table(wl)
+    if args.op is None:
+        print(op_list(wl, table, hw))
+        return 0
+    check_op(wl, table, hw, args.op)
+    describe = describe_spatial if hw.kind == "spatial" else describe_gpu
+    print(describe(hw, wl, table, args.op, args.objective, args.top))
     return 0
 
 
@@ -313,7 +348,7 @@ def cmd_workload(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
-    handler = {"sweep": cmd_sweep, "run": cmd_run, "list": cmd_list, "show": cmd_show,
+    handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
                "workload": cmd_workload}[args.command]
     from cosim.errors import CosimInputError
     from hw_models.preset import HardwareConfigError

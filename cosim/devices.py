@@ -52,9 +52,9 @@ def _spatial_kind() -> DeviceKind:
     from hw_models.spatial import P, SpatialSpec, pack_params
 
     def kernel():
-        from mappings.spatial_search import map_and_cost
+        from mappings.cache import shared_mapper  # searched mappings are reused across ops, workloads and points
 
-        return map_and_cost
+        return shared_mapper()
 
     def label(raw: np.ndarray) -> str:
         from hw_models.cost import O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_MAPPING
@@ -135,6 +135,10 @@ def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardwar
     from pydantic import ValidationError
 
     preset = read_preset(name)
+    if preset.kind == "hetero":  # several units joined by links: cosim.hetero
+        from cosim.hetero import load_hetero
+
+        return load_hetero(preset, overrides)
     overrides = dict(overrides or {})
     kind = device_kind(preset.kind)
     values = apply_overrides(preset.values, overrides, schema_paths(kind.spec_class))

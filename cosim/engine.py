@@ -104,6 +104,10 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
 
     Returns a dict of total arrays (one entry per point); infeasible points (memory) get NaN metrics and a reason.
     """
+    if hardware.kind == "hetero":  # ops placed on the units of a heterogeneous device
+        from cosim.hetero import evaluate_points as hetero_points
+
+        return hetero_points(hardware, workload, params, objective, table, with_raw)
     kind = hardware.device
     index = kind.param_index
     params = np.atleast_2d(np.asarray(params, dtype=np.float64))
@@ -145,6 +149,10 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
 
 def op_frame(hardware: Hardware, workload: Workload, table: np.ndarray, raw: np.ndarray):
     """The per-op DataFrame of one point (``raw``: ops × slots). Times and energies include the op's count."""
+    if hardware.kind == "hetero":
+        from cosim.hetero import op_frame as hetero_frame
+
+        return hetero_frame(hardware, workload, table, raw)
     import pandas as pd
 
     kind = hardware.device

@@ -23,3 +23,6 @@ def _kernel_cache_dir() -> str:
 
 if "numba" not in sys.modules and "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = _kernel_cache_dir()
+# Sweeps make many short parallel kernel calls between stretches of Python: idle OpenMP workers should sleep, not
+# spin, or on a small shared machine they take the core the Python thread needs.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")

@@ -69,6 +69,9 @@ class SpatialEnergy(_Strict):
     e_register_pj_per_access: float = Field(ge=0)
     e_local_buffer_pj_per_byte: float = Field(ge=0)
     e_global_buffer_pj_per_byte: float = Field(ge=0)
+    # When set, the buffer energy above is for a buffer of this size and scales with sqrt(size / reference): SRAM
+    # access energy grows with the square root of capacity (wire length across the array).
+    e_global_buffer_reference_kb: Optional[float] = Field(default=None, gt=0)
     e_dram_pj_per_bit: float = Field(ge=0)
     e_vector_pj_per_op: float = Field(ge=0)
 
@@ -134,7 +137,8 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["dram_bw"]] = m.dram_bandwidth_gbps * 1e9
     v[P["e_reg"]] = e.e_register_pj_per_access * 1e-12
     v[P["e_local_byte"]] = e.e_local_buffer_pj_per_byte * 1e-12
-    v[P["e_gb_byte"]] = e.e_global_buffer_pj_per_byte * 1e-12
+    scale = (m.global_buffer_kb / e.e_global_buffer_reference_kb) ** 0.5 if e.e_global_buffer_reference_kb else 1.0
+    v[P["e_gb_byte"]] = e.e_global_buffer_pj_per_byte * 1e-12 * scale
     v[P["e_dram_byte"]] = e.e_dram_pj_per_bit * 8e-12
     v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12
     v[P["static_w"]] = spec.power.static_w

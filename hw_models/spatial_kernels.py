@@ -42,26 +42,29 @@ _P_E_GB, _P_E_DRAM, _P_E_VEC, _P_STATIC = P["e_gb_byte"], P["e_dram_byte"], P["e
 N_DTYPES = len(DTYPES)
 
 
+# Integer-valued sizes are divided as int64 (exact, and much faster than Python-semantics float floor division).
 @njit(cache=True, inline="always")
 def _trips(size, tile):
-    return (size + tile - 1) // tile
+    s, t = np.int64(size), np.int64(tile)
+    return float((s + t - 1) // t)
 
 
 @njit(cache=True, inline="always")
 def _fold_sum(size, tile, pes):
     """Folds along one spatial dimension summed over its tiles (the last tile may be partial)."""
-    full = size // tile
-    rest = size - full * tile
-    folds = full * ((tile + pes - 1) // pes)
+    s, t, p = np.int64(size), np.int64(tile), np.int64(pes)
+    full = s // t
+    rest = s - full * t
+    folds = full * ((t + p - 1) // p)
     if rest > 0:
-        folds += (rest + pes - 1) // pes
-    return folds
+        folds += (rest + p - 1) // p
+    return float(folds)
 
 
 @njit(cache=True, inline="always")
 def _stream_sum(size, tile, per_fold, rate):
     """Cycles of the streamed dimension summed over its tiles: each tile streams its length plus fixed overhead."""
-    full = size // tile
+    full = float(np.int64(size) // np.int64(tile))
     rest = size - full * tile
     cycles = full * (math.ceil(tile / rate) + per_fold)
     if rest > 0:
@@ -131,25 +134,11 @@ def gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dataf
     c_gb = m * n * (2.0 * c_passes - 1.0)
     gb_bytes = batch * (a_gb * ab + b_gb * wb + c_gb * ob)
     # DRAM traffic from the loop order: an operand is re-fetched for every iteration of the loops above its
-    # innermost relevant loop that it does not depend on.
-    a_f, b_f, c_f = 1.0, 1.0, 1.0
-    a_seen, b_seen, c_seen = False, False, False
-    for level in range(2, -1, -1):  # inner -> outer
-        loop = LOOP_ORDERS[order, level]
-        t = trips_m if loop == 0 else (trips_n if loop == 1 else trips_k)
-        # A depends on m (0) and k (2); B on k (2) and n (1); C on m (0) and n (1).
-        if loop == 0 or loop == 2:
-            a_seen = True
-        elif a_seen:
-            a_f *= t
-        if loop == 1 or loop == 2:
-            b_seen = True
-        elif b_seen:
-            b_f *= t
-        if loop == 0 or loop == 1:
-            c_seen = True
-        elif c_seen:
-            c_f *= t
+    # innermost relevant loop that it does not depend on. Each operand ignores one loop (A: n, B: m, C: k), and that
+    # loop is above the operand's innermost relevant loop unless it is the innermost loop itself.
+    a_f = trips_n if inner != 1 else 1.0
+    b_f = trips_m if inner != 0 else 1.0
+    c_f = trips_k if inner != 2 else 1.0
     a_total = m * k * ab * a_unique
     b_total = k * n * wb
     c_total = m * n * ob

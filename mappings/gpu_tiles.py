@@ -41,6 +41,30 @@ def best_gemm(row, params, objective, out):
 
 
 @njit(cache=True)
+def top_gemm_tiles(row, params, objective, top_k):
+    """The ``top_k`` best legal tiles of a GEMM, best first: (tile indices, scores, cost records); -1 / inf pad."""
+    tiles = np.full(top_k, -1, dtype=np.int64)
+    scores = np.full(top_k, np.inf)
+    records = np.full((top_k, N_OUT), np.inf)
+    trial = np.empty(N_OUT)
+    for t in range(N_TILES):
+        gemm_cost(row, params, t, trial)
+        if not np.isfinite(trial[O_TIME]):
+            continue
+        s = _score(trial, objective)
+        if s >= scores[top_k - 1]:
+            continue
+        i = top_k - 1
+        while i > 0 and scores[i - 1] > s:  # strict: equal scores keep search order, as best_gemm does
+            scores[i], tiles[i] = scores[i - 1], tiles[i - 1]
+            records[i, :] = records[i - 1, :]
+            i -= 1
+        scores[i], tiles[i] = s, t
+        records[i, :] = trial
+    return tiles, scores, records
+
+
+@njit(cache=True)
 def map_and_cost_op(row, params, objective, out):
     """Cost of one op on one GPU under its best mapping."""
     out[:] = 0.0

@@ -4,8 +4,9 @@ The mapping space of a GEMM is (dataflow × DRAM loop order × tile_m × tile_n 
 the array's smaller side ("granularity") up to the dimension, plus the whole dimension; a coarse space keeps at most
 ``max_tiles`` of them per dimension (powers of two and near-even splits), a fine one keeps every multiple.
 
-- Exhaustive search evaluates the whole space in parallel (``prange`` over tile_m), skipping the rest of a tile_k
-  sweep once the global buffer overflows (footprint grows with tile_k), and keeps the ``top_k`` best mappings.
+- Exhaustive search evaluates the whole space tile_m by tile_m (``exhaustive_gemm_parallel`` spreads them over
+  threads), skipping tiles that overflow the global buffer (the footprint grows with tile_n and tile_k, so the legal
+  ones are a prefix of each sweep), and keeps the ``top_k`` best mappings.
 - When the space exceeds ``budget`` evaluations, a heuristic runs instead: ``restarts`` random starting mappings,
   each improved by local moves (one tile index up or down, another loop order, another dataflow) until no move
   helps or the budget is spent. A seed makes it deterministic.
@@ -117,8 +118,66 @@ def _footprint_ok(tm, tn, tk, ab, wb, ob, params):
 
 
 @njit(cache=True)
+def _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, tm, cn, ck, dfs, n_df, top, scores):
+    """Every mapping with one tile_m, kept in ``top``/``scores``; returns how many were evaluated."""
+    trial = np.empty(N_OUT)
+    evaluated = 0
+    # How many tile_k candidates fit the buffer with each tile_n (the footprint grows with both, so the legal ones
+    # are a prefix, and a tile_n with none ends the sweep): computed once for all dataflows and orders.
+    legal_k = np.zeros(cn.size, dtype=np.int64)
+    for j in range(cn.size):
+        c = 0
+        while c < ck.size and _footprint_ok(tm, cn[j], ck[c], ab, wb, ob, params):
+            c += 1
+        legal_k[j] = c
+        if c == 0:
+            break
+    for d in range(n_df):
+        for order in range(N_ORDERS):
+            for j in range(cn.size):
+                if legal_k[j] == 0:
+                    break
+                tn = cn[j]
+                for c in range(legal_k[j]):
+                    gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dfs[d], order, tm, tn,
+                                      ck[c], trial)
+                    evaluated += 1
+                    _insert_top(top, scores, trial, score(trial, objective))
+    return evaluated
+
+
+@njit(cache=True)
+def _merge(top_all, scores_all, top_k):
+    top = np.full((top_k, N_OUT), np.inf)
+    top_scores = np.full(top_k, np.inf)
+    for i in range(scores_all.shape[0]):
+        for j in range(top_k):
+            if np.isfinite(scores_all[i, j]):
+                _insert_top(top, top_scores, top_all[i, j], scores_all[i, j])
+    return top, top_scores
+
+
+@njit(cache=True)
 def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
-    """Every mapping of the space, in parallel over tile_m; returns (top mappings, their scores, evaluations)."""
+    """Every mapping of the space, tile_m by tile_m; returns (top mappings, their scores, evaluations)."""
+    g = min(params[_P_ROWS], params[_P_COLS])
+    cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
+    dfs = np.zeros(3, dtype=np.int64)
+    n_df = _dataflows(params, dfs)
+    top_all = np.full((cm.size, top_k, N_OUT), np.inf)
+    scores_all = np.full((cm.size, top_k), np.inf)
+    evaluated = 0
+    for i in range(cm.size):
+        evaluated += _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, cm[i], cn, ck,
+                                   dfs, n_df, top_all[i], scores_all[i])
+    top, top_scores = _merge(top_all, scores_all, top_k)
+    return top, top_scores, evaluated
+
+
+@njit(parallel=True, cache=True)
+def exhaustive_gemm_parallel(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
+    """``exhaustive_gemm`` with its tile_m sweeps spread over threads (same result), for one op searched from
+    Python (``cosim map``, benchmarks). Never call it from a parallel kernel: nested parallelism is not portable."""
     g = min(params[_P_ROWS], params[_P_COLS])
     cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
     dfs = np.zeros(3, dtype=np.int64)
@@ -126,27 +185,13 @@ def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objecti
     top_all = np.full((cm.size, top_k, N_OUT), np.inf)
     scores_all = np.full((cm.size, top_k), np.inf)
     counts = np.zeros(cm.size, dtype=np.int64)
-    for i in prange(cm.size):
-        trial = np.empty(N_OUT)
-        tm = cm[i]
-        evaluated = 0
-        for d in range(n_df):
-            for order in range(N_ORDERS):
-                for tn in cn:
-                    for tk in ck:
-                        if not _footprint_ok(tm, tn, tk, ab, wb, ob, params):
-                            break  # larger tile_k only grows the footprint
-                        gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dfs[d], order,
-                                          tm, tn, tk, trial)
-                        evaluated += 1
-                        _insert_top(top_all[i], scores_all[i], trial, score(trial, objective))
-        counts[i] = evaluated
-    top = np.full((top_k, N_OUT), np.inf)
-    top_scores = np.full(top_k, np.inf)
-    for i in range(cm.size):
-        for j in range(top_k):
-            if np.isfinite(scores_all[i, j]):
-                _insert_top(top, top_scores, top_all[i, j], scores_all[i, j])
+    for step in prange(cm.size):
+        # Small tiles have many more legal mappings than large ones: interleave them (0, last, 1, last-1, ...) so
+        # each thread's block of iterations gets a similar share; results stay indexed by tile.
+        i = step // 2 if step % 2 == 0 else cm.size - 1 - step // 2
+        counts[i] = _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, cm[i], cn, ck,
+                                  dfs, n_df, top_all[i], scores_all[i])
+    top, top_scores = _merge(top_all, scores_all, top_k)
     return top, top_scores, counts.sum()
 
 
@@ -171,6 +216,16 @@ def heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objectiv
         state[1] = np.random.randint(N_ORDERS)
         for d in range(3):
             state[2 + d] = np.random.randint(cands[d].size)
+        # Shrink the largest tile until the start fits the buffer (an illegal start has no legal neighbours when
+        # most of the space overflows, so the restart would be wasted).
+        while not _footprint_ok(cands[0][state[2]], cands[1][state[3]], cands[2][state[4]], ab, wb, ob, params):
+            dim, biggest = -1, 0
+            for d in range(3):
+                if state[2 + d] > 0 and cands[d][state[2 + d]] > biggest:
+                    dim, biggest = d, cands[d][state[2 + d]]
+            if dim < 0:
+                break
+            state[2 + dim] -= 1
         current = np.inf
         improved = True
         while improved and evaluated < budget:
@@ -262,7 +317,7 @@ def map_and_cost(table, params, objective, max_tiles=DEFAULT_MAX_TILES, budget=D
     """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT)."""
     n_points, n_ops = params.shape[0], table.shape[0]
     result = np.zeros((n_points, n_ops, N_OUT))
-    for p in prange(n_points):
-        for i in range(n_ops):
-            map_and_cost_op(table[i], params[p], objective, max_tiles, budget, seed, result[p, i])
+    for cell in prange(n_points * n_ops):  # (point, op) cells in parallel: one point's ops use every core too
+        p, i = cell // n_ops, cell % n_ops
+        map_and_cost_op(table[i], params[p], objective, max_tiles, budget, seed, result[p, i])
     return result

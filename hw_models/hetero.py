@@ -1,0 +1,96 @@
+"""Heterogeneous devices: several units (each an ordinary preset of any kind) joined by links.
+
+A ``kind: hetero`` preset names its units (``units.<name>.preset`` plus nested ``overrides`` with sources), the links
+between them (``links.<name>``: ``between`` two units, per-direction ``bandwidth_gbps``, ``latency_us``,
+``e_pj_per_bit``), optional placement pins (``placement``: an op name or op kind → unit), whether an op's batch may be
+split between two units (``allow_split``, in ``split_steps`` equal fractions), and ``concurrency``: ``sequential``
+(one op after another, the default) or ``overlap`` (units work on different sub-batches at once, so the period is set
+by the busiest unit or link, as in sub-batch interleaving).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitRef(_Strict):
+    preset: str
+    overrides: dict[str, Any] = Field(default_factory=dict)  # nested like the preset, or dotted keys
+
+
+class Link(_Strict):
+    between: list[str] = Field(min_length=2, max_length=2)
+    bandwidth_gbps: float = Field(gt=0)  # one direction
+    latency_us: float = Field(ge=0)
+    e_pj_per_bit: float = Field(ge=0)
+
+
+class HeteroSpec(_Strict):
+    """A heterogeneous device preset after validation."""
+
+    name: str
+    kind: Literal["hetero"]
+    description: str = ""
+    units: dict[str, UnitRef] = Field(min_length=1)
+    links: dict[str, Link] = Field(default_factory=dict)
+    placement: dict[str, str] = Field(default_factory=dict)
+    allow_split: bool = False
+    split_steps: int = Field(default=8, ge=1, le=64)
+    concurrency: Literal["sequential", "overlap"] = "sequential"
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> "HeteroSpec":
+        names = list(self.units)
+        for key, link in self.links.items():
+            for end in link.between:
+                if end not in self.units:
+                    raise ValueError(f"links.{key}.between: unknown unit {end!r}; units: {', '.join(names)}")
+            if link.between[0] == link.between[1]:
+                raise ValueError(f"links.{key}.between: a link joins two different units, got {link.between}")
+        for key, unit in self.placement.items():
+            if unit not in self.units:
+                raise ValueError(f"placement.{key}: unknown unit {unit!r}; units: {', '.join(names)}")
+        return self
+
+
+LINK_FIELDS = ("bandwidth_gbps", "latency_us", "e_pj_per_bit")
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested overrides → dotted paths (dotted keys pass through)."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def pack_links(spec: HeteroSpec) -> np.ndarray:
+    """Per link, in spec order: bandwidth (B/s), latency (s), energy (J/byte)."""
+    v = np.zeros(3 * len(spec.links))
+    for i, link in enumerate(spec.links.values()):
+        v[3 * i: 3 * i + 3] = (link.bandwidth_gbps * 1e9, link.latency_us * 1e-6, link.e_pj_per_bit * 8e-12)
+    return v
+
+
+def link_matrices(spec: HeteroSpec, packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit × unit bandwidth (B/s, 0 = no link), latency (s) and energy (J/byte) from a packed link vector."""
+    names = list(spec.units)
+    n = len(names)
+    bw, lat, e = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
+    for i, link in enumerate(spec.links.values()):
+        a, b = (names.index(u) for u in link.between)
+        for x, y in ((a, b), (b, a)):
+            if packed[3 * i] > bw[x, y]:  # parallel links: the faster one carries the data
+                bw[x, y], lat[x, y], e[x, y] = packed[3 * i: 3 * i + 3]
+    return bw, lat, e
