@@ -249,7 +249,9 @@ def cmd_show(args) -> int:
             for key in path.split("."):
                 node = node[key]
             print(f"  {path} = {node}")
-            print(f"      source: {preset.sources.get(path, 'MISSING')}")
+            numeric = isinstance(node, (int, float)) and not isinstance(node, bool)
+            if numeric or path in preset.sources:
+                print(f"      source: {preset.sources.get(path, 'MISSING')}")
         return 0
     if args.name.lower() in available_workloads():
         from workloads.registry import workload_entry

@@ -5,31 +5,18 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from hw_models.spec_base import PerDtype, Strict
 
 from workloads.dtypes import DTYPE_BITS
 
 DTYPES = tuple(DTYPE_BITS)  # kernel dtype codes follow this order
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
-class PerDtype(_Strict):
-    """A value per datatype; a missing datatype is not supported natively (it runs at a wider one)."""
-
-    fp64: Optional[float] = Field(default=None, gt=0)
-    fp32: Optional[float] = Field(default=None, gt=0)
-    tf32: Optional[float] = Field(default=None, gt=0)
-    fp16: Optional[float] = Field(default=None, gt=0)
-    bf16: Optional[float] = Field(default=None, gt=0)
-    fp8: Optional[float] = Field(default=None, gt=0)
-    int8: Optional[float] = Field(default=None, gt=0)
-    int4: Optional[float] = Field(default=None, gt=0)
-
-
-class GPUCompute(_Strict):
+class GPUCompute(Strict):
     sm_count: int = Field(gt=0)
     clock_mhz: float = Field(gt=0)
     tensor_tflops: PerDtype  # dense tensor-core peak
@@ -38,28 +25,28 @@ class GPUCompute(_Strict):
     smem_per_sm_kb: float = Field(gt=0)
 
 
-class GPUMemory(_Strict):
+class GPUMemory(Strict):
     hbm_capacity_gb: float = Field(gt=0)
     hbm_bandwidth_gbps: float = Field(gt=0)
     l2_capacity_mb: float = Field(gt=0)
     l2_bandwidth_gbps: float = Field(gt=0)
 
 
-class GPURuntime(_Strict):
+class GPURuntime(Strict):
     kernel_launch_us: float = Field(ge=0)
 
 
-class GPUInterconnect(_Strict):
+class GPUInterconnect(Strict):
     nvlink_bandwidth_gbps: float = Field(gt=0)  # bidirectional aggregate per GPU, as vendors quote it
     nvlink_latency_us: float = Field(ge=0)
 
 
-class GPUPower(_Strict):
+class GPUPower(Strict):
     tdp_w: float = Field(gt=0)
     idle_w: float = Field(ge=0)
 
 
-class GPUEnergy(_Strict):
+class GPUEnergy(Strict):
     e_tensor_pj_per_flop: PerDtype
     e_vector_pj_per_flop: float = Field(gt=0)
     e_l2_pj_per_bit: float = Field(ge=0)
@@ -67,7 +54,7 @@ class GPUEnergy(_Strict):
     e_nvlink_pj_per_bit: float = Field(ge=0)
 
 
-class GPUSpec(_Strict):
+class GPUSpec(Strict):
     """A GPU preset after validation (units are in the field names)."""
 
     name: str

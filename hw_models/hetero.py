@@ -13,26 +13,25 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from hw_models.spec_base import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class UnitRef(_Strict):
+class UnitRef(Strict):
     preset: str
     overrides: dict[str, Any] = Field(default_factory=dict)  # nested like the preset, or dotted keys
 
 
-class Link(_Strict):
+class Link(Strict):
     between: list[str] = Field(min_length=2, max_length=2)
     bandwidth_gbps: float = Field(gt=0)  # one direction
     latency_us: float = Field(ge=0)
     e_pj_per_bit: float = Field(ge=0)
 
 
-class HeteroSpec(_Strict):
+class HeteroSpec(Strict):
     """A heterogeneous device preset after validation."""
 
     name: str

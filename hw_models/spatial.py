@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from hw_models.spec_base import PerDtype, Strict
 
 from workloads.dtypes import DTYPE_BITS
 
@@ -24,24 +26,9 @@ DTYPES = tuple(DTYPE_BITS)
 DATAFLOWS = ("os", "ws", "is", "free")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
-class PerDtype(_Strict):
-    """A value per datatype; a missing datatype is not supported natively (it runs at a wider one)."""
-
-    fp64: Optional[float] = Field(default=None, gt=0)
-    fp32: Optional[float] = Field(default=None, gt=0)
-    tf32: Optional[float] = Field(default=None, gt=0)
-    fp16: Optional[float] = Field(default=None, gt=0)
-    bf16: Optional[float] = Field(default=None, gt=0)
-    fp8: Optional[float] = Field(default=None, gt=0)
-    int8: Optional[float] = Field(default=None, gt=0)
-    int4: Optional[float] = Field(default=None, gt=0)
-
-
-class SpatialCompute(_Strict):
+class SpatialCompute(Strict):
     pe_rows: int = Field(gt=0)
     pe_cols: int = Field(gt=0)
     arrays: int = Field(default=1, gt=0)  # identical arrays (cores) working on independent tiles
@@ -53,7 +40,7 @@ class SpatialCompute(_Strict):
     vector_ops_per_lane_per_cycle: float = Field(gt=0)
 
 
-class SpatialMemory(_Strict):
+class SpatialMemory(Strict):
     register_bytes_per_pe: float = Field(gt=0)
     local_buffer_kb_per_pe: float = Field(ge=0)
     global_buffer_kb: float = Field(gt=0)
@@ -64,7 +51,7 @@ class SpatialMemory(_Strict):
     dram_bandwidth_gbps: float = Field(gt=0)
 
 
-class SpatialEnergy(_Strict):
+class SpatialEnergy(Strict):
     e_mac_pj: PerDtype
     e_register_pj_per_access: float = Field(ge=0)
     e_local_buffer_pj_per_byte: float = Field(ge=0)
@@ -76,11 +63,11 @@ class SpatialEnergy(_Strict):
     e_vector_pj_per_op: float = Field(ge=0)
 
 
-class SpatialPower(_Strict):
+class SpatialPower(Strict):
     static_w: float = Field(ge=0)
 
 
-class SpatialSpec(_Strict):
+class SpatialSpec(Strict):
     """A spatial-accelerator preset after validation (units are in the field names)."""
 
     name: str

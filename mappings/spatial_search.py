@@ -158,14 +158,21 @@ def _merge(top_all, scores_all, top_k):
 
 
 @njit(cache=True)
-def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
-    """Every mapping of the space, tile_m by tile_m; returns (top mappings, their scores, evaluations)."""
+def _space(m, n, k, params, max_tiles, top_k):
+    """Tile candidates per dimension, the allowed dataflows, and empty per-tile_m top-k tables."""
     g = min(params[_P_ROWS], params[_P_COLS])
     cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
     dfs = np.zeros(3, dtype=np.int64)
     n_df = _dataflows(params, dfs)
     top_all = np.full((cm.size, top_k, N_OUT), np.inf)
     scores_all = np.full((cm.size, top_k), np.inf)
+    return cm, cn, ck, dfs, n_df, top_all, scores_all
+
+
+@njit(cache=True)
+def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
+    """Every mapping of the space, tile_m by tile_m; returns (top mappings, their scores, evaluations)."""
+    cm, cn, ck, dfs, n_df, top_all, scores_all = _space(m, n, k, params, max_tiles, top_k)
     evaluated = 0
     for i in range(cm.size):
         evaluated += _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, cm[i], cn, ck,
@@ -178,12 +185,7 @@ def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objecti
 def exhaustive_gemm_parallel(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k):
     """``exhaustive_gemm`` with its tile_m sweeps spread over threads (same result), for one op searched from
     Python (``cosim map``, benchmarks). Never call it from a parallel kernel: nested parallelism is not portable."""
-    g = min(params[_P_ROWS], params[_P_COLS])
-    cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
-    dfs = np.zeros(3, dtype=np.int64)
-    n_df = _dataflows(params, dfs)
-    top_all = np.full((cm.size, top_k, N_OUT), np.inf)
-    scores_all = np.full((cm.size, top_k), np.inf)
+    cm, cn, ck, dfs, n_df, top_all, scores_all = _space(m, n, k, params, max_tiles, top_k)
     counts = np.zeros(cm.size, dtype=np.int64)
     for step in prange(cm.size):
         # Small tiles have many more legal mappings than large ones: interleave them (0, last, 1, last-1, ...) so
