@@ -27,7 +27,7 @@ from workloads.moe_config import MoEConfig, available_moe_configs, load_moe_conf
 from workloads.registry import WorkloadEntry
 from workloads.routing import (MODELS, Assignment, RoutingTrace, apply_capacity, assign, load_routing_trace,
                                replay)
-from workloads.transformer import _ACT_FLOPS, WorkloadParamError, _Builder
+from workloads.transformer import ACTIVATION_FLOPS, WorkloadParamError, LayerBuilder
 
 _UP_FLOPS_BILINEAR = 7  # multiply-adds of one bilinear-interpolated output element (4 taps)
 
@@ -73,7 +73,7 @@ class _Router:
         return out
 
 
-def _expert_shape(cfg: MoEConfig, b: _Builder, width: int) -> tuple[int, int]:
+def _expert_shape(cfg: MoEConfig, b: LayerBuilder, width: int) -> tuple[int, int]:
     """(intermediate width per device, parameters per device) of one expert FFN of ``width``."""
     if width % b.tp:
         raise WorkloadParamError(f"tensor_parallel={b.tp} must divide the expert width {width} of {cfg.name}")
@@ -81,7 +81,7 @@ def _expert_shape(cfg: MoEConfig, b: _Builder, width: int) -> tuple[int, int]:
     return f, cfg.expert_parameters(f)
 
 
-def _ffn(b: _Builder, cfg: MoEConfig, prefix: str, tokens: int, width: int, tags: dict) -> list[Op]:
+def _ffn(b: LayerBuilder, cfg: MoEConfig, prefix: str, tokens: int, width: int, tags: dict) -> list[Op]:
     """One expert's FFN over ``tokens`` tokens (gate/up GEMM, activation, down GEMM)."""
     f, _ = _expert_shape(cfg, b, width)
     up = f * (2 if cfg.gated_mlp else 1)
@@ -90,13 +90,13 @@ def _ffn(b: _Builder, cfg: MoEConfig, prefix: str, tokens: int, width: int, tags
         b.op(f"{prefix}_gate_up" if cfg.gated_mlp else f"{prefix}_up", "matmul", 0, m=tokens, k=cfg.hidden_size,
              n=up, batch=1, bias=bias, _tags={"weight": True, **tags}),
         b.op(f"{prefix}_act", "elementwise", 0, elements=tokens * f, inputs=2 if cfg.gated_mlp else 1,
-             flops_per_element=_ACT_FLOPS[cfg.activation] + int(cfg.gated_mlp), _tags=dict(tags)),
+             flops_per_element=ACTIVATION_FLOPS[cfg.activation] + int(cfg.gated_mlp), _tags=dict(tags)),
         b.op(f"{prefix}_down", "matmul", 0, m=tokens, k=f, n=cfg.hidden_size, batch=1, bias=bias,
              _tags={"weight": True, **tags}),
     ]
 
 
-def _moe_layer(b: _Builder, cfg: MoEConfig, layer: int, tokens: int, routed: Assignment, experts: list[int],
+def _moe_layer(b: LayerBuilder, cfg: MoEConfig, layer: int, tokens: int, routed: Assignment, experts: list[int],
                idle_extra: int = 0, gate_tags: dict | None = None) -> list[Op]:
     """One MoE FFN layer. ``experts`` are the expert ids the counts refer to (a task's pathway for M3ViT);
     ``idle_extra`` adds parameters held but unused this step (other tasks' gates)."""
@@ -130,7 +130,7 @@ def _check_ints(**values: int) -> None:
             raise WorkloadParamError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
-def _finish(wl: Workload, cfg: MoEConfig, b: _Builder, router: _Router, moe_layers: int, tokens: int,
+def _finish(wl: Workload, cfg: MoEConfig, b: LayerBuilder, router: _Router, moe_layers: int, tokens: int,
             kv_bytes: float, idle_gates: int = 0) -> Workload:
     """Record routing statistics and active parameters; set resident memory (all experts' weights)."""
     _, per_expert = _expert_shape(cfg, b, cfg.moe_intermediate_size)
@@ -149,7 +149,7 @@ def _finish(wl: Workload, cfg: MoEConfig, b: _Builder, router: _Router, moe_laye
     return wl
 
 
-def _lm_head(b: _Builder, cfg: MoEConfig, wl: Workload, rows: int) -> None:
+def _lm_head(b: LayerBuilder, cfg: MoEConfig, wl: Workload, rows: int) -> None:
     wl.add(b.norm("final_norm", 0, 1, rows, fused_residual=True))
     vocab = ceil(cfg.vocab_size / b.tp)
     head = b.linear("lm_head", 0, 1, rows, cfg.hidden_size, vocab, tied=cfg.tied_embeddings)
@@ -169,7 +169,7 @@ def build_moe_decoder(cfg: MoEConfig, phase: str = "decode", batch: int = 1, pro
     if phase not in ("prefill", "decode"):
         raise WorkloadParamError(f"phase must be 'prefill' or 'decode', got {phase!r}")
     _check_ints(batch=batch, prompt=prompt, context=context)
-    b = _Builder(cfg.dense(), dtype, kv_dtype or None, tensor_parallel, 1)
+    b = LayerBuilder(cfg.dense(), dtype, kv_dtype or None, tensor_parallel, 1)
     router = _Router(cfg, routing, zipf_s, dirichlet_alpha, trace, capacity_factor, seed)
     if phase == "prefill":
         tokens, q_len, kv_len, seq_end = batch * prompt, prompt, prompt, prompt
@@ -204,7 +204,7 @@ def build_moe_encoder_decoder(cfg: MoEConfig, phase: str = "decode", batch: int 
     if phase not in ("prefill", "decode"):
         raise WorkloadParamError(f"phase must be 'prefill' or 'decode', got {phase!r}")
     _check_ints(batch=batch, prompt=prompt, context=context)
-    b = _Builder(cfg.dense(), dtype, None, tensor_parallel, 1)
+    b = LayerBuilder(cfg.dense(), dtype, None, tensor_parallel, 1)
     router = _Router(cfg, routing, zipf_s, dirichlet_alpha, trace, capacity_factor, seed)
     run = dict(model=cfg.name, phase=phase, batch=batch, prompt=prompt, context=context,
                tensor_parallel=tensor_parallel, dtype=dtype, routing=routing, capacity_factor=capacity_factor,
@@ -256,7 +256,7 @@ def build_moe_encoder_decoder(cfg: MoEConfig, phase: str = "decode", batch: int 
                                                                        batch), kv)
 
 
-def _encoder_parameters(cfg: MoEConfig, b: _Builder, moe_layers: int) -> int:
+def _encoder_parameters(cfg: MoEConfig, b: LayerBuilder, moe_layers: int) -> int:
     """Per-device parameters of the encoder stack (used when a decode step leaves it idle)."""
     d, hd = cfg.hidden_size, b.hd
     attn = d * (b.heads + 2 * b.kv_heads) * hd + b.heads * hd * d
@@ -292,7 +292,7 @@ def build_moe_vit(cfg: MoEConfig, batch: int = 1, task: str = "", experts_per_ta
             0 < experts_per_task < cfg.top_k:
         raise WorkloadParamError(f"experts_per_task must be 0 (all) or in {cfg.top_k}..{cfg.num_experts}, "
                                  f"got {experts_per_task!r}")
-    b = _Builder(cfg.dense(), dtype, None, tensor_parallel, 1)
+    b = LayerBuilder(cfg.dense(), dtype, None, tensor_parallel, 1)
     router = _Router(cfg, routing, zipf_s, dirichlet_alpha, trace, capacity_factor, seed)
     t = tasks.index(task)
     pathway = task_experts(cfg, t, experts_per_task)
@@ -320,7 +320,7 @@ def build_moe_vit(cfg: MoEConfig, batch: int = 1, task: str = "", experts_per_ta
                    idle_gates=len(layers) * (other_gates + d * (cfg.num_experts - len(pathway))))
 
 
-def _pup_head(b: _Builder, cfg: MoEConfig, batch: int, grid: int, outputs: int) -> list[Op]:
+def _pup_head(b: LayerBuilder, cfg: MoEConfig, batch: int, grid: int, outputs: int) -> list[Op]:
     """SETR-PUP progressive-upsampling head of one task (convs with BN folded in, ReLU, bilinear ×2)."""
     ops = [b.norm("head_norm", 0, 1, batch * grid * grid, fused_residual=False)]
     ch_in, size = cfg.hidden_size, grid

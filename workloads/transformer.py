@@ -17,7 +17,7 @@ from workloads.model_config import ModelConfig
 
 Phase = Literal["prefill", "decode"]
 
-_ACT_FLOPS = {"silu": 4, "gelu": 8, "relu": 1}  # per element, plus one multiply when gated
+ACTIVATION_FLOPS = {"silu": 4, "gelu": 8, "relu": 1}  # per element, plus one multiply when gated
 _NORM_FLOPS = {"rmsnorm": 4, "layernorm": 7}
 
 
@@ -31,7 +31,7 @@ def _stage_layers(num_layers: int, pp: int) -> list[int]:
     return [base + (1 if s < extra else 0) for s in range(pp)]
 
 
-class _Builder:
+class LayerBuilder:
     """Shared machinery: datatypes, sharding and op emission for one (model, run) pair."""
 
     def __init__(self, cfg: ModelConfig, dtype: str, kv_dtype: str | None, tp: int, pp: int) -> None:
@@ -117,7 +117,7 @@ class _Builder:
             self.linear("mlp_up" if not cfg.gated_mlp else "mlp_gate_up", stage, n, tokens, cfg.hidden_size, up),
             self.op("activation", "elementwise", stage, n, elements=tokens * self.ff,
                     inputs=2 if cfg.gated_mlp else 1,
-                    flops_per_element=_ACT_FLOPS[cfg.activation] + (1 if cfg.gated_mlp else 0)),
+                    flops_per_element=ACTIVATION_FLOPS[cfg.activation] + (1 if cfg.gated_mlp else 0)),
             self.linear("mlp_down", stage, n, tokens, self.ff, cfg.hidden_size),
         ]
         ops += self.all_reduce("mlp_all_reduce", stage, n, tokens * cfg.hidden_size)
@@ -156,7 +156,7 @@ def build_decoder(cfg: ModelConfig, phase: Phase = "decode", batch: int = 1, pro
         minimum = 0 if name == "context" else 1
         if int(value) != value or value < minimum:
             raise WorkloadParamError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    b = _Builder(cfg, dtype, kv_dtype, tensor_parallel, pipeline_parallel)
+    b = LayerBuilder(cfg, dtype, kv_dtype, tensor_parallel, pipeline_parallel)
     if phase == "prefill":
         tokens, q_len, kv_len, seq_end = batch * prompt, prompt, prompt, prompt
     else:
@@ -190,7 +190,7 @@ def build_decoder(cfg: ModelConfig, phase: Phase = "decode", batch: int = 1, pro
     return wl
 
 
-def _decoder_memory(cfg: ModelConfig, b: _Builder, layers: list[int], batch: int, tokens: int,
+def _decoder_memory(cfg: ModelConfig, b: LayerBuilder, layers: list[int], batch: int, tokens: int,
                     seq_end: int) -> dict[str, float]:
     """Resident bytes on the busiest device: weights of its stage, its KV cache, and activation workspace."""
     wbytes = b.bits / 8.0
@@ -219,7 +219,7 @@ def build_encoder(cfg: ModelConfig, batch: int = 1, seq_len: int = 128, tensor_p
         raise WorkloadParamError(f"{cfg.name} is a {cfg.family} model, not an encoder")
     if seq_len > cfg.max_position_embeddings:
         raise WorkloadParamError(f"seq_len={seq_len} exceeds max_position_embeddings={cfg.max_position_embeddings}")
-    b = _Builder(cfg, dtype, None, tensor_parallel, 1)
+    b = LayerBuilder(cfg, dtype, None, tensor_parallel, 1)
     tokens = batch * seq_len
     wl = Workload(f"{cfg.name}/forward", items=float(batch), item_unit="sequence",
                   params=dict(model=cfg.name, batch=batch, seq_len=seq_len, tensor_parallel=tensor_parallel,
@@ -235,7 +235,7 @@ def build_encoder(cfg: ModelConfig, batch: int = 1, seq_len: int = 128, tensor_p
     return wl
 
 
-def _post_norm_layers(b: _Builder, tokens: int, batch: int, seq_len: int) -> list[Op]:
+def _post_norm_layers(b: LayerBuilder, tokens: int, batch: int, seq_len: int) -> list[Op]:
     """Encoder layers: the attention and MLP blocks without a KV cache (the norm op sits in each block)."""
     n = b.cfg.num_layers
     return (b.attention_block(0, n, tokens, batch, seq_len, seq_len, causal=False, kv_cache=False)
@@ -246,7 +246,7 @@ def build_vit(cfg: ModelConfig, batch: int = 1, tensor_parallel: int = 1, dtype:
     """A ViT forward pass over ``batch`` images: patch embedding (a GEMM), encoder layers, classification head."""
     if cfg.family != "vit":
         raise WorkloadParamError(f"{cfg.name} is a {cfg.family} model, not a ViT")
-    b = _Builder(cfg, dtype, None, tensor_parallel, 1)
+    b = LayerBuilder(cfg, dtype, None, tensor_parallel, 1)
     seq = cfg.patches + 1  # class token
     tokens = batch * seq
     wl = Workload(f"{cfg.name}/forward", items=float(batch), item_unit="image",
@@ -267,7 +267,7 @@ def build_vit(cfg: ModelConfig, batch: int = 1, tensor_parallel: int = 1, dtype:
     return wl
 
 
-def _forward_memory(wl: Workload, b: _Builder, tokens: int) -> dict[str, float]:
+def _forward_memory(wl: Workload, b: LayerBuilder, tokens: int) -> dict[str, float]:
     """Weights plus a workspace of a few activation tensors, for models without a KV cache."""
     act = tokens * (3 * b.cfg.hidden_size + 2 * b.ff) * b.act_bits / 8.0
     return {"weights": wl.parameters * b.bits / 8.0, "kv_cache": 0.0, "activations": act}
