@@ -41,12 +41,12 @@ def _resnet(net: Net, cfg: dict) -> None:
     for s, (blocks, width) in enumerate(cfg["stages"], start=1):
         for b in range(blocks):
             stride = 2 if (b == 0 and s > 1) else 1
-            _residual(net, f"layer{s}.{b}", width, stride, bottleneck)
+            residual_block(net, f"layer{s}.{b}", width, stride, bottleneck)
     net.global_pool("avgpool")
     net.fc("fc", cfg["num_classes"])
 
 
-def _residual(net: Net, p: str, width: int, stride: int, bottleneck: bool) -> None:
+def residual_block(net: Net, p: str, width: int, stride: int, bottleneck: bool) -> None:
     """A torchvision BasicBlock or Bottleneck (stride on the 3×3 conv, 1×1 projection shortcut when shapes change)."""
     in_shape = net.shape
     out_ch = width * 4 if bottleneck else width

@@ -8,7 +8,7 @@ embedding). Spike × spike products are ``attention`` ops or weight-less matmuls
 
 from __future__ import annotations
 
-from workloads.cnn import _residual
+from workloads.cnn import residual_block
 from workloads.netspec import Net
 
 
@@ -17,7 +17,7 @@ def resnet_cifar(net: Net, cfg: dict) -> None:
     net.conv("conv1", cfg["stem"], 3, 1), net.bn("bn1"), net.act("relu1")
     for s, (blocks, width) in enumerate(cfg["stages"], start=1):
         for b in range(blocks):
-            _residual(net, f"layer{s}.{b}", width, 2 if (b == 0 and s > 1) else 1, False)
+            residual_block(net, f"layer{s}.{b}", width, 2 if (b == 0 and s > 1) else 1, False)
     net.global_pool("avgpool")
     for j, width in enumerate(list(cfg["classifier"]) + [cfg["num_classes"]], start=1):
         net.fc(f"fc{j}", width)
