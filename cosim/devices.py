@@ -69,7 +69,38 @@ def _spatial_kind() -> DeviceKind:
     return DeviceKind("spatial", SpatialSpec, pack_params, kernel, "dram_bytes", "static_w", bounds, label, P)
 
 
-_KIND_FACTORIES = {"gpu": _gpu_kind, "spatial": _spatial_kind}
+def _logic_pim_kind() -> DeviceKind:
+    from hw_models.cost import BOUND_NAMES
+    from hw_models.logic_pim import P, LogicPIMSpec, pack_params
+
+    def kernel():
+        from hw_models.logic_pim_kernels import map_and_cost
+
+        return map_and_cost
+
+    def label(raw: np.ndarray) -> str:
+        from hw_models.cost import O_MAP_0
+
+        return f"weights streamed {int(raw[O_MAP_0])}x" if raw[O_MAP_0] > 1 else ""
+
+    bounds = tuple({"l2": "buffer", "sfu": "softmax"}.get(b, b) for b in BOUND_NAMES)
+    return DeviceKind("logic_pim", LogicPIMSpec, pack_params, kernel, "capacity_bytes", "idle_w", bounds, label, P)
+
+
+def _pim_kind() -> DeviceKind:
+    from hw_models.cost import BOUND_NAMES
+    from hw_models.pim import P, PIMSpec, pack_params
+
+    def kernel():
+        from hw_models.pim_kernels import map_and_cost
+
+        return map_and_cost
+
+    bounds = tuple("bus" if b == "interconnect" else b for b in BOUND_NAMES)
+    return DeviceKind("pim", PIMSpec, pack_params, kernel, "capacity_bytes", "static_w", bounds, lambda raw: "", P)
+
+
+_KIND_FACTORIES = {"gpu": _gpu_kind, "spatial": _spatial_kind, "logic_pim": _logic_pim_kind, "pim": _pim_kind}
 _KINDS: dict[str, DeviceKind] = {}
 
 

@@ -27,7 +27,8 @@ from workloads.ir import Op, Workload
 from workloads.table import COL, op_row, op_table
 
 _DYNAMIC = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK)
-_SETTINGS = ("allow_split", "split_steps", "overlap")  # trailing numeric slots of the parameter vector
+_SETTINGS = ("allow_split", "split_steps", "concurrency")  # trailing numeric slots of the parameter vector
+CONCURRENCY = ("sequential", "overlap", "subbatch")
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
              "norm": "elements", "softmax": "elements", "kv_write": "elements", "gather": "rows",
@@ -59,7 +60,7 @@ class HeteroHardware(Hardware):
 
 
 def _settings(spec: HeteroSpec) -> np.ndarray:
-    return np.array([float(spec.allow_split), float(spec.split_steps), float(spec.concurrency == "overlap")])
+    return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency))])
 
 
 def _apply(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +275,26 @@ def _capacities(hw: HeteroHardware, row: np.ndarray) -> np.ndarray:
                      for u, unit in hw.units.items()])
 
 
+def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency: float,
+                   period: float) -> dict[str, float]:
+    """Latency, period, energy by component (``costs``' slots × count, hand-overs as interconnect), idle energy of
+    every device over the period, and the derived totals."""
+    out: dict[str, float] = {"latency_s": latency, "period_s": period}
+    dynamic = 0.0
+    for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
+        e = float((costs[..., slot] * count).sum() * per_stage)
+        if name == "interconnect":
+            e += float(rec[:, H_XFER_J].sum())
+        out[f"energy_{name}_j"] = e
+        dynamic += e
+    static = float(rec[0, H_STATIC_W]) * workload.devices * period if len(rec) else 0.0
+    out["energy_static_j"] = static
+    energy = dynamic + static
+    out.update(energy_j=energy, throughput=workload.items / period, energy_per_item_j=energy / workload.items,
+               power_w=energy / period, edp_js=energy * latency)
+    return out
+
+
 def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, float]:
     """Totals of one placed point from its per-op records."""
     count = table[:, COL["count"]]
@@ -293,19 +314,55 @@ def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, f
     else:
         period = float(stage_time.max())
     latency = float(stage_time.sum())
-    out: dict[str, float] = {"latency_s": latency, "period_s": period}
-    dynamic = 0.0
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
-        e = float((rec[:, slot] * count).sum() * per_stage)
-        if name == "interconnect":
-            e += float(rec[:, H_XFER_J].sum())
-        out[f"energy_{name}_j"] = e
-        dynamic += e
-    static = float(rec[0, H_STATIC_W]) * workload.devices * period if len(rec) else 0.0
-    out["energy_static_j"] = static
-    energy = dynamic + static
-    out.update(energy_j=energy, throughput=workload.items / period, energy_per_item_j=energy / workload.items,
-               power_w=energy / period, edp_js=energy * latency)
+    out = _energy_totals(workload, rec, rec, count, per_stage, latency, period)
+    for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
+        on = (rec[:, H_UNIT] == u) | (rec[:, H_SECOND] == u)
+        out[f"utilization_{name}"] = float((rec[on, O_TIME] * count[on]).sum()) / n_stages / period
+    return out
+
+
+def _half_costs(hw: HeteroHardware, workload: Workload, params: np.ndarray, code: int) -> list[np.ndarray]:
+    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving)."""
+    firsts, rests, _ = _split_tables(workload, 2)
+    sl = hw.slices()
+    return [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
+            for u, unit in hw.units.items()]
+
+
+def _blocked(hw: HeteroHardware, row: np.ndarray) -> bool:
+    """Whether a PIM unit's memory is blocked (PIM computation and normal traffic exclude each other)."""
+    sl = hw.slices()
+    for u, unit in hw.units.items():
+        if unit.kind == "pim" and row[sl[u]][unit.device.param_index["dual"]] < 0.5:
+            return True
+    return False
+
+
+def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndarray], row: np.ndarray):
+    """Totals of one placed point whose batch runs as two interleaved sub-batches (``cosim.schedulers.subbatch``).
+    ``halves``: per unit, (2, N, N_OUT) costs of each op's half batches. Each sub-batch's ops use their placed unit;
+    a hand-over into an op is split between the sub-batches and held by the op's unit."""
+    from cosim.schedulers.subbatch import interleave
+
+    count = table[:, COL["count"]]
+    stages = table[:, COL["stage"]].astype(int)
+    n_stages = int(stages.max()) + 1 if len(stages) else 1
+    per_stage = workload.devices / n_stages
+    units = rec[:, H_UNIT].astype(int)
+    n = np.arange(len(units))
+    half = np.stack([np.stack([halves[units[i]][sb, i] for i in n]) for sb in range(2)])  # (2, N, N_OUT)
+    times = half[:, :, O_TIME] + rec[None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
+    blocked = _blocked(hw, row)
+    periods, busy = [], np.zeros(len(hw.units))
+    for s in range(n_stages):
+        idx = np.flatnonzero(stages == s)
+        sim = interleave(times[:, idx], units[idx], count[idx], len(hw.units), blocked)
+        periods.append(sim.period_s)
+        busy += sim.busy_s / n_stages
+    period, latency = float(max(periods)), float(sum(periods))
+    out = _energy_totals(workload, rec, half, count, per_stage, latency, period)
+    for u, name in enumerate(hw.units):
+        out[f"utilization_{name}"] = float(busy[u]) / period
     return out
 
 
@@ -329,6 +386,7 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     for (allow_split, steps), members in groups.items():
         costs = _evaluate_units(hardware, workload, table, params[members], code, allow_split, steps)
         allowed = _pins(hardware, workload, costs.options, pins)
+        halves = None
         for j, p in enumerate(members):
             row = params[p]
             try:
@@ -345,8 +403,15 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
                 continue
             rec = _record(placement, chosen, _idle(hardware, row))
             raw[p] = rec
-            for key, value in _compose(hardware, workload, table, rec, bool(settings[p, 2])).items():
-                totals[key][p] = value
+            mode = CONCURRENCY[int(settings[p, 2])]
+            if mode == "subbatch":
+                if halves is None:
+                    halves = _half_costs(hardware, workload, params[members], code)
+                composed = _compose_subbatch(hardware, workload, table, rec, [h[:, j] for h in halves], row)
+            else:
+                composed = _compose(hardware, workload, table, rec, mode == "overlap")
+            for key, value in composed.items():
+                totals.setdefault(key, np.full(n, np.nan))[p] = value
             totals["feasible"][p] = True
     return (totals, raw) if with_raw else totals
 

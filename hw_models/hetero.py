@@ -4,13 +4,14 @@ A ``kind: hetero`` preset names its units (``units.<name>.preset`` plus nested `
 between them (``links.<name>``: ``between`` two units, per-direction ``bandwidth_gbps``, ``latency_us``,
 ``e_pj_per_bit``), optional placement pins (``placement``: an op name or op kind → unit), whether an op's batch may be
 split between two units (``allow_split``, in ``split_steps`` equal fractions), and ``concurrency``: ``sequential``
-(one op after another, the default) or ``overlap`` (units work on different sub-batches at once, so the period is set
-by the busiest unit or link, as in sub-batch interleaving).
+(one op after another, the default), ``overlap`` (units work on different sub-batches at once, so the period is set
+by the busiest unit or link) or ``subbatch`` (two half-batches pipelined over the units, simulated with SimPy by
+``cosim.schedulers.subbatch``; a ``blocked`` PIM unit serializes them).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -22,6 +23,7 @@ from hw_models.spec_base import Strict
 class UnitRef(Strict):
     preset: str
     overrides: dict[str, Any] = Field(default_factory=dict)  # nested like the preset, or dotted keys
+    cost_usd: Optional[float] = Field(default=None, ge=0)  # price of one unit, for throughput per dollar
 
 
 class Link(Strict):
@@ -42,7 +44,7 @@ class HeteroSpec(Strict):
     placement: dict[str, str] = Field(default_factory=dict)
     allow_split: bool = False
     split_steps: int = Field(default=8, ge=1, le=64)
-    concurrency: Literal["sequential", "overlap"] = "sequential"
+    concurrency: Literal["sequential", "overlap", "subbatch"] = "sequential"
 
     @model_validator(mode="after")
     def _names_exist(self) -> "HeteroSpec":
@@ -93,3 +95,9 @@ def link_matrices(spec: HeteroSpec, packed: np.ndarray) -> tuple[np.ndarray, np.
             if packed[3 * i] > bw[x, y]:  # parallel links: the faster one carries the data
                 bw[x, y], lat[x, y], e[x, y] = packed[3 * i: 3 * i + 3]
     return bw, lat, e
+
+
+def cost_usd(spec: HeteroSpec) -> float | None:
+    """Price of one heterogeneous device (the sum over its units), or None when a unit has no ``cost_usd``."""
+    prices = [u.cost_usd for u in spec.units.values()]
+    return None if any(p is None for p in prices) else float(sum(prices))

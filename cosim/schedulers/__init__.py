@@ -1,0 +1,1 @@
+"""SimPy schedulers for units that work concurrently (sub-batch interleaving, …)."""

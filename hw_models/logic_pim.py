@@ -1,0 +1,104 @@
+"""Logic-PIM device description: GEMM modules on the logic die of each HBM stack (as in Duplex, MICRO'24).
+
+Each stack's logic die holds GEMM modules (FP16 MAC arrays with a small weight buffer each), two shared SRAM buffers
+(input activations and outputs) and a softmax unit. Extra TSVs give the modules an internal bandwidth that is a
+multiple of the stack's external (PHY) bandwidth, and data read by the modules never crosses the PHY and interposer:
+a bit costs the DRAM array activation plus on-die movement through the TSVs, not the I/O and the host's memory path.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from hw_models.spec_base import Strict
+
+
+class LogicPIMCompute(Strict):
+    stacks: int = Field(gt=0)
+    gemm_modules_per_stack: int = Field(gt=0)
+    macs_per_module: int = Field(gt=0)  # FP16 multiply-accumulates per cycle
+    clock_mhz: float = Field(gt=0)
+    softmax_ops_per_cycle_per_stack: float = Field(gt=0)  # exp / vector operations of the softmax unit
+
+
+class LogicPIMBuffers(Strict):
+    module_buffer_kb: float = Field(gt=0)  # per GEMM module (weight tile)
+    input_buffer_mb: float = Field(gt=0)  # per stack, holds the activation panel broadcast to the modules
+    output_buffer_mb: float = Field(gt=0)  # per stack
+    softmax_buffer_kb: float = Field(gt=0)  # per stack, holds the attention scores of one (sequence, KV head)
+
+
+class LogicPIMMemory(Strict):
+    capacity_per_stack_gb: float = Field(gt=0)
+    external_bandwidth_gbps: float = Field(gt=0)  # whole device, through the PHYs (what a host sees)
+    internal_bandwidth_multiplier: float = Field(gt=0)  # TSV bandwidth available to the logic die / external
+
+
+class LogicPIMPower(Strict):
+    idle_w: float = Field(ge=0)
+
+
+class LogicPIMEnergy(Strict):
+    e_mac_fp16_pj: float = Field(gt=0)
+    e_softmax_op_pj: float = Field(gt=0)
+    e_dram_activation_pj_per_bit: float = Field(ge=0)
+    e_dram_on_die_pj_per_bit: float = Field(ge=0)  # bank to TSV to logic die
+    e_module_buffer_pj_per_bit: float = Field(ge=0)
+    e_shared_buffer_pj_per_bit: float = Field(ge=0)
+
+
+class LogicPIMSpec(Strict):
+    """A Logic-PIM preset after validation (units are in the field names)."""
+
+    name: str
+    kind: Literal["logic_pim"]
+    description: str = ""
+    compute: LogicPIMCompute
+    buffers: LogicPIMBuffers
+    memory: LogicPIMMemory
+    power: LogicPIMPower
+    energy: LogicPIMEnergy
+
+    @property
+    def peak_flops(self) -> float:
+        c = self.compute
+        return 2.0 * c.stacks * c.gemm_modules_per_stack * c.macs_per_module * c.clock_mhz * 1e6
+
+    @property
+    def internal_bandwidth_bytes_s(self) -> float:
+        return self.memory.external_bandwidth_gbps * 1e9 * self.memory.internal_bandwidth_multiplier
+
+
+P_NAMES = ("stacks", "modules", "macs_per_module", "clock_hz", "softmax_ops_s", "module_buffer_bytes",
+           "input_buffer_bytes", "output_buffer_bytes", "softmax_buffer_bytes", "capacity_bytes", "external_bw",
+           "internal_bw", "idle_w", "e_mac", "e_softmax_op", "e_dram_byte", "e_module_buffer_byte",
+           "e_shared_buffer_byte")
+P = {name: i for i, name in enumerate(P_NAMES)}
+
+
+def pack_params(spec: LogicPIMSpec) -> np.ndarray:
+    """The kernels' float64 parameter vector in SI units (Hz, B, B/s, W, J)."""
+    c, b, m, e = spec.compute, spec.buffers, spec.memory, spec.energy
+    v = np.zeros(len(P_NAMES))
+    v[P["stacks"]] = c.stacks
+    v[P["modules"]] = c.stacks * c.gemm_modules_per_stack
+    v[P["macs_per_module"]] = c.macs_per_module
+    v[P["clock_hz"]] = c.clock_mhz * 1e6
+    v[P["softmax_ops_s"]] = c.softmax_ops_per_cycle_per_stack * c.stacks * c.clock_mhz * 1e6
+    v[P["module_buffer_bytes"]] = b.module_buffer_kb * 1024
+    v[P["input_buffer_bytes"]] = b.input_buffer_mb * 1024 * 1024
+    v[P["output_buffer_bytes"]] = b.output_buffer_mb * 1024 * 1024
+    v[P["softmax_buffer_bytes"]] = b.softmax_buffer_kb * 1024
+    v[P["capacity_bytes"]] = c.stacks * m.capacity_per_stack_gb * 1e9
+    v[P["external_bw"]] = m.external_bandwidth_gbps * 1e9
+    v[P["internal_bw"]] = spec.internal_bandwidth_bytes_s
+    v[P["idle_w"]] = spec.power.idle_w
+    v[P["e_mac"]] = e.e_mac_fp16_pj * 1e-12
+    v[P["e_softmax_op"]] = e.e_softmax_op_pj * 1e-12
+    v[P["e_dram_byte"]] = (e.e_dram_activation_pj_per_bit + e.e_dram_on_die_pj_per_bit) * 8e-12
+    v[P["e_module_buffer_byte"]] = e.e_module_buffer_pj_per_bit * 8e-12
+    v[P["e_shared_buffer_byte"]] = e.e_shared_buffer_pj_per_bit * 8e-12
+    return v

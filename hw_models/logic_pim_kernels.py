@@ -1,0 +1,148 @@
+"""Numba cost kernels of the Logic-PIM model, and its batched ``map_and_cost`` over design points.
+
+Time of an op is a roofline over the logic die's resources, never below ``max(FLOPs / peak, bytes / internal BW)``:
+
+- GEMM (weight-stationary): each module loads ``macs_per_module`` weights of an 8 KB weight tile into its MACs, then
+  the activation rows stream past them, so a tile takes ``(tile / macs) × rows`` cycles and tiles are spread over all
+  modules in waves (padding of the last wave is the tiling overhead). The activation panel (rows × K) is broadcast from
+  the stack's input buffer; when it does not fit, the rows are processed in blocks and the weights are streamed from
+  DRAM once per block.
+- attention: K and V are streamed once at the internal bandwidth; the query heads sharing a KV head (GQA) are the
+  rows of the GEMV; scores are normalised by the softmax unit, and spill to DRAM when one (sequence, KV head)'s scores
+  exceed its buffer.
+- streaming ops (norms, activations, routing, KV writes): the softmax unit's vector datapath at the internal bandwidth.
+- collectives: Logic-PIM has no network port, so they have no mapping (infinite time).
+
+Energy: MACs × e_mac, softmax operations × e_op, DRAM bytes × (activation + on-die/TSV movement) — no PHY, interposer
+or host memory path — plus buffer traffic, plus idle power × time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_SFU, N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2,
+                            O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_MAP_0, O_TIME, O_UTIL)
+from hw_models.logic_pim import P
+from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_FLOPS, C_HEAD_DIM, C_HEADS, C_K, C_KIND, C_KV_HEADS,
+                             C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT)
+
+_MODULES, _MACS, _CLK, _SOFTMAX = P["modules"], P["macs_per_module"], P["clock_hz"], P["softmax_ops_s"]
+_MOD_BUF, _IN_BUF, _SM_BUF = P["module_buffer_bytes"], P["input_buffer_bytes"], P["softmax_buffer_bytes"]
+_BW, _IDLE = P["internal_bw"], P["idle_w"]
+_E_MAC, _E_OP, _E_DRAM = P["e_mac"], P["e_softmax_op"], P["e_dram_byte"]
+_E_MBUF, _E_SBUF = P["e_module_buffer_byte"], P["e_shared_buffer_byte"]
+
+
+@njit(cache=True)
+def peak_flops(params):
+    return 2.0 * params[_MODULES] * params[_MACS] * params[_CLK]
+
+
+@njit(cache=True)
+def _finish(out, t_compute, t_dram, t_sfu, e_compute, e_buf, dram_bytes, buf_bytes, flops, params):
+    busy = max(t_compute, t_dram, t_sfu)
+    if busy == t_dram:
+        bound = B_DRAM
+    elif busy == t_compute:
+        bound = B_COMPUTE
+    else:
+        bound = B_SFU
+    out[O_TIME] = busy
+    out[O_E_COMPUTE] = e_compute
+    out[O_E_L2] = e_buf
+    out[O_E_DRAM] = dram_bytes * params[_E_DRAM]
+    out[O_E_LINK] = 0.0
+    out[O_E_STATIC] = params[_IDLE] * busy
+    out[O_BOUND] = bound
+    out[O_UTIL] = flops / (busy * peak_flops(params)) if busy > 0 else 0.0
+    out[O_DRAM_BYTES] = dram_bytes
+    out[O_L2_BYTES] = buf_bytes
+    out[O_MAPPING] = -1.0
+
+
+@njit(cache=True)
+def gemm_cost(row, params, out):
+    """A (batched) GEMM, weight-stationary over the GEMM modules of every stack."""
+    m, n, k, b = row[C_M], row[C_N], row[C_K], row[C_BATCH]
+    ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    macs = params[_MACS]
+    tile = max(macs, math.floor(params[_MOD_BUF] / wb / macs) * macs)  # weights per module-buffer tile
+    tiles = b * math.ceil(k * n / tile)
+    waves = math.ceil(tiles / params[_MODULES])
+    t_compute = waves * (tile / macs) * m / params[_CLK]
+    block = max(1.0, math.floor(params[_IN_BUF] / (k * ab)))  # activation rows resident in the input buffer
+    passes = math.ceil(m / block)
+    w_total = k * n * wb * row[C_W_COUNT]
+    a_total, c_total = b * m * k * ab, b * m * n * ob
+    dram = w_total * passes + a_total + c_total
+    t_dram = dram / params[_BW]
+    buf = 2.0 * w_total * passes + 2.0 * (a_total + c_total)  # module buffers: write+read; shared: write+read
+    e_buf = 2.0 * w_total * passes * params[_E_MBUF] + 2.0 * (a_total + c_total) * params[_E_SBUF]
+    flops = 2.0 * b * m * n * k
+    _finish(out, t_compute, t_dram, 0.0, b * m * n * k * params[_E_MAC], e_buf, dram, buf, flops, params)
+    out[O_MAP_0] = passes
+
+
+@njit(cache=True)
+def attention_cost(row, params, out):
+    """Attention over a KV cache (or a prefill): K/V streamed once, GQA heads as GEMV rows, softmax unit."""
+    b, h, kvh = row[C_BATCH], row[C_HEADS], row[C_KV_HEADS]
+    q, kv, d = row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+    ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    flops = row[C_FLOPS]
+    macs = params[_MACS]
+    group = h / kvh if kvh > 0 else 1.0
+    rows = q * group
+    tile = max(macs, math.floor(params[_MOD_BUF] / kb / macs) * macs)
+    tiles = 2.0 * b * kvh * math.ceil(kv * d / tile)  # K and V tiles
+    waves = math.ceil(tiles / params[_MODULES])
+    t_compute = max(waves * (tile / macs) * rows / params[_CLK], flops / peak_flops(params))
+    scores = b * h * (flops / (4.0 * b * h * d)) if b * h * d > 0 else 0.0
+    t_sfu = scores / params[_SOFTMAX]
+    spill = 0.0
+    if rows * kv * 4.0 > params[_SM_BUF]:
+        spill = 2.0 * scores * 4.0  # fp32 scores written to and read back from DRAM
+    dram = 2.0 * b * kvh * kv * d * kb + b * h * q * d * (ab + ob) + spill
+    t_dram = dram / params[_BW]
+    buf = 2.0 * b * h * q * d * (ab + ob) + 2.0 * (dram - spill)
+    e_buf = 2.0 * b * h * q * d * (ab + ob) * params[_E_SBUF] + 2.0 * (dram - spill) * params[_E_MBUF]
+    e_compute = 0.5 * flops * params[_E_MAC] + scores * params[_E_OP]
+    _finish(out, t_compute, t_dram, t_sfu, e_compute, e_buf, dram, buf, flops, params)
+
+
+@njit(cache=True)
+def streaming_cost(row, params, out):
+    """Elementwise, norm, routing, gather and KV writes on the softmax unit's vector datapath."""
+    flops, nbytes = row[C_FLOPS], row[C_BYTES]
+    _finish(out, 0.0, nbytes / params[_BW], flops / params[_SOFTMAX], flops * params[_E_OP], 0.0, nbytes, 0.0,
+            0.0, params)
+
+
+@njit(cache=True)
+def map_and_cost_op(row, params, objective, out):
+    """Cost of one op on one Logic-PIM device (fixed kernels: ``objective`` does not change the mapping)."""
+    out[:] = 0.0
+    kind = int(row[C_KIND])
+    if kind == 0:
+        gemm_cost(row, params, out)
+    elif kind == 1:
+        attention_cost(row, params, out)
+    elif kind == 2 or kind == 3 or kind == 4:
+        streaming_cost(row, params, out)
+    else:
+        out[O_TIME] = np.inf  # collectives and unknown kinds: no mapping on the logic die
+
+
+@njit(parallel=True, cache=True)
+def map_and_cost(table, params, objective):
+    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT)."""
+    n_points, n_ops = params.shape[0], table.shape[0]
+    result = np.zeros((n_points, n_ops, N_OUT))
+    for p in prange(n_points):
+        for i in range(n_ops):
+            map_and_cost_op(table[i], params[p], objective, result[p, i])
+    return result

@@ -1,0 +1,120 @@
+"""The bank-level PIM template (in-DRAM compute): GEMV units beside every DRAM bank.
+
+A device has ``channels`` × ``banks_per_channel`` banks; each bank has ``multipliers_per_bank`` multipliers fed from
+its open row through column accesses of ``column_bytes``. Opening a row costs an activation (tRCD, and tRP to close
+it, with the row open at least tRAS); the channel's activation rate is limited by tFAW; refresh steals tRFC every
+tREFI. The external channel bus (``bus_bits_per_channel`` at ``pin_gbps``) carries normal memory traffic: in
+``blocked`` mode it and PIM computation exclude each other, with ``dual_row_buffers`` they proceed together.
+
+Energy is counted events × per-event energy: activations, column reads, MACs and I/O bits, plus background power.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from hw_models.spec_base import Strict
+
+MODES = ("blocked", "dual_row_buffers")
+
+
+class PIMOrganization(Strict):
+    channels: int = Field(gt=0)
+    banks_per_channel: int = Field(gt=0)
+    multipliers_per_bank: float = Field(gt=0)  # fp16 multiply-accumulate lanes per bank (may be shared: 0.5 …)
+    pim_clock_mhz: float = Field(gt=0)  # clock of the bank GEMV units
+    page_bytes: int = Field(gt=0)  # row-buffer size of one bank
+    column_bytes: int = Field(gt=0)  # bytes one column access moves from the row buffer to the bank's units
+    element_bytes: int = Field(gt=0)  # operand width of the multipliers (2 = fp16)
+    capacity_gb: float = Field(gt=0)
+    mode: Literal["blocked", "dual_row_buffers"]
+    activations_per_tfaw: float = Field(gt=0)  # activations a channel may issue per tFAW window
+
+
+class PIMTiming(Strict):
+    tck_ns: float = Field(gt=0)
+    cl_ns: float = Field(ge=0)
+    trcd_ns: float = Field(ge=0)
+    trp_ns: float = Field(ge=0)
+    tras_ns: float = Field(ge=0)
+    tccd_s_ns: float = Field(gt=0)
+    tccd_l_ns: float = Field(gt=0)
+    tfaw_ns: float = Field(ge=0)
+    trefi_ns: float = Field(gt=0)
+    trfc_ns: float = Field(ge=0)
+
+
+class PIMBus(Strict):
+    bus_bits_per_channel: int = Field(gt=0)
+    pin_gbps: float = Field(gt=0)
+
+
+class PIMEnergy(Strict):
+    e_activation_pj: float = Field(ge=0)  # one activate + precharge of one bank's row
+    e_column_read_pj: float = Field(ge=0)  # one column access of column_bytes inside the bank
+    e_mac_pj: float = Field(ge=0)  # one multiply-accumulate of element_bytes operands
+    e_io_pj_per_bit: float = Field(ge=0)  # moving a bit over the external channel bus
+
+
+class PIMPower(Strict):
+    static_w: float = Field(ge=0)  # background (standby) and refresh power of the whole device
+
+
+class PIMSpec(Strict):
+    """A bank-level PIM preset after validation (units in the field names)."""
+
+    name: str
+    kind: Literal["pim"]
+    description: str = ""
+    organization: PIMOrganization
+    timing: PIMTiming
+    bus: PIMBus
+    energy: PIMEnergy
+    power: PIMPower
+
+    def external_bandwidth_gbps(self) -> float:
+        return self.organization.channels * self.bus.bus_bits_per_channel / 8 * self.bus.pin_gbps
+
+    def internal_bandwidth_gbps(self) -> float:
+        """Row-buffer → multiplier bandwidth of all banks streaming columns at once (no activation overhead)."""
+        o = self.organization
+        return o.channels * o.banks_per_channel * o.column_bytes / _column_interval_s(self) / 1e9
+
+
+def _column_interval_s(spec: PIMSpec) -> float:
+    """Time one bank needs per column: the column-to-column delay or the multipliers' time for its elements."""
+    o = spec.organization
+    compute = o.column_bytes / o.element_bytes / o.multipliers_per_bank / (o.pim_clock_mhz * 1e6)
+    return max(spec.timing.tccd_l_ns * 1e-9, compute)
+
+
+P_NAMES = ["channels", "banks", "page_bytes", "column_bytes", "element_bytes", "capacity_bytes", "dual",
+           "t_col", "t_rcd", "t_rp", "t_ras", "t_faw", "act_per_faw", "refresh_factor", "t_cl", "ext_bw",
+           "e_act", "e_col", "e_mac", "e_io_byte", "static_w", "macs_per_s"]
+P = {name: i for i, name in enumerate(P_NAMES)}
+
+
+def pack_params(spec: PIMSpec) -> np.ndarray:
+    """The kernels' float64 parameter vector in SI units (s, bytes, B/s, J, W)."""
+    o, t, e = spec.organization, spec.timing, spec.energy
+    v = np.zeros(len(P_NAMES))
+    v[P["channels"]], v[P["banks"]] = o.channels, o.banks_per_channel
+    v[P["page_bytes"]], v[P["column_bytes"]], v[P["element_bytes"]] = o.page_bytes, o.column_bytes, o.element_bytes
+    v[P["capacity_bytes"]] = o.capacity_gb * 1e9
+    v[P["dual"]] = 1.0 if o.mode == "dual_row_buffers" else 0.0
+    v[P["t_col"]] = _column_interval_s(spec)
+    v[P["t_rcd"]], v[P["t_rp"]], v[P["t_ras"]] = t.trcd_ns * 1e-9, t.trp_ns * 1e-9, t.tras_ns * 1e-9
+    v[P["t_faw"]], v[P["act_per_faw"]] = t.tfaw_ns * 1e-9, o.activations_per_tfaw
+    # Refresh blocks every bank for tRFC out of each tREFI: work takes 1 / (1 - tRFC/tREFI) as long.
+    v[P["refresh_factor"]] = 1.0 / (1.0 - min(t.trfc_ns / t.trefi_ns, 0.99))
+    v[P["t_cl"]] = t.cl_ns * 1e-9
+    v[P["ext_bw"]] = spec.external_bandwidth_gbps() * 1e9
+    v[P["e_act"]], v[P["e_col"]], v[P["e_mac"]] = e.e_activation_pj * 1e-12, e.e_column_read_pj * 1e-12, \
+        e.e_mac_pj * 1e-12
+    v[P["e_io_byte"]] = e.e_io_pj_per_bit * 8e-12
+    v[P["static_w"]] = spec.power.static_w
+    v[P["macs_per_s"]] = o.channels * o.banks_per_channel * o.multipliers_per_bank * o.pim_clock_mhz * 1e6
+    return v

@@ -1,0 +1,122 @@
+"""Numba cost kernels of the bank-level PIM template.
+
+Which ops run on the banks: GEMV-like ops whose matrix lives in DRAM —
+
+- ``attention`` over a KV cache: per (sequence, KV head) the K and the V matrices (``kv_len × head_dim``) are
+  streamed row by row through the bank multipliers, once per query row sharing them (``q_len`` × GQA group). The
+  query vectors go in and the outputs come out over the channel bus, and so do the scores: softmax runs on the host
+  (the NPU's vector unit), so the scores leave and the probabilities return through the bus. The host's softmax
+  arithmetic is not in this device's time.
+- ``matmul``: a GEMV (or a few: one pass per activation row) against a weight matrix in the banks; its cost grows
+  with ``m``, so placement sends only small-``m`` matmuls here.
+- ``kv_write`` and ``gather`` are plain memory traffic over the channel bus.
+- everything else (norms, softmax, elementwise, collectives) is infeasible on the banks (time = inf).
+
+KV-cache layout: each matrix starts at a row boundary (one page per sequence and head, as a paged cache allocates
+them), so a matrix of ``B`` bytes opens ``ceil(B / page_bytes)`` rows and its last row is partly used; rows are spread
+evenly over all banks of all channels. A bank pays per row ``max(tRAS, tRCD + columns × passes × t_col) + tRP``;
+a channel can activate at most ``activations_per_tfaw`` rows per tFAW; refresh stretches the time by
+``1 / (1 - tRFC/tREFI)``. In ``blocked`` mode the op's bus traffic and its bank computation add; with dual row
+buffers they overlap (max). Energy: activations, column reads, MACs and I/O bytes times their energies, plus static
+power × time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_LINK, N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2,
+                            O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.pim import P
+from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_HEAD_DIM, C_HEADS, C_K, C_KIND, C_KV_HEADS, C_KV_LEN,
+                             C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT)
+
+_CH, _BANKS, _PAGE, _COL = P["channels"], P["banks"], P["page_bytes"], P["column_bytes"]
+_ELEM, _DUAL, _T_COL, _T_RCD, _T_RP, _T_RAS = P["element_bytes"], P["dual"], P["t_col"], P["t_rcd"], P["t_rp"], \
+    P["t_ras"]
+_T_FAW, _ACT_FAW, _REFRESH, _EXT_BW = P["t_faw"], P["act_per_faw"], P["refresh_factor"], P["ext_bw"]
+_E_ACT, _E_COL, _E_MAC, _E_IO, _STATIC, _MACS = P["e_act"], P["e_col"], P["e_mac"], P["e_io_byte"], \
+    P["static_w"], P["macs_per_s"]
+
+
+@njit(cache=True)
+def gemv_banks(n_mats, mat_bytes, passes, params):
+    """Bank time of ``n_mats`` matrices of ``mat_bytes`` each, every one streamed ``passes`` times through the
+    multipliers of the bank holding it. Returns (time_s, activations, column reads, MACs)."""
+    page, col = params[_PAGE], params[_COL]
+    full = math.floor(mat_bytes / page)
+    rest = mat_bytes - full * page
+    rows_per_mat = full + (1.0 if rest > 0 else 0.0)
+    cols_per_mat = full * math.ceil(page / col) + math.ceil(rest / col)
+    rows = n_mats * rows_per_mat
+    banks = params[_CH] * params[_BANKS]
+    rows_bank = math.ceil(rows / banks)
+    cols_per_row = cols_per_mat / rows_per_mat
+    open_time = max(params[_T_RAS], params[_T_RCD] + cols_per_row * passes * params[_T_COL])
+    t_bank = rows_bank * (open_time + params[_T_RP])
+    t_faw = rows_bank * params[_BANKS] * params[_T_FAW] / params[_ACT_FAW]  # the busiest channel's activations
+    time = max(t_bank, t_faw) * params[_REFRESH]
+    return time, rows, n_mats * cols_per_mat * passes, n_mats * mat_bytes / params[_ELEM] * passes
+
+
+@njit(cache=True)
+def _finish(t_pim, io_bytes, acts, cols, macs, params, out):
+    t_io = io_bytes / params[_EXT_BW] * params[_REFRESH]
+    busy = max(t_pim, t_io) if params[_DUAL] > 0.5 else t_pim + t_io
+    out[O_TIME] = busy
+    out[O_E_COMPUTE] = macs * params[_E_MAC]
+    out[O_E_L2] = 0.0
+    out[O_E_DRAM] = acts * params[_E_ACT] + cols * params[_E_COL] + io_bytes * params[_E_IO]
+    out[O_E_LINK] = 0.0
+    out[O_E_STATIC] = params[_STATIC] * busy
+    out[O_BOUND] = B_COMPUTE if t_pim >= t_io else B_LINK
+    out[O_UTIL] = macs / (busy * params[_MACS]) if busy > 0 else 0.0
+    out[O_DRAM_BYTES] = io_bytes
+    out[O_L2_BYTES] = cols * params[_COL]  # bytes read inside the banks (row buffer → multipliers)
+    out[O_MAPPING] = -1.0
+
+
+@njit(cache=True)
+def pim_op_cost(row, params, out):
+    """Cost of one op (a row of the op table) on the PIM device; ``out[O_TIME] = inf`` when it cannot run there."""
+    out[:] = 0.0
+    out[O_MAPPING] = -1.0
+    kind = int(row[C_KIND])
+    ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    if kind == 1:  # attention over the KV cache: K and V GEMVs in the banks
+        b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+        kvh = row[C_KV_HEADS] if row[C_KV_HEADS] > 0 else h
+        t, acts, cols, macs = gemv_banks(2.0 * b * kvh, kv * d * wb, q * h / kvh, params)
+        io = b * h * q * d * (ab + ob) + 2.0 * b * h * q * kv * ob  # Q in, outputs out, scores out, probs in
+        _finish(t, io, acts, cols, macs, params, out)
+    elif kind == 0:  # GEMV(s) against a matrix resident in the banks
+        m, n, k, batch = row[C_M], row[C_N], row[C_K], row[C_BATCH]
+        mats, passes = (1.0, m * batch) if row[C_W_COUNT] <= 1.0 else (batch, m)
+        t, acts, cols, macs = gemv_banks(mats, k * n * wb, passes, params)
+        _finish(t, batch * m * (k * ab + n * ob), acts, cols, macs, params, out)
+    elif kind == 3 or kind == 4:  # gathers and KV-cache writes: ordinary memory traffic
+        nbytes = row[C_BYTES]
+        acts = math.ceil(nbytes / params[_PAGE])
+        cols = math.ceil(nbytes / params[_COL])
+        t_io = nbytes / params[_EXT_BW] * params[_REFRESH]
+        _finish(0.0, nbytes, acts, cols, 0.0, params, out)
+        out[O_BOUND] = B_DRAM
+        out[O_TIME] = t_io
+        out[O_E_STATIC] = params[_STATIC] * t_io
+    else:
+        out[O_TIME] = np.inf
+
+
+@njit(parallel=True, cache=True)
+def map_and_cost(table, params, objective):
+    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT).
+    PIM kernels have a fixed schedule, so ``objective`` does not change them."""
+    n_points, n_ops = params.shape[0], table.shape[0]
+    result = np.zeros((n_points, n_ops, N_OUT))
+    for cell in prange(n_points * n_ops):
+        p, i = cell // n_ops, cell % n_ops
+        pim_op_cost(table[i], params[p], result[p, i])
+    return result
