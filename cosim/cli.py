@@ -146,7 +146,8 @@ def _print_pareto(console, front) -> None:
     shown["latency_s"] *= 1e3
     shown = shown.rename(columns={"energy_per_item_j": "mJ/item", "latency_s": "latency ms", "power_w": "W",
                                   "throughput": "items/s"})
-    shown.columns = [c.split(".")[-1] for c in shown.columns]
+    short = [c.split(".")[-1] for c in shown.columns]  # keep the full name where the short one would clash
+    shown.columns = [s if short.count(s) == 1 else c for s, c in zip(short, shown.columns)]
     for col in shown.columns:
         table.add_column(col, justify="right" if shown[col].dtype.kind in "if" else "left")
     for _, row in shown.head(30).iterrows():

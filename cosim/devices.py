@@ -23,6 +23,8 @@ class DeviceKind:
     bound_names: tuple[str, ...]
     mapping_label: Callable[[np.ndarray], str]  # a kernel output row → readable mapping
     param_index: dict[str, int]
+    # Optional per-point feasibility beyond memory (an FPGA design that overflows its part): params → reasons, '' = ok.
+    check: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def _gpu_kind() -> DeviceKind:
@@ -100,7 +102,39 @@ def _pim_kind() -> DeviceKind:
     return DeviceKind("pim", PIMSpec, pack_params, kernel, "capacity_bytes", "static_w", bounds, lambda raw: "", P)
 
 
-_KIND_FACTORIES = {"gpu": _gpu_kind, "spatial": _spatial_kind, "logic_pim": _logic_pim_kind, "pim": _pim_kind}
+def _fpga_kind() -> DeviceKind:
+    from dataclasses import replace
+
+    from hw_models.fpga import P, FPGASpec, pack_params, resource_check
+
+    spatial = _spatial_kind()  # same kernels and mapping labels: an FPGA design is a spatial-template instance
+    return replace(spatial, name="fpga", spec_class=FPGASpec, pack=pack_params, param_index=P, check=resource_check)
+
+
+def _iot_kind() -> DeviceKind:
+    from hw_models.cost import BOUND_NAMES
+    from hw_models.iot import P, IotSpec, operating_point_check, pack_params
+
+    def kernel():
+        from hw_models.iot_kernels import map_and_cost
+
+        return map_and_cost
+
+    def label(raw: np.ndarray) -> str:
+        from hw_models.cost import O_MAP_0, O_MAP_1, O_MAP_2, O_MAPPING
+        from hw_models.iot_kernels import ORDER_NAMES
+
+        if raw[O_MAPPING] < 0:
+            return ""
+        return f"L1 tile m{int(raw[O_MAP_1])} n{int(raw[O_MAP_2])}, {ORDER_NAMES[int(raw[O_MAP_0])]}"
+
+    bounds = tuple({"l2": "dma", "memory": "l3"}.get(b, b) for b in BOUND_NAMES)
+    return DeviceKind("iot", IotSpec, pack_params, kernel, "memory_bytes", "leakage_w", bounds, label, P,
+                      check=operating_point_check)
+
+
+_KIND_FACTORIES = {"fpga": _fpga_kind, "gpu": _gpu_kind, "spatial": _spatial_kind, "logic_pim": _logic_pim_kind,
+                   "pim": _pim_kind, "iot": _iot_kind}
 _KINDS: dict[str, DeviceKind] = {}
 
 

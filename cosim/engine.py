@@ -125,6 +125,12 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
         f"{workload.memory_bytes.get('activations', 0) / 1e9:.2f} GB)").astype(object)
     for i in np.flatnonzero(~feasible):
         totals["reason"][i] += f" > capacity {capacity[i] / 1e9:.2f} GB"
+    if kind.check is not None:  # device-specific feasibility (FPGA resources), reported with its reason
+        problems = kind.check(params)
+        bad = feasible & (problems != "")
+        totals["reason"][bad] = problems[bad]
+        feasible = feasible & ~bad
+        totals["feasible"] = feasible
     totals["memory_per_device_bytes"][:] = need
     totals["memory_capacity_bytes"][:] = capacity
     totals["devices"][:] = workload.devices

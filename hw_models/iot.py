@@ -1,0 +1,174 @@
+"""The IoT core template: a cluster of N in-order cores sharing a multi-banked L1 scratchpad, fed from L2 by a DMA.
+
+PULP clusters (GAP8, PULP-OPEN), single-core MCUs (Cortex-M4F: one core, its SRAM as "L1") and a host CPU are
+instances. A preset gives:
+
+- ``compute``: cores, an operating point (clock, voltage) and its DVFS limit, cycle costs per instruction class,
+  the packed-SIMD width (int8 MACs per dot-product instruction), and how floating point runs: on ``fpus`` native FPUs
+  shared by the cores (``fp_mode: fpu``) or through a software emulation library (``emulation-standard``, e.g.
+  libgcc soft-float, or ``emulation-optimized``, a target-tuned library), each with cycles per FP operation;
+- ``parallel``: fork/join and barrier costs of the runtime;
+- ``memory``: L1 size and banks, L2 size, DMA bandwidth and set-up cost, an optional off-chip L3;
+- ``energy``: energy per active core-cycle at the reference voltage (dynamic energy scales with V²), per L1 access,
+  per L2 and L3 byte, and leakage power at the reference voltage (scaled linearly with V).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from hw_models.spec_base import Strict
+
+FP_MODES = ("fpu", "emulation-standard", "emulation-optimized")
+FP_OPS = ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")
+
+
+class FPCycles(Strict):
+    """Cycles of one single-precision operation (a call into the library for emulation, incl. call overhead)."""
+
+    add: float = Field(gt=0)
+    mul: float = Field(gt=0)
+    div: float = Field(gt=0)
+    cmp: float = Field(gt=0)
+    exp: float = Field(gt=0)
+    sqrt: float = Field(gt=0)
+    fma: float = Field(gt=0)  # a multiply-accumulate (fused when the FPU has FMA, else mul + add)
+
+
+class IotCycles(Strict):
+    """Cycles per integer-side instruction class (issue to issue, incl. typical stalls)."""
+
+    alu: float = Field(gt=0)
+    mul: float = Field(gt=0)
+    div: float = Field(gt=0)
+    load: float = Field(gt=0)
+    store: float = Field(gt=0)
+    branch: float = Field(ge=0)  # extra cycles of the conditional branch that follows a compare
+    mac: float = Field(gt=0)  # a scalar 32-bit multiply-accumulate
+    simd_dot: float = Field(gt=0)  # one packed-SIMD dot-product instruction
+
+
+class IotCompute(Strict):
+    cores: int = Field(gt=0)
+    clock_mhz: float = Field(gt=0)
+    voltage_v: float = Field(gt=0)
+    max_clock_mhz: float = Field(gt=0)  # at max_clock_voltage_v
+    max_clock_voltage_v: float = Field(gt=0)
+    threshold_voltage_v: float = Field(ge=0)  # f_max(V) = max_clock · (V − Vth) / (V_max_clock − Vth) (alpha-power, α=1)
+    int8_macs_per_simd: int = Field(gt=0)  # int8 MACs per dot-product instruction (4 on RI5CY)
+    fpus: int = Field(ge=0)  # native FPUs shared by the cores (0: none)
+    fp_mode: Literal["fpu", "emulation-standard", "emulation-optimized"]
+    cycles: IotCycles
+    fpu_cycles: FPCycles | None = None
+    emulation_standard_cycles: FPCycles
+    emulation_optimized_cycles: FPCycles
+    register_block_outputs: int = Field(gt=0)  # outputs a GEMM inner loop keeps in registers (rows)
+    register_block_channels: int = Field(gt=0)  # (columns)
+
+
+class IotParallel(Strict):
+    fork_join_cycles: float = Field(ge=0)
+    barrier_cycles: float = Field(ge=0)
+
+
+class IotMemory(Strict):
+    l1_kb: float = Field(gt=0)
+    l1_banks: int = Field(gt=0)
+    l2_kb: float = Field(ge=0)
+    dma_bytes_per_cycle: float = Field(gt=0)
+    dma_setup_cycles: float = Field(ge=0)
+    l3_mb: float = Field(ge=0)
+    l3_bandwidth_mbps: float = Field(ge=0)  # MB/s
+
+
+class IotEnergy(Strict):
+    reference_voltage_v: float = Field(gt=0)
+    e_core_cycle_pj: float = Field(ge=0)  # one active core-cycle at the reference voltage
+    e_l1_access_pj: float = Field(ge=0)
+    e_l2_pj_per_byte: float = Field(ge=0)
+    e_l3_pj_per_byte: float = Field(ge=0)
+    leakage_w: float = Field(ge=0)  # whole cluster/chip at the reference voltage
+
+
+class IotSpec(Strict):
+    """An IoT-core preset after validation (units are in the field names)."""
+
+    name: str
+    kind: Literal["iot"]
+    description: str = ""
+    compute: IotCompute
+    parallel: IotParallel
+    memory: IotMemory
+    energy: IotEnergy
+
+
+_INT = ("alu", "mul", "div", "load", "store", "branch", "mac", "simd_dot")
+P_NAMES = (["cores", "clock_hz", "max_clock_hz", "simd_macs", "fpus", "fp_native", "rb_m", "rb_n"]
+           + [f"c_{c}" for c in _INT] + [f"fp_{o}" for o in FP_OPS]
+           + ["fork_join", "barrier", "l1_bytes", "l1_banks", "l2_bytes", "dma_bpc", "dma_setup", "l3_bytes",
+              "l3_bw", "memory_bytes", "e_cycle", "e_l1", "e_l2_byte", "e_l3_byte", "leakage_w"])
+P = {name: i for i, name in enumerate(P_NAMES)}
+
+
+def max_clock_hz(spec: IotSpec) -> float:
+    """Highest clock at the operating voltage: linear in the overdrive V − Vth (alpha-power law with α = 1)."""
+    c = spec.compute
+    span = c.max_clock_voltage_v - c.threshold_voltage_v
+    return max(0.0, c.max_clock_mhz * 1e6 * (c.voltage_v - c.threshold_voltage_v) / span) if span > 0 else \
+        c.max_clock_mhz * 1e6
+
+
+def fp_cycles(spec: IotSpec) -> FPCycles | None:
+    """The FP cycle table of the preset's ``fp_mode`` (None: FPU mode on a core without FPU)."""
+    c = spec.compute
+    if c.fp_mode == "fpu":
+        return c.fpu_cycles if c.fpus > 0 else None
+    return c.emulation_standard_cycles if c.fp_mode == "emulation-standard" else c.emulation_optimized_cycles
+
+
+def pack_params(spec: IotSpec) -> np.ndarray:
+    """The kernels' float64 parameter vector in SI units (Hz, bytes, B/s, J, W); energies at the operating voltage."""
+    c, m, e = spec.compute, spec.memory, spec.energy
+    v = np.zeros(len(P_NAMES))
+    v[P["cores"]], v[P["clock_hz"]], v[P["max_clock_hz"]] = c.cores, c.clock_mhz * 1e6, max_clock_hz(spec)
+    v[P["simd_macs"]], v[P["fpus"]] = c.int8_macs_per_simd, c.fpus
+    v[P["rb_m"]], v[P["rb_n"]] = c.register_block_outputs, c.register_block_channels
+    for name in _INT:
+        v[P[f"c_{name}"]] = getattr(c.cycles, name)
+    table = fp_cycles(spec)
+    v[P["fp_native"]] = 1.0 if c.fp_mode == "fpu" else 0.0
+    for op in FP_OPS:
+        v[P[f"fp_{op}"]] = getattr(table, op) if table is not None else np.inf
+    v[P["fork_join"]], v[P["barrier"]] = spec.parallel.fork_join_cycles, spec.parallel.barrier_cycles
+    v[P["l1_bytes"]], v[P["l1_banks"]] = m.l1_kb * 1024, m.l1_banks
+    v[P["l2_bytes"]] = m.l2_kb * 1024
+    v[P["dma_bpc"]], v[P["dma_setup"]] = m.dma_bytes_per_cycle, m.dma_setup_cycles
+    v[P["l3_bytes"]], v[P["l3_bw"]] = m.l3_mb * 1024 * 1024, m.l3_bandwidth_mbps * 1e6
+    v[P["memory_bytes"]] = v[P["l2_bytes"]] + v[P["l3_bytes"]] if m.l2_kb > 0 else v[P["l1_bytes"]] + v[P["l3_bytes"]]
+    scale = (c.voltage_v / e.reference_voltage_v) ** 2  # dynamic energy ∝ C·V²
+    v[P["e_cycle"]] = e.e_core_cycle_pj * 1e-12 * scale
+    v[P["e_l1"]] = e.e_l1_access_pj * 1e-12 * scale
+    v[P["e_l2_byte"]] = e.e_l2_pj_per_byte * 1e-12 * scale
+    v[P["e_l3_byte"]] = e.e_l3_pj_per_byte * 1e-12
+    v[P["leakage_w"]] = e.leakage_w * c.voltage_v / e.reference_voltage_v  # assumption: leakage current ~ const
+    return v
+
+
+def operating_point_check(params: np.ndarray) -> np.ndarray:
+    """Per point, '' when the operating point is legal, else why not (clock above the DVFS limit, FPU mode without
+    an FPU)."""
+    params = np.atleast_2d(params)
+    out = np.full(params.shape[0], "", dtype=object)
+    for i, row in enumerate(params):
+        problems = []
+        if row[P["clock_hz"]] > row[P["max_clock_hz"]] * (1 + 1e-9):
+            problems.append(f"clock {row[P['clock_hz']] / 1e6:.0f} MHz > {row[P['max_clock_hz']] / 1e6:.0f} MHz "
+                            f"allowed at this voltage")
+        if row[P["fp_native"]] > 0.5 and not np.isfinite(row[P["fp_add"]]):
+            problems.append("fp_mode 'fpu' on a cluster without FPU (fpus = 0)")
+        if problems:
+            out[i] = "operating point: " + "; ".join(problems)
+    return out

@@ -1,0 +1,274 @@
+"""Numba cost kernels of the IoT core template, and its batched ``map_and_cost`` over design points.
+
+Scalar ``kernel`` ops (classic ML) are priced from their operation counts: cycles = Σ count × cycles of its class
+(a compare is followed by a branch; FP operations cost the FPU's or the emulation library's cycles). Of the work W,
+the share ``p = parallel_fraction`` runs on N cores, the rest on one (Amdahl):
+
+    T = fork_join + p·W/N + stalls + barrier + (1 − p)·W + merge,
+
+where ``merge`` is the (N − 1) adds of the per-core partial sums (with their loads and store) done by one core, and
+``stalls`` are L1 bank conflicts: with k = N · (accesses per cycle) simultaneous requests spread uniformly over B
+word-interleaved banks, the expected number of distinct banks hit is B·(1 − (1 − 1/B)^k) (balls into bins), so each
+access waits k / that − 1 extra cycles on average. With fewer FPUs than cores (FPU sharing), the parallel part cannot
+go faster than the FP operations' occupancy divided by the FPUs. T ≤ W, T ≥ W/N and T ≥ (1 − p)·W, so the speed-up
+is at most min(N, 1/(1 − p)).
+
+GEMM-like ops (conv as implicit GEMM, matmul) use a documented simple tiling, not the spatial template's search: each
+core computes register blocks of ``rb_m × rb_n`` outputs; per step along K it issues rb_m·rb_n dot-product
+instructions (int8: ``simd_macs`` MACs each; float: one FMA) and rb_m + rb_n operand loads, as PULP-NN-style
+kernels do. Blocks are spread over the cores. Operands move L2 → L1 by DMA in tiles (m_t × K and K × n_t, K whole)
+that fit half of L1 (double buffering); the tile sizes (powers of two or the whole dimension) and the loop order
+(weights or activations re-fetched) are searched for the fewest DMA bytes. Layers whose data exceed L2 stream their
+weights from L3. Time is the max of compute, DMA and L3 (double-buffered) plus the fork/join, a barrier and the DMA
+set-ups. Other streaming ops run element-parallel; gathers and KV writes are DMA copies; collectives have no mapping.
+
+Energy: active core-cycles × e_cycle(V) + L1 accesses × e_l1 + L2 (DMA) bytes × e_l2 + L3 bytes × e_l3; leakage
+power × time is the static part (composed by the engine).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2,
+                            O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_MAP_0, O_MAP_1, O_MAP_2, O_TIME, O_UTIL)
+from hw_models.iot import P
+from workloads.dtypes import DTYPE_BITS
+from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_DTYPE, C_FLOPS, C_HEAD_DIM, C_HEADS, C_K, C_KERNEL_COUNTS,
+                             C_KIND, C_KV_LEN, C_M, C_N, C_O_BYTES, C_PARALLEL_FRACTION, C_Q_LEN,
+                             C_REDUCTION_STEPS, C_W_BYTES)
+
+IS_INT = np.array([1.0 if name.startswith("int") else 0.0 for name in DTYPE_BITS])
+ORDER_NAMES = ("weights resident", "activations resident")
+
+_N, _CLK, _FMAX, _SIMD, _FPUS, _NATIVE = P["cores"], P["clock_hz"], P["max_clock_hz"], P["simd_macs"], P["fpus"], \
+    P["fp_native"]
+_RBM, _RBN = P["rb_m"], P["rb_n"]
+_ALU, _MUL, _DIV, _LD, _ST, _BR, _MAC, _DOT = (P["c_alu"], P["c_mul"], P["c_div"], P["c_load"], P["c_store"],
+                                               P["c_branch"], P["c_mac"], P["c_simd_dot"])
+_FADD, _FMUL, _FDIV, _FCMP, _FEXP, _FSQRT, _FMA = (P["fp_add"], P["fp_mul"], P["fp_div"], P["fp_cmp"], P["fp_exp"],
+                                                    P["fp_sqrt"], P["fp_fma"])
+_FORK, _BAR, _L1, _BANKS, _L2 = P["fork_join"], P["barrier"], P["l1_bytes"], P["l1_banks"], P["l2_bytes"]
+_DMA, _SETUP, _L3BW = P["dma_bpc"], P["dma_setup"], P["l3_bw"]
+_E_CYC, _E_L1, _E_L2, _E_L3, _LEAK = P["e_cycle"], P["e_l1"], P["e_l2_byte"], P["e_l3_byte"], P["leakage_w"]
+
+
+@njit(cache=True)
+def conflict_factor(requests, banks):
+    """Mean cycles per L1 access when ``requests`` accesses (k, may be fractional) hit ``banks`` banks at once:
+    k / E[distinct banks] with E = B·(1 − (1 − 1/B)^k); 1 when there is at most one request."""
+    if requests <= 1.0:
+        return 1.0
+    distinct = banks * (1.0 - (1.0 - 1.0 / banks) ** requests)
+    return max(1.0, requests / distinct)
+
+
+@njit(cache=True)
+def parallel_cycles(work, accesses, fp_occupancy, cores, params):
+    """Cycles of one core when ``work`` cycles with ``accesses`` L1 accesses are split over ``cores`` cores:
+    even split plus bank-conflict stalls, bounded below by the shared FPUs' occupancy."""
+    if cores <= 1.0 or work <= 0.0:
+        return work
+    per_core = work / cores
+    rate = accesses / work  # accesses per cycle of one core
+    stall = (accesses / cores) * (conflict_factor(cores * rate, params[_BANKS]) - 1.0)
+    t = per_core + stall
+    if params[_NATIVE] > 0.5 and params[_FPUS] < cores:
+        t = max(t, fp_occupancy / params[_FPUS])
+    return t
+
+
+@njit(cache=True)
+def kernel_cycles(row, params, cores):
+    """(cycles, active core-cycles, L1 accesses) of a scalar ``kernel`` op on ``cores`` cores."""
+    c = C_KERNEL_COUNTS
+    int_add, int_mul, int_div, int_cmp = row[c], row[c + 1], row[c + 2], row[c + 3]
+    fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt = row[c + 4], row[c + 5], row[c + 6], row[c + 7], row[c + 8], \
+        row[c + 9]
+    loads, stores = row[c + 10], row[c + 11]
+    cyc_int = int_add * params[_ALU] + int_mul * params[_MUL] + int_div * params[_DIV] + \
+        int_cmp * (params[_ALU] + params[_BR])
+    cyc_fp_units = fp_add * params[_FADD] + fp_mul * params[_FMUL] + fp_div * params[_FDIV] + \
+        fp_cmp * params[_FCMP] + fp_exp * params[_FEXP] + fp_sqrt * params[_FSQRT]
+    cyc_fp = cyc_fp_units + fp_cmp * params[_BR]
+    accesses = loads + stores
+    work = cyc_int + cyc_fp + loads * params[_LD] + stores * params[_ST]
+    p = row[C_PARALLEL_FRACTION]
+    if cores <= 1.0:
+        return work, work, accesses
+    t_par = parallel_cycles(p * work, p * accesses, p * cyc_fp_units, cores, params)
+    merge = 0.0
+    if row[C_REDUCTION_STEPS] > 0.0:
+        add = params[_FADD] if fp_add + fp_mul > 0.0 else params[_ALU]
+        merge = (cores - 1.0) * (add + 2.0 * params[_LD] + params[_ST])
+    serial = (1.0 - p) * work + merge
+    overhead = params[_FORK] + params[_BAR]
+    total = overhead + t_par + serial
+    active = overhead + cores * t_par + serial
+    return total, active, accesses + (cores - 1.0) * 3.0 * (merge > 0.0)
+
+
+@njit(cache=True)
+def _tile_options(dim):
+    """Candidate tile sizes: powers of two below ``dim`` and ``dim`` itself."""
+    out = np.empty(24)
+    n = 0
+    t = 1.0
+    while t < dim and n < 23:
+        out[n] = t
+        n += 1
+        t *= 2.0
+    out[n] = dim
+    return out[:n + 1]
+
+
+@njit(cache=True)
+def gemm_tiling(m, n, k, batch, ab, wb, ob, params):
+    """Fewest-DMA-byte L1 tiling: (L2↔L1 bytes, DMA transfers, m_t, n_t, order); bytes = inf when nothing fits."""
+    budget = params[_L1] / 2.0  # double buffering
+    best, transfers, bm, bn, bo = np.inf, 0.0, 0.0, 0.0, 0.0
+    a, w, o = m * k * ab, k * n * wb, m * n * ob
+    for mt in _tile_options(m):
+        for nt in _tile_options(n):
+            if mt * k * ab + k * nt * wb + mt * nt * ob > budget:
+                continue
+            tm, tn = math.ceil(m / mt), math.ceil(n / nt)
+            for order in range(2):
+                if order == 0:  # weight tile resident, activation tiles streamed for each weight tile
+                    nbytes = w + a * (tn if tm > 1 else 1.0) + o
+                else:  # activation tile resident, weight tiles streamed for each activation tile
+                    nbytes = a + w * (tm if tn > 1 else 1.0) + o
+                if nbytes < best:
+                    best, transfers, bm, bn, bo = nbytes, tm * tn * 3.0, mt, nt, order
+    return best * batch, transfers * batch, bm, bn, bo
+
+
+@njit(cache=True)
+def gemm_cost(m, n, k, batch, ab, wb, ob, is_int, params, out):
+    """A (grouped) GEMM on the cluster: register-blocked inner loops, DMA tiling, L3 weight streaming."""
+    cores, clk = params[_N], params[_CLK]
+    rbm, rbn = params[_RBM], params[_RBN]
+    width = params[_SIMD] if is_int > 0.5 else 1.0
+    inst = params[_DOT] if is_int > 0.5 else params[_FMA]
+    steps = math.ceil(k / width)
+    loads_block = steps * (rbm + rbn)
+    block = steps * (rbm * rbn * inst + (rbm + rbn) * params[_LD]) + rbm * rbn * (params[_ALU] + params[_ST])
+    blocks = math.ceil(m / rbm) * math.ceil(n / rbn) * batch
+    fp_occ = 0.0 if is_int > 0.5 else blocks * steps * rbm * rbn * inst
+    per_core_blocks = math.ceil(blocks / cores)
+    work = per_core_blocks * cores * block
+    accesses = blocks * (loads_block + rbm * rbn)
+    t_comp = parallel_cycles(work, accesses, fp_occ, cores, params) + params[_FORK] + params[_BAR]
+    if not np.isfinite(inst):
+        out[O_TIME] = np.inf
+        return
+    l2_bytes, transfers, mt, nt, order = 0.0, 0.0, m, n, 0.0
+    t_dma = 0.0
+    footprint = (m * k * ab + k * n * wb + m * n * ob) * batch
+    l3_bytes = 0.0
+    if params[_L2] > 0.0:
+        l2_bytes, transfers, mt, nt, order = gemm_tiling(m, n, k, 1.0, ab, wb, ob, params)
+        l2_bytes *= batch
+        transfers *= batch
+        if not np.isfinite(l2_bytes):
+            out[O_TIME] = np.inf
+            return
+        t_dma = l2_bytes / params[_DMA] + transfers * params[_SETUP]
+        if footprint > params[_L2]:
+            l3_bytes = k * n * wb * batch + (footprint - k * n * wb * batch) * (footprint > 2.0 * params[_L2])
+    elif footprint > params[_L1]:
+        l3_bytes = k * n * wb * batch
+    t_l3 = l3_bytes / params[_L3BW] if l3_bytes > 0.0 else 0.0
+    if l3_bytes > 0.0 and params[_L3BW] <= 0.0:
+        out[O_TIME] = np.inf
+        return
+    t = max(t_comp / clk, t_dma / clk, t_l3)
+    out[O_TIME] = t
+    out[O_E_COMPUTE] = (params[_FORK] + params[_BAR] + cores * (t_comp - params[_FORK] - params[_BAR])) * \
+        params[_E_CYC]
+    out[O_E_L2] = accesses * params[_E_L1] + l2_bytes * params[_E_L2]
+    out[O_E_DRAM] = l3_bytes * params[_E_L3]
+    out[O_DRAM_BYTES] = l3_bytes
+    out[O_L2_BYTES] = l2_bytes
+    out[O_BOUND] = B_COMPUTE if t == t_comp / clk else (B_L2 if t == t_dma / clk else B_DRAM)
+    out[O_UTIL] = m * n * k * batch / (t * clk * cores * width) if t > 0 else 0.0
+    out[O_MAPPING] = 0.0
+    out[O_MAP_0], out[O_MAP_1], out[O_MAP_2] = order, mt, nt
+
+
+@njit(cache=True)
+def iot_op_cost(row, params, out):
+    """Cost of one op on one IoT cluster; ``out[O_TIME] = inf`` when it has no mapping."""
+    out[:] = 0.0
+    out[O_MAPPING] = -1.0
+    if params[_CLK] > params[_FMAX] * (1.0 + 1e-9):
+        out[O_TIME] = np.inf  # beyond the DVFS limit at this voltage
+        return
+    kind = int(row[C_KIND])
+    cores, clk = params[_N], params[_CLK]
+    is_int = IS_INT[int(row[C_DTYPE])]
+    ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    if kind == 0:
+        gemm_cost(row[C_M], row[C_N], row[C_K], row[C_BATCH], ab, wb, ob, is_int, params, out)
+    elif kind == 1:  # attention as two GEMMs per (batch, head) and an exp per score
+        b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+        tmp = np.zeros(N_OUT)
+        gemm_cost(q, kv, d, b * h, ab, wb, ob, is_int, params, out)
+        gemm_cost(q, d, kv, b * h, ob, wb, ob, is_int, params, tmp)
+        exp_cycles = b * h * q * kv * (params[_FEXP] if is_int < 0.5 else 4.0 * params[_ALU] + 2.0 * params[_LD])
+        t_exp = exp_cycles / cores / clk
+        out[O_TIME] += tmp[O_TIME] + t_exp
+        for s in (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_DRAM_BYTES, O_L2_BYTES):
+            out[s] += tmp[s]
+        out[O_E_COMPUTE] += exp_cycles * params[_E_CYC]
+    elif kind == 2:
+        is_kernel = False
+        for j in range(12):
+            if row[C_KERNEL_COUNTS + j] > 0.0:
+                is_kernel = True
+        if is_kernel:
+            cycles, active, accesses = kernel_cycles(row, params, cores)
+            out[O_TIME] = cycles / clk
+            out[O_E_COMPUTE] = active * params[_E_CYC]
+            out[O_E_L2] = accesses * params[_E_L1]
+            out[O_BOUND] = B_COMPUTE
+            serial_work, _, _ = kernel_cycles(row, params, 1.0)
+            out[O_UTIL] = serial_work / (cores * cycles) if cycles > 0 else 0.0
+        else:  # element-parallel streaming op
+            elems = row[C_BYTES] / max(ab, 1.0)
+            op_cyc = params[_ALU] if is_int > 0.5 else params[_FADD]
+            work = row[C_FLOPS] * op_cyc + elems * params[_LD]
+            t_c = parallel_cycles(work, elems, 0.0 if is_int > 0.5 else row[C_FLOPS] * params[_FADD], cores,
+                                  params) + params[_FORK] + params[_BAR]
+            t_d = row[C_BYTES] / params[_DMA] + params[_SETUP] if params[_L2] > 0.0 else 0.0
+            out[O_TIME] = max(t_c, t_d) / clk
+            out[O_E_COMPUTE] = (work + params[_FORK] + params[_BAR]) * params[_E_CYC]
+            l2 = row[C_BYTES] if params[_L2] > 0.0 else 0.0
+            out[O_E_L2] = elems * params[_E_L1] + l2 * params[_E_L2]
+            out[O_L2_BYTES] = l2
+            out[O_BOUND] = B_COMPUTE if t_c >= t_d else B_L2
+    elif kind == 3 or kind == 4:  # DMA copies
+        nbytes = row[C_BYTES]
+        out[O_TIME] = (nbytes / params[_DMA] + params[_SETUP]) / clk
+        out[O_E_L2] = nbytes * (params[_E_L2] + params[_E_L1])
+        out[O_L2_BYTES] = nbytes
+        out[O_BOUND] = B_L2
+    else:
+        out[O_TIME] = np.inf
+    out[O_E_LINK] = 0.0
+    out[O_E_STATIC] = params[_LEAK] * out[O_TIME]
+
+
+@njit(parallel=True, cache=True)
+def map_and_cost(table, params, objective):
+    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT).
+    The tiling minimises DMA bytes, whatever ``objective`` is."""
+    n_points, n_ops = params.shape[0], table.shape[0]
+    result = np.zeros((n_points, n_ops, N_OUT))
+    for cell in prange(n_points * n_ops):
+        p, i = cell // n_ops, cell % n_ops
+        iot_op_cost(table[i], params[p], result[p, i])
+    return result
