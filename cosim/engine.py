@@ -46,7 +46,7 @@ class Result:
 
     @property
     def throughput_unit(self) -> str:
-        return f"{self.item_unit}s/s"
+        return f"{plural(self.item_unit)}/s"
 
     def __repr__(self) -> str:
         if not self.totals["feasible"]:
@@ -55,6 +55,11 @@ class Result:
         return (f"Result({self.hardware} × {self.workload}: latency {t['latency_s'] * 1e3:.3f} ms, "
                 f"{t['throughput']:.1f} {self.throughput_unit}, {t['energy_per_item_j'] * 1e3:.3f} mJ/{self.item_unit}, "
                 f"{t['power_w']:.0f} W)")
+
+
+def plural(unit: str) -> str:
+    """English plural of an item unit (token → tokens, query → queries)."""
+    return unit[:-1] + "ies" if unit.endswith("y") and unit[-2:-1] not in "aeiou" else unit + "s"
 
 
 def memory_need(workload: Workload) -> float:

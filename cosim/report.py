@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from cosim.engine import plural
+
 MAX_PLOT_PANELS = 9
 
 
@@ -74,7 +76,7 @@ def plot_pareto(results, path: Path) -> Path:
                 mfc="none", ms=9, label="Pareto front")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"throughput ({unit} per s)")
+        ax.set_xlabel(f"throughput ({plural(unit)}/s)")
         ax.set_ylabel(f"energy per {unit} (mJ)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
