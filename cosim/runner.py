@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cosim.config import HardwarePoint, SweepConfig, WorkloadPoint, hardware_points, point_id, workload_points
+from cosim.config import HardwarePoint, SweepConfig, hardware_points, point_id, workload_points
 from cosim.errors import CosimInputError
 
 RESULT_FILES = ("results.parquet", "ops.parquet", "pareto.png", "summary.md")
@@ -128,14 +128,14 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     done = _load_done(output) if resume else None
     done_ids = set(done["point_id"]) if done is not None else set()
 
+    # Each point's id, computed once: ids[hardware index][workload index] (config order, hardware-major).
+    ids = [[point_id(h, w, cfg.objective) for w in wl_points] for h in hw_points]
     # Hardware variants grouped by entry: one parameter matrix per entry.
-    by_entry: dict[int, list[tuple[HardwarePoint, Any]]] = {}
-    for hp in hw_points:
-        by_entry.setdefault(hp.entry, []).append((hp, load_hardware(hp.preset, dict(hp.overrides))))
+    by_entry: dict[int, list[tuple[int, HardwarePoint, Any]]] = {}
+    for hi, hp in enumerate(hw_points):
+        by_entry.setdefault(hp.entry, []).append((hi, hp, load_hardware(hp.preset, dict(hp.overrides))))
 
-    total = len(hw_points) * len(wl_points)
-    todo = total - len(done_ids & {point_id(h, w, cfg.objective) for h in hw_points for w in wl_points}) \
-        if done_ids else total
+    todo = sum(pid not in done_ids for row in ids for pid in row)
     partial_dir = output / "partial"
     partial_dir.mkdir(exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -155,10 +155,10 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
         last_flush = time.perf_counter()
 
     try:
-        for wp in wl_points:
+        for wi, wp in enumerate(wl_points):
             params = dict(wp.params)
             wl_cols = {"workload": wp.model, **{f"wl.{k}": _cell(params.get(k)) for k in wl_keys}}
-            pending = [(e, [(h, hw) for h, hw in members if point_id(h, wp, cfg.objective) not in done_ids])
+            pending = [(e, [(ids[hi][wi], h, hw) for hi, h, hw in members if ids[hi][wi] not in done_ids])
                        for e, members in by_entry.items()]
             pending = [(e, m) for e, m in pending if m]
             if not pending:
@@ -173,35 +173,29 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                 wl_cols.update({f"wl.{k}": _cell(workload.params.get(k)) for k in wl_keys})
             for _, members in pending:
                 n = len(members)
-                if workload is None:
-                    for h, _ in members:
-                        rows.append({"point_id": point_id(h, wp, cfg.objective),
-                                     **_hardware_columns(h, swept, base_values), **wl_cols, "feasible": False,
-                                     "reason": error})
-                else:
-                    matrix = np.stack([hw.params for _, hw in members])
+                totals = None
+                if workload is not None:
+                    matrix = np.stack([hw.params for _, _, hw in members])
                     try:
-                        totals, raw = evaluate_points(members[0][1], workload, matrix, cfg.objective, table,
+                        totals, raw = evaluate_points(members[0][2], workload, matrix, cfg.objective, table,
                                                       with_raw=True)
                     except Exception as exc:  # a failing point is recorded, the sweep goes on
-                        totals, raw = None, None
-                        for h, _ in members:
-                            rows.append({"point_id": point_id(h, wp, cfg.objective),
-                                         **_hardware_columns(h, swept, base_values), **wl_cols, "feasible": False,
-                                         "reason": f"error: {type(exc).__name__}: {exc}"})
-                    if totals is not None:
-                        for i, (h, hw) in enumerate(members):
-                            pid = point_id(h, wp, cfg.objective)
-                            row = {"point_id": pid, **_hardware_columns(h, swept, base_values), **wl_cols,
-                                   "task": workload.name, "item_unit": workload.item_unit, "items": workload.items}
-                            for key, values in totals.items():
-                                value = values[i]
-                                row[key] = value.item() if hasattr(value, "item") else value
-                            rows.append(row)
-                            if with_ops and totals["feasible"][i]:
-                                frame = op_frame(hw, workload, table, raw[i])
-                                frame.insert(0, "point_id", pid)
-                                op_frames.append(frame)
+                        error = f"error: {type(exc).__name__}: {exc}"
+                if totals is None:
+                    rows += [{"point_id": pid, **_hardware_columns(h, swept, base_values), **wl_cols,
+                              "feasible": False, "reason": error} for pid, h, _ in members]
+                else:
+                    for i, (pid, h, hw) in enumerate(members):
+                        row = {"point_id": pid, **_hardware_columns(h, swept, base_values), **wl_cols,
+                               "task": workload.name, "item_unit": workload.item_unit, "items": workload.items}
+                        for key, values in totals.items():
+                            value = values[i]
+                            row[key] = value.item() if hasattr(value, "item") else value
+                        rows.append(row)
+                        if with_ops and totals["feasible"][i]:
+                            frame = op_frame(hw, workload, table, raw[i])
+                            frame.insert(0, "point_id", pid)
+                            op_frames.append(frame)
                 evaluated += n
                 if bar is not None:
                     bar.advance(n)
@@ -219,7 +213,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     results = _load_done(output)
     if results is None:
         results = pd.DataFrame()
-    results = _order(results, hw_points, wl_points, cfg.objective)
+    results = _order(results, [pid for row in ids for pid in row])
     from cosim.report import mark_pareto
 
     results = mark_pareto(results)
@@ -236,11 +230,11 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     return SweepOutcome(results, output, files, elapsed, evaluated, interrupted)
 
 
-def _order(results, hw_points: list[HardwarePoint], wl_points: list[WorkloadPoint], objective: str):
-    """Rows in config order (hardware-major), whatever order batches finished in."""
+def _order(results, point_ids: list[str]):
+    """Rows in config order (``point_ids``), whatever order batches finished in."""
     if results.empty:
         return results
-    order = {point_id(h, w, objective): i for i, (h, w) in enumerate((h, w) for h in hw_points for w in wl_points)}
+    order = {pid: i for i, pid in enumerate(point_ids)}
     results = results[results["point_id"].isin(order)].copy()
     results["_order"] = results["point_id"].map(order)
     return results.sort_values("_order").drop(columns="_order").reset_index(drop=True)
