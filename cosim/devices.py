@@ -27,13 +27,19 @@ class DeviceKind:
     check: Callable[[np.ndarray], np.ndarray] | None = None
 
 
+def _lazy_kernel(module: str) -> Callable[[], Callable]:
+    """A loader of ``module.map_and_cost``, imported on first use (kernel modules pull in Numba)."""
+
+    def load() -> Callable:
+        import importlib
+
+        return importlib.import_module(module).map_and_cost
+
+    return load
+
+
 def _gpu_kind() -> DeviceKind:
     from hw_models.gpu import P, GPUSpec, pack_params
-
-    def kernel():
-        from mappings.gpu_tiles import map_and_cost
-
-        return map_and_cost
 
     def label(raw: np.ndarray) -> str:
         from hw_models.cost import O_MAPPING
@@ -46,7 +52,8 @@ def _gpu_kind() -> DeviceKind:
 
     from hw_models.cost import BOUND_NAMES
 
-    return DeviceKind("gpu", GPUSpec, pack_params, kernel, "hbm_bytes", "idle_w", BOUND_NAMES, label, P)
+    return DeviceKind("gpu", GPUSpec, pack_params, _lazy_kernel("mappings.gpu_tiles"), "hbm_bytes", "idle_w",
+                      BOUND_NAMES, label, P)
 
 
 def _spatial_kind() -> DeviceKind:
@@ -75,31 +82,23 @@ def _logic_pim_kind() -> DeviceKind:
     from hw_models.cost import BOUND_NAMES
     from hw_models.logic_pim import P, LogicPIMSpec, pack_params
 
-    def kernel():
-        from hw_models.logic_pim_kernels import map_and_cost
-
-        return map_and_cost
-
     def label(raw: np.ndarray) -> str:
         from hw_models.cost import O_MAP_0
 
         return f"weights streamed {int(raw[O_MAP_0])}x" if raw[O_MAP_0] > 1 else ""
 
     bounds = tuple({"l2": "buffer", "sfu": "softmax"}.get(b, b) for b in BOUND_NAMES)
-    return DeviceKind("logic_pim", LogicPIMSpec, pack_params, kernel, "capacity_bytes", "idle_w", bounds, label, P)
+    return DeviceKind("logic_pim", LogicPIMSpec, pack_params, _lazy_kernel("hw_models.logic_pim_kernels"),
+                      "capacity_bytes", "idle_w", bounds, label, P)
 
 
 def _pim_kind() -> DeviceKind:
     from hw_models.cost import BOUND_NAMES
     from hw_models.pim import P, PIMSpec, pack_params
 
-    def kernel():
-        from hw_models.pim_kernels import map_and_cost
-
-        return map_and_cost
-
     bounds = tuple("bus" if b == "interconnect" else b for b in BOUND_NAMES)
-    return DeviceKind("pim", PIMSpec, pack_params, kernel, "capacity_bytes", "static_w", bounds, lambda raw: "", P)
+    return DeviceKind("pim", PIMSpec, pack_params, _lazy_kernel("hw_models.pim_kernels"), "capacity_bytes",
+                      "static_w", bounds, lambda raw: "", P)
 
 
 def _fpga_kind() -> DeviceKind:
@@ -115,11 +114,6 @@ def _iot_kind() -> DeviceKind:
     from hw_models.cost import BOUND_NAMES
     from hw_models.iot import P, IotSpec, operating_point_check, pack_params
 
-    def kernel():
-        from hw_models.iot_kernels import map_and_cost
-
-        return map_and_cost
-
     def label(raw: np.ndarray) -> str:
         from hw_models.cost import O_MAP_0, O_MAP_1, O_MAP_2, O_MAPPING
         from hw_models.iot_kernels import ORDER_NAMES
@@ -129,7 +123,8 @@ def _iot_kind() -> DeviceKind:
         return f"L1 tile m{int(raw[O_MAP_1])} n{int(raw[O_MAP_2])}, {ORDER_NAMES[int(raw[O_MAP_0])]}"
 
     bounds = tuple({"l2": "dma", "memory": "l3"}.get(b, b) for b in BOUND_NAMES)
-    return DeviceKind("iot", IotSpec, pack_params, kernel, "memory_bytes", "leakage_w", bounds, label, P,
+    return DeviceKind("iot", IotSpec, pack_params, _lazy_kernel("hw_models.iot_kernels"), "memory_bytes",
+                      "leakage_w", bounds, label, P,
                       check=operating_point_check)
 
 
