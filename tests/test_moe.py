@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import cosim
+from sim_checks import assert_simulates
 from workloads import WorkloadParamError, load_workload
 from workloads.moe_config import load_moe_config
 from workloads.routing import (RoutingTraceError, assign, expected_activated_experts, load_routing_trace,
@@ -239,12 +240,7 @@ H100 = cosim.load_hardware("H100-SXM5-80GB")
     ("m3vit-small", {}),
 ])
 def test_simulates_on_h100(name, kwargs):
-    result = cosim.simulate(H100, load_workload(name, **kwargs))
-    t = result.totals
-    assert t["feasible"], t["reason"]
-    assert t["latency_s"] > 0
-    parts = sum(t[f"energy_{c}_j"] for c in ("compute", "l2", "dram", "interconnect", "static"))
-    assert t["energy_j"] == pytest.approx(parts, rel=1e-9)
+    assert_simulates(load_workload(name, **kwargs), H100)
 
 
 def test_grok_needs_eight_gpus_at_fp16():
