@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workloads.yaml_files import load_yaml
+
 PRESET_DIR = Path(__file__).parent / "presets"
 
 
@@ -62,15 +64,6 @@ def read_preset(name: str) -> Preset:
 def _parse(path: Path, mtime_ns: int) -> tuple[dict[str, Any], dict[str, str]]:
     """Parse a preset file once per modification time (callers copy the result)."""
     return split_sources(load_yaml(path))
-
-
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file with the C loader when PyYAML has it."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path) as fh:
-        return yaml.load(fh, Loader=loader)
 
 
 def split_sources(tree: Any, prefix: str = "") -> tuple[Any, dict[str, str]]:

@@ -16,6 +16,7 @@ from workloads.ir import Workload
 from workloads.netspec import Net
 from workloads.registry import WorkloadEntry, catalog_from_configs
 from workloads.transformer import WorkloadParamError
+from workloads.yaml_files import load_yaml
 
 CONFIG_DIR = Path(__file__).parent / "configs" / "cnn"
 
@@ -23,11 +24,8 @@ CONFIG_DIR = Path(__file__).parent / "configs" / "cnn"
 @functools.lru_cache(maxsize=None)
 def load_config(name: str, directory: Path = CONFIG_DIR) -> dict[str, Any]:
     """A network config by file stem; every config must cite ``sources``."""
-    import yaml
-
     path = directory / f"{name}.yaml"
-    with open(path) as fh:
-        cfg = yaml.safe_load(fh)
+    cfg = load_yaml(path)
     if not cfg.get("sources"):
         raise ValueError(f"{path}: a config must list its sources")
     return cfg

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workloads.yaml_files import load_yaml
+
 CONFIG_DIR = Path(__file__).parent / "configs" / "diffusion"
 
 
@@ -107,7 +109,4 @@ def load_diffusion_config(name: str) -> DiffusionConfig:
 
 @functools.lru_cache(maxsize=16)
 def _parse(path: Path) -> DiffusionConfig:
-    import yaml
-
-    with open(path) as fh:
-        return DiffusionConfig(**yaml.safe_load(fh))
+    return DiffusionConfig(**load_yaml(path))

@@ -8,6 +8,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workloads.yaml_files import load_yaml
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
@@ -78,11 +80,7 @@ def load_model_config(name: str) -> ModelConfig:
 @functools.lru_cache(maxsize=64)
 def _parse(path: Path, mtime_ns: int) -> ModelConfig:
     """Parse and validate a config file once per modification time (ModelConfig is frozen, so sharing is safe)."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path) as fh:
-        return ModelConfig(**yaml.load(fh, Loader=loader))
+    return ModelConfig(**load_yaml(path))
 
 
 def available_model_configs() -> dict[str, Path]:

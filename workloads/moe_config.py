@@ -14,6 +14,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from workloads.model_config import ModelConfig
+from workloads.yaml_files import load_yaml
 
 MOE_CONFIG_DIR = Path(__file__).parent / "configs" / "moe"
 
@@ -100,7 +101,4 @@ def load_moe_config(name: str) -> MoEConfig:
 
 @functools.lru_cache(maxsize=32)
 def _parse(path: Path, mtime_ns: int) -> MoEConfig:
-    import yaml
-
-    with open(path) as fh:
-        return MoEConfig(**yaml.safe_load(fh))
+    return MoEConfig(**load_yaml(path))
