@@ -92,14 +92,16 @@ def compose_totals(raw: np.ndarray, table: np.ndarray, workload: Workload, idle_
         e = (raw[:, :, slot] * count).sum(axis=1) * per_stage_devices
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e
+    return finish_totals(out, dynamic, idle_w, workload, latency, period)
+
+
+def finish_totals(out: dict, dynamic, idle_w, workload: Workload, latency, period) -> dict:
+    """Add to ``out`` the idle energy of every device over the period and the totals derived from energy and time
+    (floats or arrays over points)."""
     static = idle_w * workload.devices * period
-    out["energy_static_j"] = static
     energy = dynamic + static
-    out["energy_j"] = energy
-    out["throughput"] = workload.items / period
-    out["energy_per_item_j"] = energy / workload.items
-    out["power_w"] = energy / period
-    out["edp_js"] = energy * latency
+    out.update(energy_static_j=static, energy_j=energy, throughput=workload.items / period,
+               energy_per_item_j=energy / workload.items, power_w=energy / period, edp_js=energy * latency)
     return out
 
 

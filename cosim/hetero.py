@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cosim.devices import Hardware, format_validation_error, load_hardware
-from cosim.engine import ENERGY_COMPONENTS, TOTAL_COLUMNS
+from cosim.engine import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
                             O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.hetero import LINK_FIELDS, HeteroSpec, flatten, link_matrices, pack_links
@@ -287,12 +287,7 @@ def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarr
             e += float(rec[:, H_XFER_J].sum())
         out[f"energy_{name}_j"] = e
         dynamic += e
-    static = float(rec[0, H_STATIC_W]) * workload.devices * period if len(rec) else 0.0
-    out["energy_static_j"] = static
-    energy = dynamic + static
-    out.update(energy_j=energy, throughput=workload.items / period, energy_per_item_j=energy / workload.items,
-               power_w=energy / period, edp_js=energy * latency)
-    return out
+    return finish_totals(out, dynamic, float(rec[0, H_STATIC_W]) if len(rec) else 0.0, workload, latency, period)
 
 
 def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, float]:
