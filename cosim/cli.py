@@ -194,7 +194,7 @@ def cmd_run(args) -> int:
 def cmd_map(args) -> int:
     from cosim.api import load_hardware, load_workload
     from cosim.errors import CosimInputError
-    from cosim.mapview import check_op, describe_gpu, describe_spatial, op_list
+    from cosim.mapview import check_op, describer, op_list
     from workloads.table import op_table
 
     if args.top < 1:
@@ -210,8 +210,8 @@ def cmd_map(args) -> int:
     if args.op is None:
         print(op_list(wl, table, hw))
         return 0
+    describe = describer(hw)
     check_op(wl, table, hw, args.op)
-    describe = describe_spatial if hw.kind == "spatial" else describe_gpu
     print(describe(hw, wl, table, args.op, args.objective, args.top))
     return 0
 

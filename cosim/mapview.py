@@ -20,10 +20,33 @@ _DIMS = "mnk"
 _SPATIAL = {0: ("m", "n", "k"), 1: ("k", "n", "m"), 2: ("k", "m", "n")}
 
 
+# Device kinds whose GEMM-like ops are mapped by the spatial search (an FPGA design is a spatial-template instance).
+SPATIAL_KINDS = ("spatial", "fpga")
+
+
+def _spatial_spec(hw: Hardware):
+    """The spatial-template spec of a spatial device, or of an FPGA design (its spatial view)."""
+    if hw.kind == "fpga":
+        from hw_models.fpga import to_spatial
+
+        return to_spatial(hw.spec)
+    return hw.spec
+
+
+def describer(hw: Hardware):
+    """The function that prints a searched mapping on ``hw``; CosimInputError for kinds with fixed kernels only."""
+    if hw.kind in SPATIAL_KINDS:
+        return describe_spatial
+    if hw.kind == "gpu":
+        return describe_gpu
+    raise CosimInputError(f"{hw.name} is a {hw.kind} device: its ops run fixed kernels, with no mapping search to show "
+                          f"(cosim map works on gpu, {', '.join(SPATIAL_KINDS)} devices; `cosim run` shows per-op costs)")
+
+
 def mappable_ops(hw: Hardware, table: np.ndarray) -> list[int]:
     """Indices of ops whose mapping is searched on this device (GEMM-like ops; attention on spatial devices)."""
     kinds = table[:, COL["kind"]].astype(int)
-    allowed = (0, 1) if hw.kind == "spatial" else (0,)
+    allowed = (0, 1) if hw.kind in SPATIAL_KINDS else (0,)
     return [i for i, k in enumerate(kinds) if k in allowed]
 
 
@@ -73,9 +96,9 @@ def _breakdown(rec: np.ndarray, hw: Hardware, t_compute: float | None, t_buffer:
     lines = [f"cost per instance: time {rec[O_TIME] * 1e6:.4g} µs, energy {energy * 1e6:.4g} µJ, "
              f"utilization {rec[O_UTIL] * 100:.3g}%, bound: {hw.device.bound_names[int(rec[O_BOUND])]}"]
     times = [] if t_compute is None else [f"compute {t_compute * 1e6:.4g} µs"]
-    times += [f"{'buffer' if hw.kind == 'spatial' else 'L2'} {t_buffer * 1e6:.4g} µs", f"DRAM {t_dram * 1e6:.4g} µs"]
+    times += [f"{'buffer' if hw.kind in SPATIAL_KINDS else 'L2'} {t_buffer * 1e6:.4g} µs", f"DRAM {t_dram * 1e6:.4g} µs"]
     lines.append("  times: " + ", ".join(times))
-    lines.append(f"  traffic: DRAM {_bytes(rec[O_DRAM_BYTES])}, {'buffer' if hw.kind == 'spatial' else 'L2'} "
+    lines.append(f"  traffic: DRAM {_bytes(rec[O_DRAM_BYTES])}, {'buffer' if hw.kind in SPATIAL_KINDS else 'L2'} "
                  f"{_bytes(rec[O_L2_BYTES])}")
     lines.append("  energy: " + ", ".join(f"{name} {rec[s] * 1e6:.4g} µJ" for name, s in _ENERGY if rec[s] != 0.0))
     return lines
@@ -109,7 +132,7 @@ def _loop_nest(hw: Hardware, m: float, n: float, k: float, batch: float, ab: flo
                rec: np.ndarray) -> list[str]:
     from hw_models.spatial_kernels import DATAFLOW_NAMES, LOOP_ORDERS
 
-    spec = hw.spec
+    spec = _spatial_spec(hw)
     size = {"m": m, "n": n, "k": k}
     tile = {"m": rec[O_MAP_2], "n": rec[O_MAP_3], "k": rec[O_MAP_4]}
     dataflow, order = int(rec[O_MAP_0]), int(rec[O_MAP_1])

@@ -107,3 +107,19 @@ def test_bad_op_exits_2(capsys, argv, needle):
 def test_gpu_attention_has_no_mapping(capsys):
     code, _, err = run(capsys, "map", "H100-SXM5-80GB", "bert-base", "--op", "6")
     assert code == 2 and "ops with a mapping: 5, 7, 9, 11-12" in err
+
+
+def test_fpga_design_shows_its_spatial_mapping(capsys):
+    """An FPGA design is a spatial-template instance: its best mapping matches what simulate() charges."""
+    code, out, _ = run(capsys, "map", "ZCU104", "resnet-18", "dtype=int8", "--op", "0")
+    assert code == 0
+    assert "loop nest" in out and "PEs" in out
+    result = simulate(load_hardware("ZCU104"), load_workload("resnet-18", dtype="int8"))
+    shown = float(re.search(r"cost per instance: time ([0-9.e+-]+) µs", out).group(1)) * 1e-6
+    assert shown == pytest.approx(result.ops["time_s"].iloc[0], rel=1e-3)
+
+
+def test_device_without_mapping_search_is_a_clear_error(capsys):
+    code, _, err = run(capsys, "map", "GAP8", "ds-cnn-s", "--op", "0")
+    assert code == 2
+    assert "no mapping search" in err and "Traceback" not in err
