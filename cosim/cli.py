@@ -101,6 +101,19 @@ def _pairs(items: list[str], what: str) -> dict:
     return out
 
 
+def _workload(name: str, items: list[str], command: str):
+    """A workload from the command line (``name`` and ``param=value`` items), checked as a sweep config entry is, so
+    ``batch=abc`` or ``dtype=fp12`` get a clear message rather than a traceback."""
+    from cosim.api import load_workload
+
+    params = _pairs(items, "parameter")
+    if not name.endswith((".json", ".parquet")):
+        from cosim.config import WorkloadEntry, _check_workload
+
+        _check_workload(WorkloadEntry(model=name, params=params), "workload", command)
+    return load_workload(name, **params)
+
+
 def cmd_sweep(args) -> int:
     from pathlib import Path
 
@@ -162,17 +175,11 @@ def cmd_run(args) -> int:
     import pandas as pd
     from rich.console import Console
 
-    from cosim.api import load_hardware, load_workload, simulate
+    from cosim.api import load_hardware, simulate
 
     console = Console(width=max(Console().width, 140))
     hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
-    params = _pairs(args.params, "parameter")
-    if not args.workload.endswith((".json", ".parquet")):
-        # The sweep config's checks, so `batch=abc` or `dtype=fp12` get a clear message, not a traceback.
-        from cosim.config import WorkloadEntry, _check_workload
-
-        _check_workload(WorkloadEntry(model=args.workload, params=params), "workload", "cosim run")
-    wl = load_workload(args.workload, **params)
+    wl = _workload(args.workload, args.params, "cosim run")
     result = simulate(hw, wl, objective=args.objective)
     console.print(f"[bold]{hw.name}[/bold] × [bold]{wl.name}[/bold] {wl.params}")
     if not result.feasible:
@@ -192,7 +199,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from cosim.api import load_hardware, load_workload
+    from cosim.api import load_hardware
     from cosim.errors import CosimInputError
     from cosim.mapview import check_op, describer, op_list
     from workloads.table import op_table
@@ -200,12 +207,7 @@ def cmd_map(args) -> int:
     if args.top < 1:
         raise CosimInputError(f"--top must be >= 1, got {args.top}")
     hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
-    params = _pairs(args.params, "parameter")
-    if not args.workload.endswith((".json", ".parquet")):
-        from cosim.config import WorkloadEntry, _check_workload
-
-        _check_workload(WorkloadEntry(model=args.workload, params=params), "workload", "cosim map")
-    wl = load_workload(args.workload, **params)
+    wl = _workload(args.workload, args.params, "cosim map")
     table = op_table(wl)
     if args.op is None:
         print(op_list(wl, table, hw))
@@ -303,14 +305,7 @@ def cmd_workload(args) -> int:
     if args.workload_command == "show":
         import pandas as pd
 
-        from cosim.api import load_workload
-
-        params = _pairs(args.params, "parameter")
-        if not args.name.endswith((".json", ".parquet")):
-            from cosim.config import WorkloadEntry, _check_workload
-
-            _check_workload(WorkloadEntry(model=args.name, params=params), "workload", "cosim workload show")
-        wl = load_workload(args.name, **params)
+        wl = _workload(args.name, args.params, "cosim workload show")
         print(f"{wl.name} {wl.params}")
         with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 500,
                                "display.max_colwidth", 60):
