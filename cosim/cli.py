@@ -270,7 +270,7 @@ def cmd_show(args) -> int:
         print(f"parameters (workload): {workload_parameters(args.name)}")
         return 0
     from cosim.errors import CosimInputError
-    from hw_models.preset import suggest
+    from workloads.naming import suggest
 
     names = [read_preset(n).name for n in available_presets()] + available_workloads()
     raise CosimInputError(f"unknown name {args.name!r}; {suggest(args.name, names)}available: {', '.join(names)}")

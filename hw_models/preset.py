@@ -8,12 +8,12 @@ paths (``memory.hbm_bandwidth_gbps``).
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workloads.naming import suggest
 from workloads.yaml_files import load_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -37,13 +37,6 @@ class Preset:
 def available_presets() -> dict[str, Path]:
     """Map lower-case preset names to their YAML files."""
     return {p.stem.lower(): p for p in sorted(PRESET_DIR.glob("*.yaml"))}
-
-
-def suggest(name: str, choices: list[str]) -> str:
-    """A 'did you mean' fragment for an unknown name, or an empty string."""
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=3, cutoff=0.5)
-    lookup = {c.lower(): c for c in choices}
-    return f"did you mean {', '.join(repr(lookup[c]) for c in close)}? " if close else ""
 
 
 def read_preset(name: str) -> Preset:

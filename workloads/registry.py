@@ -7,7 +7,6 @@ built by name alone and every parameter can be a sweep grid axis.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from workloads.ir import Workload
+from workloads.naming import suggest
 from workloads.transformer import WorkloadParamError
 
 # Family modules, imported on first use. A module that does not exist yet is skipped.
@@ -79,9 +79,7 @@ def workload_entry(name: str) -> WorkloadEntry:
     entry = entries.get(name.lower())
     if entry is None:
         names = list(entries)
-        close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-        raise WorkloadParamError(f"unknown workload {name!r}; {hint}available: {', '.join(names)}")
+        raise WorkloadParamError(f"unknown workload {name!r}; {suggest(name, names)}available: {', '.join(names)}")
     return entry
 
 

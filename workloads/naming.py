@@ -1,0 +1,12 @@
+"""'Did you mean' suggestions for unknown names (presets, workloads, parameter paths)."""
+
+from __future__ import annotations
+
+import difflib
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    """A 'did you mean' fragment for an unknown name (choices as spelled, compared case-insensitively), or ''."""
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=3, cutoff=0.5)
+    lookup = {c.lower(): c for c in choices}
+    return f"did you mean {', '.join(repr(lookup[c]) for c in close)}? " if close else ""
