@@ -97,7 +97,9 @@ def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfi
     try:
         cfg = SweepConfig(**raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelled key also leaves a required one missing: report the unknown key, which names the cause.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = _yaml_path(err["loc"])
         allowed = ""
         if err["type"] == "extra_forbidden":

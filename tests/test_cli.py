@@ -149,6 +149,18 @@ def test_unknown_top_level_key_lists_allowed(tmp_path):
         assert key in err.split("allowed keys")[1]
 
 
+def test_misspelled_required_key_is_named_as_unknown(tmp_path):
+    """`hardwar:` also leaves `hardware` missing; the message names the misspelled key, the cause."""
+    err = sweep_error(tmp_path, GOOD_HARDWARE.replace("hardware:", "hardwar:") + GOOD_WORKLOADS)
+    assert "cfg.yaml: hardwar: " in err
+    assert "allowed keys" in err
+
+
+def test_preset_prefix_suggests_full_names(tmp_path):
+    err = sweep_error(tmp_path, "hardware:\n  - preset: H10\n" + GOOD_WORKLOADS)
+    assert "did you mean" in err and "'H100-SXM5-80GB'" in err
+
+
 def test_unknown_key_in_hardware_entry(tmp_path):
     err = sweep_error(tmp_path, "hardware:\n  - preset: H100-SXM5-80GB\n    grids: {}\n" + GOOD_WORKLOADS)
     assert "hardware[0].grids" in err
