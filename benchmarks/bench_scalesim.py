@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.devices import load_hardware
+from hw_models.hardware import load_hardware
 from hw_models.cost import O_TIME
 from hw_models.spatial import DTYPES, P
 from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, search_gemm

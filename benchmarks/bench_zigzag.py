@@ -99,7 +99,7 @@ def run_zigzag(python: str, arch: str, precision: dict, specs: list) -> list:
 def run_cosim(preset: str, dtype: str, specs: list, runs: int, overrides: dict | None = None) -> tuple[list, float]:
     """Per layer: median wall time of ``runs`` searches, cycles and energy (pJ); plus the first call's JIT time."""
     import cosim
-    from cosim.devices import load_hardware
+    from hw_models.hardware import load_hardware
     from hw_models.cost import N_OUT, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_TIME
     from mappings.objectives import objective_code
     from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, map_and_cost_op

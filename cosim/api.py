@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cosim.devices import Hardware, available_hardware, load_hardware
+from hw_models.hardware import Hardware, available_hardware, load_hardware
 from cosim.engine import Result, simulate
 from workloads import Workload, available_workloads, load_workload
 

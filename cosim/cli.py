@@ -220,7 +220,7 @@ def cmd_map(args) -> int:
 
 def cmd_list(args) -> int:
     if args.what == "hardware":
-        from cosim.devices import available_hardware
+        from hw_models.hardware import available_hardware
         from hw_models.preset import read_preset
 
         for name in available_hardware():

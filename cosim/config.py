@@ -124,7 +124,7 @@ def _check_grid(grid: dict[str, list], where: str, source: str) -> None:
 
 
 def _check_hardware(entry: HardwareEntry, where: str, source: str) -> None:
-    from cosim.devices import load_hardware
+    from hw_models.hardware import load_hardware
     from hw_models.preset import HardwareConfigError
 
     _check_grid(entry.grid, where, source)
@@ -140,7 +140,7 @@ def _check_hardware(entry: HardwareEntry, where: str, source: str) -> None:
 
 
 def _check_override(preset: str, overrides: dict, where: str, source: str) -> None:
-    from cosim.devices import load_hardware
+    from hw_models.hardware import load_hardware
     from hw_models.preset import HardwareConfigError
 
     try:

@@ -13,18 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from cosim.devices import Hardware
-from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
-                            O_TIME, O_UTIL)
+from cosim.hetero import evaluate_points as hetero_points
+from cosim.hetero import op_frame as hetero_frame
+from cosim.totals import ENERGY_COMPONENTS, ENERGY_SLOTS, TOTAL_COLUMNS, finish_totals, plural
+from hw_models.cost import N_OUT, O_BOUND, O_DRAM_BYTES, O_TIME, O_UTIL
+from hw_models.hardware import Hardware
+from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from workloads.ir import Workload
 from workloads.table import COL, op_table
-
-ENERGY_COMPONENTS = ("compute", "l2", "dram", "interconnect", "static")
-_E_SLOTS = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK, O_E_STATIC)
-TOTAL_COLUMNS = ("feasible", "reason", "latency_s", "period_s", "throughput", "energy_j", "energy_per_item_j",
-                 "power_w", "edp_js", "memory_per_device_bytes", "memory_capacity_bytes", "devices") + tuple(
-    f"energy_{c}_j" for c in ENERGY_COMPONENTS)
 
 
 @dataclass
@@ -57,11 +54,6 @@ class Result:
                 f"{t['power_w']:.0f} W)")
 
 
-def plural(unit: str) -> str:
-    """English plural of an item unit (token → tokens, query → queries)."""
-    return unit[:-1] + "ies" if unit.endswith("y") and unit[-2:-1] not in "aeiou" else unit + "s"
-
-
 def memory_need(workload: Workload) -> float:
     """Bytes that must be resident on the busiest device."""
     return float(sum(workload.memory_bytes.values()))
@@ -88,21 +80,11 @@ def compose_totals(raw: np.ndarray, table: np.ndarray, workload: Workload, idle_
     period = stage_time.max(axis=1)
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
     dynamic = np.zeros_like(latency)
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], _E_SLOTS[:-1]):
+    for name, slot in zip(ENERGY_COMPONENTS[:-1], ENERGY_SLOTS[:-1]):
         e = (raw[:, :, slot] * count).sum(axis=1) * per_stage_devices
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e
     return finish_totals(out, dynamic, idle_w, workload, latency, period)
-
-
-def finish_totals(out: dict, dynamic, idle_w, workload: Workload, latency, period) -> dict:
-    """Add to ``out`` the idle energy of every device over the period and the totals derived from energy and time
-    (floats or arrays over points)."""
-    static = idle_w * workload.devices * period
-    energy = dynamic + static
-    out.update(energy_static_j=static, energy_j=energy, throughput=workload.items / period,
-               energy_per_item_j=energy / workload.items, power_w=energy / period, edp_js=energy * latency)
-    return out
 
 
 def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, objective: str = "latency",
@@ -112,8 +94,6 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
     Returns a dict of total arrays (one entry per point); infeasible points (memory) get NaN metrics and a reason.
     """
     if hardware.kind == "hetero":  # ops placed on the units of a heterogeneous device
-        from cosim.hetero import evaluate_points as hetero_points
-
         return hetero_points(hardware, workload, params, objective, table, with_raw)
     kind = hardware.device
     index = kind.param_index
@@ -143,7 +123,7 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
     totals["devices"][:] = workload.devices
     raw = np.full((n, table.shape[0], N_OUT), np.nan)
     if feasible.any():
-        raw[feasible] = kind.kernel_loader()(table, params[feasible], objective_code(objective))
+        raw[feasible] = kernel(hardware.kind)(table, params[feasible], objective_code(objective))
         # An op with no legal mapping (a datatype the device lacks, a buffer too small) makes its point infeasible.
         unmappable = feasible & ~np.isfinite(raw[:, :, O_TIME]).all(axis=1)
         for i in np.flatnonzero(unmappable):
@@ -163,8 +143,6 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
 def op_frame(hardware: Hardware, workload: Workload, table: np.ndarray, raw: np.ndarray):
     """The per-op DataFrame of one point (``raw``: ops × slots). Times and energies include the op's count."""
     if hardware.kind == "hetero":
-        from cosim.hetero import op_frame as hetero_frame
-
         return hetero_frame(hardware, workload, table, raw)
     import pandas as pd
 
@@ -182,13 +160,13 @@ def op_frame(hardware: Hardware, workload: Workload, table: np.ndarray, raw: np.
         "dram_bytes": raw[:, O_DRAM_BYTES] * count,
         "time_s": raw[:, O_TIME] * count,
     }
-    for name, slot in zip(ENERGY_COMPONENTS, _E_SLOTS):
+    for name, slot in zip(ENERGY_COMPONENTS, ENERGY_SLOTS):
         rows[f"energy_{name}_j"] = raw[:, slot] * count * per_stage
     frame = pd.DataFrame(rows)
     frame["energy_j"] = frame[[f"energy_{c}_j" for c in ENERGY_COMPONENTS]].sum(axis=1)
     frame["bound"] = [kind.bound_names[int(b)] for b in raw[:, O_BOUND]]
     frame["utilization"] = raw[:, O_UTIL]
-    frame["mapping"] = [kind.mapping_label(r) for r in raw]
+    frame["mapping"] = [mapping_label(hardware.kind, r) for r in raw]
     frame["intensity"] = np.divide(frame["flops"], frame["bytes"], out=np.zeros(len(frame)), where=frame["bytes"] > 0)
     return frame
 

@@ -10,25 +10,24 @@ power for the whole period.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from cosim.devices import Hardware, format_validation_error, load_hardware
-from cosim.engine import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
+from cosim.totals import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
+from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
 from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
                             O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
-from hw_models.hetero import LINK_FIELDS, HeteroSpec, flatten, link_matrices, pack_links
-from hw_models.preset import HardwareConfigError, Preset
+from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
+from hw_models.preset import HardwareConfigError
+from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
 from workloads.ir import Op, Workload
 from workloads.table import COL, op_row, op_table
 
 _DYNAMIC = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK)
-_SETTINGS = ("allow_split", "split_steps", "concurrency")  # trailing numeric slots of the parameter vector
-CONCURRENCY = ("sequential", "overlap", "subbatch")
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
              "norm": "elements", "softmax": "elements", "kv_write": "elements", "gather": "rows",
@@ -36,80 +35,6 @@ SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batc
 # Extra slots of a hetero per-op record, after the N_OUT slots of the combined cost.
 H_UNIT, H_SECOND, H_SHARE, H_XFER_S, H_XFER_J, H_XFER_BYTES, H_STATIC_W = range(N_OUT, N_OUT + 7)
 H_OUT = N_OUT + 7
-
-
-@dataclass
-class HeteroHardware(Hardware):
-    """A device of several units. ``params`` = each unit's parameter vector, then the links, then the settings."""
-
-    units: dict[str, Hardware] = field(default_factory=dict)
-
-    @property
-    def device(self):
-        raise HardwareConfigError(f"{self.name!r} is a heterogeneous device; its units have kinds: "
-                                  + ", ".join(f"{n}={u.kind}" for n, u in self.units.items()))
-
-    def slices(self) -> dict[str, slice]:
-        out, start = {}, 0
-        for name, unit in self.units.items():
-            out[name] = slice(start, start + len(unit.params))
-            start += len(unit.params)
-        out["links"] = slice(start, start + 3 * len(self.spec.links))
-        out["settings"] = slice(out["links"].stop, out["links"].stop + len(_SETTINGS))
-        return out
-
-
-def _settings(spec: HeteroSpec) -> np.ndarray:
-    return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency))])
-
-
-def _apply(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Dotted-path overrides of a hetero preset: ``units.<u>.<unit path>``, ``links.<l>.<field>``, settings."""
-    import copy
-
-    out = copy.deepcopy(values)
-    units, links = out.get("units", {}), out.get("links", {})
-    allowed = [f"units.{u}.<parameter of {ref.get('preset')}>" for u, ref in units.items()]
-    allowed += [f"links.{name}.{f}" for name in links for f in LINK_FIELDS] + ["allow_split", "split_steps",
-                                                                              "concurrency"]
-    for path, value in overrides.items():
-        parts = path.split(".")
-        if parts[0] == "units" and len(parts) > 2 and parts[1] in units and parts[2] not in ("preset", "overrides"):
-            ref = units[parts[1]]
-            ref["overrides"] = {**flatten(ref.get("overrides") or {}), ".".join(parts[2:]): value}
-        elif parts[0] == "links" and len(parts) == 3 and parts[1] in links and parts[2] in LINK_FIELDS:
-            links[parts[1]][parts[2]] = value
-        elif path in ("allow_split", "split_steps", "concurrency"):
-            out[path] = value
-        else:
-            raise HardwareConfigError(f"unknown hardware parameter {path!r} for heterogeneous device "
-                                      f"{values.get('name')!r}; allowed: {', '.join(allowed)}")
-    return out
-
-
-def load_hetero(preset: Preset, overrides: dict[str, Any] | None = None) -> HeteroHardware:
-    """Validate a ``kind: hetero`` preset (with dotted-path overrides) and load each unit's preset."""
-    from pydantic import ValidationError
-
-    overrides = dict(overrides or {})
-    values = _apply(preset.values, overrides)
-    try:
-        spec = HeteroSpec(**values)
-    except ValidationError as exc:
-        raise HardwareConfigError(f"hardware {preset.name!r}: {format_validation_error(exc)}") from None
-    units: dict[str, Hardware] = {}
-    for name, ref in spec.units.items():
-        try:
-            unit = load_hardware(ref.preset, flatten(ref.overrides))
-        except HardwareConfigError as exc:
-            raise HardwareConfigError(f"hardware {preset.name!r}: units.{name}: {exc}") from None
-        if unit.kind == "hetero":
-            raise HardwareConfigError(f"hardware {preset.name!r}: units.{name}.preset: {ref.preset!r} is itself "
-                                      f"heterogeneous; a unit must be a single device")
-        units[name] = unit
-    params = np.concatenate([u.params for u in units.values()] + [pack_links(spec), _settings(spec)])
-    return HeteroHardware(name=preset.name, kind="hetero", spec=spec, sources=preset.sources, overrides=overrides,
-                          params=params, units=units)
 
 
 # ---- evaluation ------------------------------------------------------------------------------------------------
@@ -141,7 +66,7 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
 
 
 def _unit_raw(unit: Hardware, table: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
-    return unit.device.kernel_loader()(table, np.ascontiguousarray(params), code)
+    return kernel(unit.kind)(table, np.ascontiguousarray(params), code)
 
 
 @dataclass
@@ -447,9 +372,9 @@ def op_frame(hardware: HeteroHardware, workload: Workload, table: np.ndarray, ra
     frame["energy_j"] = frame[[f"energy_{c}_j" for c in ENERGY_COMPONENTS]].sum(axis=1)
     labels, bounds = [], []
     for n, r in enumerate(raw):
-        kind = hardware.units[names[int(r[H_UNIT])]].device
-        bounds.append(kind.bound_names[int(r[O_BOUND])])
-        label = kind.mapping_label(r[:N_OUT])
+        unit = hardware.units[names[int(r[H_UNIT])]]
+        bounds.append(unit.device.bound_names[int(r[O_BOUND])])
+        label = mapping_label(unit.kind, r[:N_OUT])
         where = names[int(r[H_UNIT])]
         if r[H_SECOND] >= 0:
             where = f"{where} {r[H_SHARE]:.3g} + {names[int(r[H_SECOND])]} {1 - r[H_SHARE]:.3g}"
@@ -475,8 +400,8 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
                       links=links, placement=dict(pins or {}), allow_split=allow_split, split_steps=split_steps)
     except ValidationError as exc:
         raise HardwareConfigError(format_validation_error(exc)) from None
-    params = np.concatenate([h.params for h in units.values()] + [pack_links(spec), _settings(spec)])
-    hw = HeteroHardware(name="placement", kind="hetero", spec=spec, sources={}, params=params, units=dict(units))
+    hw = compose_hetero("placement", spec, units)
+    params = hw.params
     table = op_table(workload)
     costs = _evaluate_units(hw, workload, table, params[None, :], objective_code(objective), allow_split, split_steps)
     allowed = _pins(hw, workload, costs.options, None)

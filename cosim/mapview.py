@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from cosim.devices import Hardware
+from hw_models.hardware import Hardware
 from cosim.errors import CosimInputError
 from hw_models.cost import (O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES,
                             O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME, O_UTIL)
+from mappings.bindings import mapping_label
 from workloads.ir import Workload
 from workloads.table import COL
 
@@ -111,7 +112,7 @@ def _runners_up(records: np.ndarray, scores: np.ndarray, hw: Hardware, objective
             break
         rec = records[j]
         energy = sum(rec[s] for _, s in _ENERGY)
-        lines.append(f"  {j + 1}. {hw.device.mapping_label(rec):60s} time {rec[O_TIME] * 1e6:10.4g} µs  energy "
+        lines.append(f"  {j + 1}. {mapping_label(hw.kind, rec):60s} time {rec[O_TIME] * 1e6:10.4g} µs  energy "
                      f"{energy * 1e6:10.4g} µJ  score {scores[j]:.6g}")
     return lines
 
@@ -201,7 +202,7 @@ def describe_spatial(hw: Hardware, wl: Workload, table: np.ndarray, index: int, 
             out.append("  no legal mapping (datatype not supported or buffers too small)")
             continue
         best = top_recs[0]
-        out.append("best: " + hw.device.mapping_label(best))
+        out.append("best: " + mapping_label(hw.kind, best))
         out += _loop_nest(hw, m, n, k, batch, ab, wb, ob, best)
         from hw_models.spatial_kernels import gemm_mapping_cost
 
@@ -232,7 +233,7 @@ def describe_gpu(hw: Hardware, wl: Workload, table: np.ndarray, index: int, obje
         out.append("no legal threadblock tile")
         return "\n".join(out)
     best = records[0]
-    out.append(f"best threadblock tile: {hw.device.mapping_label(best)}")
+    out.append(f"best threadblock tile: {mapping_label(hw.kind, best)}")
     out += _breakdown(best, hw, None, best[O_L2_BYTES] / hw.params[P["l2_bw"]], best[O_DRAM_BYTES] / hw.params[P["hbm_bw"]])
     out += _runners_up(records, scores, hw, objective)
     return "\n".join(out)

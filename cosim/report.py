@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cosim.engine import plural
+from cosim.totals import plural
 
 MAX_PLOT_PANELS = 9
 

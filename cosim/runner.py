@@ -107,7 +107,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     """Evaluate every design point of ``cfg`` and write the results folder; see module docstring."""
     import pandas as pd
 
-    from cosim.devices import load_hardware
+    from hw_models.hardware import load_hardware
     from cosim.engine import evaluate_points, op_frame
     from workloads import WorkloadParamError, load_workload
     from workloads.table import op_table

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cosim.devices import Hardware
+from hw_models.hardware import Hardware
 from cosim.engine import simulate
 
 

@@ -25,6 +25,7 @@ from hw_models.spatial import P_NAMES as SPATIAL_NAMES
 from hw_models.spatial import SpatialSpec
 from hw_models.spatial import pack_params as pack_spatial
 from hw_models.spec_base import PerDtype, Strict
+from hw_models.kind import HardwareKind, renamed_bounds
 
 BRAM36_BYTES = 36 * 1024 / 8  # 36 Kb per tile (UG573)
 URAM_BYTES = 288 * 1024 / 8  # 288 Kb per block (UG573)
@@ -179,3 +180,7 @@ def resource_check(params: np.ndarray) -> np.ndarray:
         if over:
             out[i] = "resources: design needs " + ", ".join(over)
     return out
+
+
+KIND = HardwareKind("fpga", FPGASpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
+                    bound_names=renamed_bounds({"l2": "buffer"}), check=resource_check)

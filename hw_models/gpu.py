@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from hw_models.spec_base import PerDtype, Strict
+from hw_models.kind import HardwareKind
 
 from workloads.dtypes import DTYPE_BITS
 
@@ -129,3 +130,6 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["e_hbm_byte"]] = e.e_hbm_pj_per_bit * 8e-12
     v[P["e_link_byte"]] = e.e_nvlink_pj_per_bit * 8e-12
     return v
+
+
+KIND = HardwareKind("gpu", GPUSpec, pack_params, P, capacity_param="hbm_bytes", idle_param="idle_w")

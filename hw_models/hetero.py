@@ -11,11 +11,13 @@ by the busiest unit or link) or ``subbatch`` (two half-batches pipelined over th
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal, Optional
 
 import numpy as np
 from pydantic import Field, model_validator
 
+from hw_models.preset import HardwareConfigError
 from hw_models.spec_base import Strict
 
 
@@ -62,6 +64,8 @@ class HeteroSpec(Strict):
 
 
 LINK_FIELDS = ("bandwidth_gbps", "latency_us", "e_pj_per_bit")
+SETTINGS = ("allow_split", "split_steps", "concurrency")  # trailing numeric slots of a hetero parameter vector
+CONCURRENCY = ("sequential", "overlap", "subbatch")
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -101,3 +105,29 @@ def cost_usd(spec: HeteroSpec) -> float | None:
     """Price of one heterogeneous device (the sum over its units), or None when a unit has no ``cost_usd``."""
     prices = [u.cost_usd for u in spec.units.values()]
     return None if any(p is None for p in prices) else float(sum(prices))
+
+
+def pack_settings(spec: HeteroSpec) -> np.ndarray:
+    """The settings slots of a hetero parameter vector: allow_split, split_steps, concurrency index."""
+    return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency))])
+
+
+def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Dotted-path overrides of a hetero preset: ``units.<u>.<unit path>``, ``links.<l>.<field>``, settings."""
+    out = copy.deepcopy(values)
+    units, links = out.get("units", {}), out.get("links", {})
+    allowed = [f"units.{u}.<parameter of {ref.get('preset')}>" for u, ref in units.items()]
+    allowed += [f"links.{name}.{f}" for name in links for f in LINK_FIELDS] + list(SETTINGS)
+    for path, value in overrides.items():
+        parts = path.split(".")
+        if parts[0] == "units" and len(parts) > 2 and parts[1] in units and parts[2] not in ("preset", "overrides"):
+            ref = units[parts[1]]
+            ref["overrides"] = {**flatten(ref.get("overrides") or {}), ".".join(parts[2:]): value}
+        elif parts[0] == "links" and len(parts) == 3 and parts[1] in links and parts[2] in LINK_FIELDS:
+            links[parts[1]][parts[2]] = value
+        elif path in SETTINGS:
+            out[path] = value
+        else:
+            raise HardwareConfigError(f"unknown hardware parameter {path!r} for heterogeneous device "
+                                      f"{values.get('name')!r}; allowed: {', '.join(allowed)}")
+    return out

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from hw_models.spec_base import Strict
+from hw_models.kind import HardwareKind, renamed_bounds
 
 FP_MODES = ("fpu", "emulation-standard", "emulation-optimized")
 FP_OPS = ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")
@@ -172,3 +173,7 @@ def operating_point_check(params: np.ndarray) -> np.ndarray:
         if problems:
             out[i] = "operating point: " + "; ".join(problems)
     return out
+
+
+KIND = HardwareKind("iot", IotSpec, pack_params, P, capacity_param="memory_bytes", idle_param="leakage_w",
+                    bound_names=renamed_bounds({"l2": "dma", "memory": "l3"}), check=operating_point_check)

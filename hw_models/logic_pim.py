@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from hw_models.spec_base import Strict
+from hw_models.kind import HardwareKind, renamed_bounds
 
 
 class LogicPIMCompute(Strict):
@@ -102,3 +103,7 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     v[P["e_module_buffer_byte"]] = e.e_module_buffer_pj_per_bit * 8e-12
     v[P["e_shared_buffer_byte"]] = e.e_shared_buffer_pj_per_bit * 8e-12
     return v
+
+
+KIND = HardwareKind("logic_pim", LogicPIMSpec, pack_params, P, capacity_param="capacity_bytes",
+                    idle_param="idle_w", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}))

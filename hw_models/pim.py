@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from hw_models.spec_base import Strict
+from hw_models.kind import HardwareKind, renamed_bounds
 
 MODES = ("blocked", "dual_row_buffers")
 
@@ -118,3 +119,7 @@ def pack_params(spec: PIMSpec) -> np.ndarray:
     v[P["static_w"]] = spec.power.static_w
     v[P["macs_per_s"]] = o.channels * o.banks_per_channel * o.multipliers_per_bank * o.pim_clock_mhz * 1e6
     return v
+
+
+KIND = HardwareKind("pim", PIMSpec, pack_params, P, capacity_param="capacity_bytes", idle_param="static_w",
+                    bound_names=renamed_bounds({"interconnect": "bus"}))

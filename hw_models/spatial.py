@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from hw_models.spec_base import PerDtype, Strict
+from hw_models.kind import HardwareKind, renamed_bounds
 
 from workloads.dtypes import DTYPE_BITS
 
@@ -130,3 +131,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12
     v[P["static_w"]] = spec.power.static_w
     return v
+
+
+KIND = HardwareKind("spatial", SpatialSpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
+                    bound_names=renamed_bounds({"l2": "buffer"}))

@@ -3,7 +3,7 @@
 import pytest
 
 import cosim
-from cosim.engine import ENERGY_COMPONENTS
+from cosim.totals import ENERGY_COMPONENTS
 
 
 def assert_simulates(workload, hardware="H100-SXM5-80GB"):

@@ -4,7 +4,7 @@ the estimator-style power breakdown, and monotonicity of latency and energy in t
 import numpy as np
 import pytest
 
-from cosim.devices import load_hardware
+from hw_models.hardware import load_hardware
 from cosim.engine import simulate
 from hw_models.fpga import P, power_breakdown, to_spatial, used_resources
 from workloads.ir import Op, Workload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cosim.api import load_hardware, load_workload
-from cosim.devices import device_kind
+from mappings.bindings import kernel
 from cosim.engine import evaluate_points
 from mappings.cache import CachedMapper, shared_mapper
 from mappings.spatial_search import map_and_cost
@@ -67,7 +67,7 @@ def test_cache_is_bounded_lru():
 
 def test_engine_uses_the_shared_cache():
     hw, wl, table = _setup()
-    mapper = device_kind("spatial").kernel_loader()
+    mapper = kernel("spatial")
     assert mapper is shared_mapper()
     mapper.clear()
     first = evaluate_points(hw, wl, hw.params, "latency", table)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cosim.api import available_hardware, load_hardware, load_workload, simulate
-from cosim.engine import ENERGY_COMPONENTS
+from cosim.totals import ENERGY_COMPONENTS
 from cosim.report import pareto_mask
 from workloads import Op, Workload
 from workloads.dtypes import DTYPE_BITS

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.devices import load_hardware
+from hw_models.hardware import load_hardware
 from hw_models.cost import N_OUT, O_L2_BYTES, O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME
 from hw_models.spatial import DTYPES, P
 from hw_models.spatial_kernels import gemm_mapping_cost

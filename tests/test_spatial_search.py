@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cosim.devices import load_hardware
+from hw_models.hardware import load_hardware
 from hw_models.cost import (N_OUT, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_MAP_0,
                             O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME)
 from hw_models.spatial import DATAFLOWS, DTYPES, P
@@ -240,7 +240,7 @@ def test_time_energy_and_objective_invariants(m, n, k, batch, shared, params, a_
 
 def test_engine_energy_is_the_sum_of_components():
     from cosim.api import simulate
-    from cosim.engine import ENERGY_COMPONENTS
+    from cosim.totals import ENERGY_COMPONENTS
 
     hw = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free"})
     result = simulate(hw, _small_workload())

@@ -19,7 +19,7 @@ buffers (3 of 16), and fetches a missing expert from DDR per token.
 
 import pytest
 
-from cosim.devices import load_hardware
+from hw_models.hardware import load_hardware
 from cosim.engine import simulate
 from hw_models.fpga import buffer_bytes
 from workloads import load_workload

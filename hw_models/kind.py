@@ -1,0 +1,32 @@
+"""What the engine needs to know about one kind of device as data: its spec class, parameter packing and layout,
+which packed parameters hold memory capacity and idle power, the names of the resources that can bind an op, and an
+optional per-point feasibility check. The cost kernels that evaluate a kind are bound in ``mappings.bindings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from hw_models.cost import BOUND_NAMES
+
+
+@dataclass(frozen=True)
+class HardwareKind:
+    """One device kind as data."""
+
+    name: str
+    spec_class: Callable[..., Any]
+    pack: Callable[[Any], np.ndarray]  # validated spec → the kernels' float64 parameter vector (SI units)
+    param_index: dict[str, int]  # packed parameter name → slot
+    capacity_param: str
+    idle_param: str
+    bound_names: tuple[str, ...] = BOUND_NAMES
+    # Per-point feasibility beyond memory (an FPGA design that overflows its part): params → reasons, '' = ok.
+    check: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def renamed_bounds(names: dict[str, str]) -> tuple[str, ...]:
+    """The shared bound names with some renamed for a kind (its 'l2' level is a buffer, say)."""
+    return tuple(names.get(b, b) for b in BOUND_NAMES)
