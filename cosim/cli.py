@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("reproduce", help="compare the model with published paper claims (the reproduction table)")
     rp.add_argument("--claim", action="append", default=None, metavar="ID",
                     help="claim id, e.g. neupims-01 or m3vit-03/latency (repeatable; default: all)")
-    rp.add_argument("--output", "-o", help="also write the table to this file: .csv or .md (markdown)")
+    rp.add_argument("--output", "-o", help="also write the table: .csv, or .md (markdown; in a file with a "
+                    "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
     return p
 
 
@@ -349,18 +350,13 @@ def cmd_workload(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from pathlib import Path
-
     from rich.console import Console
     from rich.table import Table
 
     from cosim.api import reproduction_table
-    from cosim.errors import CosimInputError
-    from cosim.reproduce.table import DISPLAY_HEADER, display_rows, to_markdown
+    from cosim.reproduce.table import DISPLAY_HEADER, display_rows, output_path, write
 
-    output = Path(args.output) if args.output else None
-    if output is not None and output.suffix not in (".csv", ".md"):
-        raise CosimInputError(f"--output {output}: unknown table format {output.suffix!r}; allowed: .csv, .md")
+    output = output_path(args.output) if args.output else None
     table = reproduction_table(args.claim)
     view = Table(title="Paper claims: published value vs the model")
     shown = [i for i, name in enumerate(DISPLAY_HEADER) if name != "compared"]  # the setup is in --output
@@ -373,7 +369,7 @@ def cmd_reproduce(args) -> int:
     Console().print(view)
     print(f"{int(table['within_tolerance'].sum())} of {len(table)} claims within tolerance")
     if output is not None:
-        output.write_text(table.to_csv(index=False) if output.suffix == ".csv" else to_markdown(table))
+        write(table, output)
         print(f"wrote {output}")
     return 0
 

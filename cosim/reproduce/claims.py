@@ -58,13 +58,13 @@ class Claim:
         return f"{self.value:g}"
 
     def describe_tolerance(self) -> str:
-        """The tolerance in words: ``±25%`` (relative), ``±5% (abs)`` (in the unit) or ``range``."""
+        """The tolerance in words: ``±25%`` (relative), ``±5 pp`` / ``±2 ms`` (absolute, in the unit) or ``range``."""
         tol = self.tolerance
         if "range" in tol:
             return "range"
         if "rel" in tol:
             return f"±{100 * tol['rel']:g}%"
-        return f"±{tol['abs']:g}{self.unit} (abs)"
+        return f"±{tol['abs']:g} pp" if self.unit == "%" else f"±{tol['abs']:g}{self.unit}"
 
 
 @lru_cache(maxsize=1)

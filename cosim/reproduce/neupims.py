@@ -21,6 +21,12 @@ BATCHES = (64, 128, 256, 384, 512)
 PRESETS = {"gpu": "A100-SXM4-40GB", "npu": "NeuPIMs-NPU", "naive": "NeuPIMs-NPU+PIM-naive", "neupims": "NeuPIMs"}
 
 
+def mean_decode_step(model: str, batch: int, prompt: int, output: int, tp: int, pp: int = 1):
+    """The steady-state decode step of the setup: KV length at the mean over the output tokens (input + output / 2)."""
+    return api.load_workload(model, phase="decode", batch=batch, context=prompt + output // 2, tensor_parallel=tp,
+                             pipeline_parallel=pp)
+
+
 @lru_cache(maxsize=1)
 def speedups() -> dict[str, float]:
     """Geometric-mean throughput of NeuPIMs over each baseline (keys ``gpu``, ``npu``, ``naive``)."""
@@ -29,8 +35,7 @@ def speedups() -> dict[str, float]:
     for model, (tp, pp) in MODELS.items():
         for prompt, output in DATASETS.values():
             for batch in BATCHES:
-                wl = api.load_workload(model, phase="decode", batch=batch, context=prompt + output // 2,
-                                       tensor_parallel=tp, pipeline_parallel=pp)
+                wl = mean_decode_step(model, batch, prompt, output, tp, pp)
                 res = {k: api.simulate(h, wl) for k, h in hws.items()}
                 infeasible = {k: r.reason for k, r in res.items() if not r.feasible}
                 if infeasible:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -85,3 +86,29 @@ def to_markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(DISPLAY_HEADER) + " |", "|" + "---|" * 2 + "---:|" * 3 + "---|" * 3]
     lines += ["| " + " | ".join(r) + " |" for r in cells]
     return "\n".join(lines) + "\n"
+
+
+OUTPUT_FORMATS = (".csv", ".md")
+BLOCK_START, BLOCK_END = "<!-- reproduce:start -->", "<!-- reproduce:end -->"
+
+
+def output_path(name: str) -> Path:
+    """``name`` as a table file path, checked to be ``.csv`` or ``.md``."""
+    path = Path(name)
+    if path.suffix not in OUTPUT_FORMATS:
+        raise CosimInputError(f"--output {path}: unknown table format {path.suffix!r}; allowed: .csv, .md")
+    return path
+
+
+def write(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as CSV or markdown. A markdown file that holds a ``<!-- reproduce:start -->`` ...
+    ``<!-- reproduce:end -->`` block (the README) gets only that block replaced."""
+    if path.suffix == ".csv":
+        table.to_csv(path, index=False)
+        return
+    text = to_markdown(table)
+    old = path.read_text() if path.exists() else ""
+    if BLOCK_START in old and BLOCK_END in old:
+        head, rest = old.split(BLOCK_START, 1)
+        text = f"{head}{BLOCK_START}\n{text}{BLOCK_END}{rest.split(BLOCK_END, 1)[1]}"
+    path.write_text(text)
