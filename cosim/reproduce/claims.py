@@ -58,7 +58,7 @@ class Claim:
         return f"{self.value:g}"
 
     def describe_tolerance(self) -> str:
-        """The tolerance in words: ``±25%`` (relative), ``±5 pp`` / ``±2 ms`` (absolute, in the unit) or ``range``."""
+        """The tolerance in words: ``±25%`` (relative), ``±5 pp`` or ``±2 ms`` (absolute) or ``range``."""
         tol = self.tolerance
         if "range" in tol:
             return "range"

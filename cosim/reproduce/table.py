@@ -18,7 +18,8 @@ COLUMNS = ["id", "claim_id", "paper", "metric", "compared", "unit", "stated", "p
            "model_value", "error", "within_tolerance", "reason", "source"]
 
 
-def _computation(claim_id: str) -> Callable[[], float]:
+def computation(claim_id: str) -> Callable[[], float]:
+    """The function of no arguments that computes claim ``claim_id`` (from its paper module's ``MODEL_VALUES``)."""
     module = importlib.import_module(f"cosim.reproduce.{PAPER_MODULES[claim_id.split('-', 1)[0]]}")
     return module.MODEL_VALUES[claim_id]
 
@@ -28,7 +29,7 @@ def model_value(claim_id: str) -> float:
     """The model's number for claim ``claim_id``, computed once per process through the public models."""
     if claim_id not in claims():
         raise CosimInputError(_unknown(claim_id))
-    return float(_computation(claim_id)())
+    return float(computation(claim_id)())
 
 
 def _unknown(name: str) -> str:

@@ -3,6 +3,7 @@ rules, ``cosim reproduce`` (table, --claim, --output, errors) and the README's g
 
 import importlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from cosim.cli import main
 from cosim.errors import CosimInputError
 from cosim.reproduce import claim, claims, reproduce, select, to_markdown
+from cosim.reproduce.table import PAPER_MODULES, computation
 
 TEST_MODULES = ("test_neupims", "test_duplex", "test_m3vit", "test_pulp", "test_iir_snn")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -39,7 +41,7 @@ def test_every_claim_has_a_paper_test_and_a_model_pin_with_the_stated_tolerance(
     ({"range": [8.0, 10.0]}, (8.0, 10.0), (7.9, 10.1)),
 ])
 def test_tolerance_rules(tolerance, inside, outside):
-    c = claim("dnn-01").__class__(**{**claim("dnn-01").__dict__, "value": 10.0, "tolerance": tolerance})
+    c = replace(claim("dnn-01"), value=10.0, tolerance=tolerance)
     assert all(c.within(v) for v in inside) and not any(c.within(v) for v in outside)
     assert not c.within(float("nan"))
 
@@ -95,3 +97,16 @@ def test_markdown_output_replaces_only_the_marked_block(tmp_path):
     assert main(["reproduce", "--claim", "dnn-01", "--output", str(doc)]) == 0
     table = to_markdown(reproduce(["dnn-01"]))
     assert doc.read_text() == f"intro\n<!-- reproduce:start -->\n{table}<!-- reproduce:end -->\nafter\n"
+
+
+def test_every_claim_has_a_computation_and_every_computation_a_claim():
+    for c in claims().values():
+        assert callable(computation(c.id)), c.id
+    modules = {importlib.import_module(f"cosim.reproduce.{m}") for m in PAPER_MODULES.values()}
+    assert {i for m in modules for i in m.MODEL_VALUES} == set(claims())
+
+
+def test_public_api_returns_the_table():
+    import cosim
+
+    pd.testing.assert_frame_equal(cosim.reproduction_table(["dnn-01"]), reproduce(["dnn-01"]))
