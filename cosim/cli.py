@@ -77,10 +77,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="symbolic dim (batch=8) or input shape (input=1,3,224,224) bindings")
     wi.add_argument("--output", "-o", help="trace file to write, .json or .parquet (default: next to the model, .json)")
 
-    rp = sub.add_parser("reproduce", help="compare the model with published paper claims (the reproduction table)")
+    rp = sub.add_parser("reproduce", help="published paper claims vs the model (the reproduction table)")
     rp.add_argument("--claim", action="append", default=None, metavar="ID",
                     help="claim id, e.g. neupims-01 or m3vit-03/latency (repeatable; default: all)")
-    rp.add_argument("--output", "-o", help="also write the table: .csv, or .md (markdown; in a file with a "
+    rp.add_argument("--output", "-o", metavar="FILE", help="also write the table: .csv, or .md (markdown; in a file with a "
                     "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
     return p
 
