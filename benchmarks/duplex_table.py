@@ -1,15 +1,18 @@
 """Print a markdown table: the Duplex device vs H100 and 2xH100 serving Mixtral-8x7B (batch 64, Lin = Lout = 1024).
 
 Run: ``python benchmarks/duplex_table.py``. Continuous-batching steady state from ``cosim.serving``; tensor
-parallelism over 4 devices (8 for 2xH100), as in the Duplex setup.
+parallelism over 4 devices (8 for 2xH100), as in the Duplex setup; ``cosim reproduce --claim duplex-01`` (and
+duplex-02, duplex-03) compares with the paper's claims over its whole grid.
 """
 
 from __future__ import annotations
 
 import cosim
+from cosim.reproduce.duplex import MODELS
 from cosim.serving import serve
 
-MODEL, BATCH, LIN, LOUT, DEVICES = "mixtral-8x7b", 64, 1024, 1024, 4
+MODEL, BATCH, LIN, LOUT = "mixtral-8x7b", 64, 1024, 1024
+DEVICES = MODELS[MODEL]  # tensor parallelism of the Duplex setup (cosim.reproduce.duplex)
 
 
 def main() -> str:

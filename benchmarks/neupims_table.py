@@ -2,7 +2,8 @@
 
     python benchmarks/neupims_table.py [--model gpt3-13b] [--batch 256] [--input 80] [--output 296] [--tp 4]
 
-Steady-state decode at the mean KV length over the output tokens (input + output / 2), ShareGPT lengths by default.
+Steady-state decode at the mean KV length over the output tokens (input + output / 2), ShareGPT lengths by default,
+as in the NeuPIMs reproduction (``cosim.reproduce.neupims``; ``cosim reproduce --claim neupims-01`` for the claims).
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import argparse
 
 import cosim
+from cosim.reproduce.neupims import PRESETS, mean_decode_step
 
-NEUPIMS = ("NeuPIMs", "NeuPIMs")
-CONFIGS = (("GPU-only", "A100-SXM4-40GB"), ("NPU-only", "NeuPIMs-NPU"),
-           ("naive NPU+PIM", "NeuPIMs-NPU+PIM-naive"), NEUPIMS, ("Duplex (xPU + Logic-PIM)", "Duplex"))
+NEUPIMS = ("NeuPIMs", PRESETS["neupims"])
+CONFIGS = (("GPU-only", PRESETS["gpu"]), ("NPU-only", PRESETS["npu"]), ("naive NPU+PIM", PRESETS["naive"]), NEUPIMS,
+           ("Duplex (xPU + Logic-PIM)", "Duplex"))
 
 
 def rows(model: str, batch: int, prompt: int, output: int, tp: int, pp: int = 1):
-    wl = cosim.load_workload(model, phase="decode", batch=batch, context=prompt + output // 2, tensor_parallel=tp,
-                             pipeline_parallel=pp)
+    wl = mean_decode_step(model, batch, prompt, output, tp, pp)
     for label, preset in CONFIGS:
         yield label, preset, cosim.simulate(cosim.load_hardware(preset), wl)
 

@@ -10,7 +10,7 @@ from cosim.engine import Result, simulate
 from workloads import Workload, available_workloads, load_workload
 
 __all__ = ["Hardware", "Result", "Workload", "available_hardware", "available_workloads", "load_hardware",
-           "load_workload", "simulate", "sweep"]
+           "load_workload", "reproduction_table", "simulate", "sweep"]
 
 
 def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None, jobs: int | None = None,
@@ -29,3 +29,12 @@ def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None,
     outcome.files["summary"] = write_summary(outcome.results, out / "summary.md", cfg.name, outcome.elapsed_s,
                                              outcome.evaluated, outcome.files, outcome.interrupted)
     return outcome
+
+
+def reproduction_table(claims: list[str] | None = None):
+    """The paper-reproduction table as a DataFrame, one row per claim (all, or those named by record id such as
+    ``m3vit-03/latency`` or by reference id such as ``m3vit-03``): paper value, tolerance, model value, relative error,
+    whether it is within tolerance and, when not, why. An unknown id raises ``CosimInputError`` listing the ids."""
+    from cosim.reproduce import reproduce
+
+    return reproduce(claims)

@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     wi.add_argument("bindings", nargs="*", metavar="NAME=VALUE",
                     help="symbolic dim (batch=8) or input shape (input=1,3,224,224) bindings")
     wi.add_argument("--output", "-o", help="trace file to write, .json or .parquet (default: next to the model, .json)")
+
+    rp = sub.add_parser("reproduce", help="published paper claims vs the model (the reproduction table)")
+    rp.add_argument("--claim", action="append", default=None, metavar="ID",
+                    help="claim id, e.g. neupims-01 or m3vit-03/latency (repeatable; default: all)")
+    rp.add_argument("--output", "-o", metavar="FILE", help="also write the table: .csv, or .md (markdown; in a file with a "
+                    "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
     return p
 
 
@@ -343,11 +349,36 @@ def cmd_workload(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cosim.api import reproduction_table
+    from cosim.reproduce.table import DISPLAY_HEADER, display_rows, output_path, write
+
+    output = output_path(args.output) if args.output else None
+    table = reproduction_table(args.claim)
+    view = Table(title="Paper claims: published value vs the model")
+    shown = [i for i, name in enumerate(DISPLAY_HEADER) if name != "compared"]  # the setup is in --output
+    for i in shown:
+        view.add_column(DISPLAY_HEADER[i], justify="right" if DISPLAY_HEADER[i] in ("paper", "model", "error")
+                        else "left", no_wrap=DISPLAY_HEADER[i] != "why missed")
+    for cells in display_rows(table):
+        cells[-2] = "[green]yes[/]" if cells[-2] == "yes" else "[red]no[/]"
+        view.add_row(*(cells[i] for i in shown))
+    Console().print(view)
+    print(f"{int(table['within_tolerance'].sum())} of {len(table)} claims within tolerance")
+    if output is not None:
+        write(table, output)
+        print(f"wrote {output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
     handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
-               "workload": cmd_workload}[args.command]
+               "workload": cmd_workload, "reproduce": cmd_reproduce}[args.command]
     from cosim.errors import CosimInputError
     from hw_models.preset import HardwareConfigError
     from workloads.trace_io import TraceFormatError

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cosim.reproduce import iir_snn
+from cosim.reproduce.iir_snn import op_class_totals as totals
 from sim_checks import assert_simulates
 from workloads import WorkloadParamError, load_workload
 from workloads.snn import RateFileError, catalog, to_spiking
 
-SPECS = Path("/work/shared/reference/hw_specs.yaml")
+SPECS = Path(__file__).resolve().parent / "data" / "hw_specs_snn.yaml"  # vendored, with its source
 
 
 def energy_constants() -> tuple[float, float]:
@@ -20,22 +22,16 @@ def energy_constants() -> tuple[float, float]:
     return e["e_mac"] * 1e-12, e["e_ac"] * 1e-12
 
 
-def totals(wl) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for op in wl.ops:
-        for k, v in op.ops_by_class.items():
-            out[k] = out.get(k, 0.0) + v * op.count
-    return out
-
-
 def energy_ratio(ann, snn) -> float:
-    """E_ANN / E_SNN with E = MACs × E_MAC (+ ACs × E_AC for the SNN; its MACs are the direct first layer × T)."""
-    e_mac, e_ac = energy_constants()
-    a, s = totals(ann), totals(snn)
-    return a["mac"] * e_mac / (s.get("mac", 0.0) * e_mac + s.get("ac", 0.0) * e_ac)
+    """E_ANN / E_SNN at the vendored 45 nm E_MAC / E_AC (the computation is the reproduction's)."""
+    return iir_snn.energy_ratio(ann, snn, *energy_constants())
 
 
 ANN = load_workload("vgg-16")
+
+
+def test_reproduction_uses_the_vendored_energies():
+    assert iir_snn.setup_energies_j() == pytest.approx(energy_constants(), rel=1e-12)  # claims.yaml iir-03 setup
 
 
 def test_conversion_counts():

@@ -1,55 +1,35 @@
-"""'DNN is not all you need' (Tabanelli, Tagliavini, Benini, ACM TECS 22(3) 2023; paper_claims dnn-01, 03, 04, 05).
+"""'DNN is not all you need' (ACM TECS 2023): FP emulation, native FPU, 8-core parallelism and Cortex-M4 on the
+classic-ML kernels (dnn-01, 03, 04, 05).
 
-Setup: the eight classic-ML kernels of workloads/classic_ml.py with their catalog defaults (batch 1 query) — the
-paper's datasets, algorithm parameters and clocks were not available, so this is not its exact setup. Hardware:
-GAP8 (8 RI5CY cores, FP emulation), PULP-OPEN (the same cluster with FPUs) and STM32F4 (Cortex-M4F) presets, all
-at their preset operating points. The main inputs are the emulation libraries' cycles per FP operation, which are
-labelled assumptions in the presets (no published per-operation counts were retrieved): the results move with them.
-
-Claims and the model's numbers (asserted with a 2 % noise-only tolerance, since nothing here is random):
-- dnn-01 optimized vs standard emulation on GAP8, average speed-up: paper 1.61x, model ~1.54x (close: set by the
-  assumed per-op cycle ratio ~1.7 diluted by integer work and loads).
-- dnn-03 native FPU vs emulation, best kernel: paper up to 32.09x, model ~29x (PULP-OPEN FPU vs GAP8 standard lib).
-- dnn-04 parallel speed-up on 8 cores, average: paper 7.04x, model ~3.6x on PULP-OPEN. MISS: at batch 1 several
-  kernels (decision tree, random forest, linear models) have only tens to hundreds of cycles of work, so the assumed
-  150-cycle fork/join and the partial-sum merges dominate; the paper parallelises larger problems. With more work
-  per region the model's speed-up approaches min(8, 1/(1-p)) (tested in tests/test_iot.py).
-- dnn-05 Cortex-M4 slower than PULP-OPEN, average: paper 12.87x, model ~7.8x. MISS: the Cortex-M4 preset runs at
-  168 MHz against an assumed 250 MHz PULP-OPEN clock (the FPGA emulator's clock is unknown), and the lower parallel
-  speed-up above carries over.
+The setup and the computation are in ``cosim.reproduce.pulp``; each claim is a pair: the paper's number within the
+tolerance stated here (strict xfail with the reason while the model misses it) and the model's own number pinned
+with 2 % (nothing here is random).
 """
 
-import numpy as np
 import pytest
 
-import cosim
-from workloads.classic_ml import catalog
+from cosim.reproduce import model_value
+from paper_cases import assert_paper, paper
 
-NAMES = list(catalog())
-TOL = 0.02
-
-
-def _lat(hw, overrides, name):
-    return cosim.simulate(cosim.load_hardware(hw, overrides), cosim.load_workload(name)).latency_s
-
-
-def test_dnn01_optimized_emulation():
-    ratio = np.mean([_lat("GAP8", {"compute.fp_mode": "emulation-standard"}, n) / _lat("GAP8", {}, n) for n in NAMES])
-    assert ratio == pytest.approx(1.536, rel=TOL)  # paper 1.61
-    assert ratio > 1.0
+PAPER = [
+    paper("dnn-01", 1.61, rel=0.10),
+    paper("dnn-03", 32.09, rel=0.10),
+    paper("dnn-04", 7.04, rel=0.10, miss=True),
+    paper("dnn-05", 12.87, rel=0.10, miss=True),
+]
+MODEL = {"dnn-01": 1.536, "dnn-03": 29.27, "dnn-04": 3.595, "dnn-05": 7.83}
 
 
-def test_dnn03_native_fpu():
-    best = max(_lat("GAP8", {"compute.fp_mode": "emulation-standard"}, n) / _lat("PULP-OPEN", {}, n) for n in NAMES)
-    assert best == pytest.approx(29.27, rel=TOL)  # paper up to 32.09
+@pytest.mark.parametrize("claim_id, value, tol", PAPER)
+def test_paper_pulp(claim_id, value, tol):
+    assert_paper(claim_id, value, tol)
 
 
-def test_dnn04_parallel_speedup():
-    ratio = np.mean([_lat("PULP-OPEN", {"compute.cores": 1}, n) / _lat("PULP-OPEN", {}, n) for n in NAMES])
-    assert ratio == pytest.approx(3.595, rel=TOL)  # paper 7.04 (miss, see docstring)
-    assert 1.0 < ratio <= 8.0
+@pytest.mark.parametrize("claim_id", MODEL)
+def test_model_pulp(claim_id):
+    assert model_value(claim_id) == pytest.approx(MODEL[claim_id], rel=0.02)
 
 
-def test_dnn05_cortex_m4():
-    ratio = np.mean([_lat("STM32F4", {}, n) / _lat("PULP-OPEN", {}, n) for n in NAMES])
-    assert ratio == pytest.approx(7.83, rel=TOL)  # paper 12.87 (miss, see docstring)
+def test_directions():
+    assert model_value("dnn-01") > 1.0  # the optimised library is faster
+    assert 1.0 < model_value("dnn-04") <= 8.0  # never super-linear on 8 cores

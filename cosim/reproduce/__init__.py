@@ -1,0 +1,12 @@
+"""Paper reproductions: each published claim (``claims.yaml``) computed through the same public models users run.
+
+One module per paper (``neupims``, ``duplex``, ``m3vit``, ``pulp``, ``iir_snn``) holds the computation, each exposing
+``MODEL_VALUES`` (claim id -> function of no arguments); ``table`` assembles the reproduction table.
+"""
+
+from __future__ import annotations
+
+from cosim.reproduce.claims import Claim, claim, claims
+from cosim.reproduce.table import model_value, reproduce, select, to_markdown
+
+__all__ = ["Claim", "claim", "claims", "model_value", "reproduce", "select", "to_markdown"]

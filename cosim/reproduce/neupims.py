@@ -1,0 +1,52 @@
+"""NeuPIMs (Heo et al., ASPLOS'24): decode throughput over GPU-only, NPU-only and naive NPU+PIM (neupims-01..03).
+
+Published setup, run through the presets users run: GPT-3 7B/13B/30B/175B at TP4/TP4/TP4-PP2/TP8-PP4, batch 64, 128,
+256, 384, 512, ShareGPT (mean input 80 / output 296 tokens) and Alpaca (12 / 56); steady-state decode at the mean KV
+length over the output tokens (input + output / 2; attention cost is linear in the KV length, so this is the mean
+step). GPU-only = ``A100-SXM4-40GB``, NPU-only = ``NeuPIMs-NPU`` (same 1024 GB/s HBM, no PIM), naive NPU+PIM =
+``NeuPIMs-NPU+PIM-naive`` (blocked PIM, serialized), NeuPIMs = ``NeuPIMs`` (dual row buffers, two sub-batches
+interleaved with SimPy). Speed-ups are geometric means over the 40 (model, dataset, batch) points.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from cosim import api
+
+MODELS = {"gpt3-7b": (4, 1), "gpt3-13b": (4, 1), "gpt3-30b": (4, 2), "gpt3-175b": (8, 4)}
+DATASETS = {"sharegpt": (80, 296), "alpaca": (12, 56)}
+BATCHES = (64, 128, 256, 384, 512)
+PRESETS = {"gpu": "A100-SXM4-40GB", "npu": "NeuPIMs-NPU", "naive": "NeuPIMs-NPU+PIM-naive", "neupims": "NeuPIMs"}
+
+
+def mean_decode_step(model: str, batch: int, prompt: int, output: int, tp: int, pp: int = 1):
+    """The steady-state decode step of the setup: KV length at the mean over the output tokens (input + output / 2)."""
+    return api.load_workload(model, phase="decode", batch=batch, context=prompt + output // 2, tensor_parallel=tp,
+                             pipeline_parallel=pp)
+
+
+@lru_cache(maxsize=1)
+def speedups() -> dict[str, float]:
+    """Geometric-mean throughput of NeuPIMs over each baseline (keys ``gpu``, ``npu``, ``naive``)."""
+    hws = {k: api.load_hardware(v) for k, v in PRESETS.items()}
+    logs: dict[str, list[float]] = {k: [] for k in ("gpu", "npu", "naive")}
+    for model, (tp, pp) in MODELS.items():
+        for prompt, output in DATASETS.values():
+            for batch in BATCHES:
+                wl = mean_decode_step(model, batch, prompt, output, tp, pp)
+                res = {k: api.simulate(h, wl) for k, h in hws.items()}
+                infeasible = {k: r.reason for k, r in res.items() if not r.feasible}
+                if infeasible:
+                    raise RuntimeError(f"NeuPIMs setup point {model} batch {batch} is infeasible: {infeasible}")
+                for k in logs:
+                    logs[k].append(math.log(res["neupims"].throughput / res[k].throughput))
+    return {k: math.exp(sum(v) / len(v)) for k, v in logs.items()}
+
+
+MODEL_VALUES = {
+    "neupims-01": lambda: speedups()["gpu"],
+    "neupims-02": lambda: speedups()["npu"],
+    "neupims-03": lambda: speedups()["naive"],
+}
