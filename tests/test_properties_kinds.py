@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from cosim.api import available_hardware, load_hardware, simulate
 from cosim.engine import ENERGY_COMPONENTS, evaluate_points
-from hw_models.cost import B_POWER, O_BOUND
+from hw_models.cost import B_POWER, N_OUT, O_BOUND, O_MAPPING
 from hw_models.preset import read_preset
 from workloads import Op, Workload
 from workloads.dtypes import DTYPE_BITS
@@ -303,9 +303,10 @@ def idle_power(hw) -> float:
     return hw.param(hw.device.idle_param)
 
 
-def check_energy_accounting(r, hw, devices: int):
+def check_energy_accounting(r, hw, devices: int, ops_add_up: bool = True):
     """Every component finite and non-negative; totals and per-op energies are the sums of their components; the
-    per-op dynamic components add up to the totals'; static energy is idle power × devices × period."""
+    per-op dynamic components add up to the totals' (unless ``ops_add_up`` is off); static energy is idle power ×
+    devices × period."""
     assert r.feasible, r.reason
     parts = {c: getattr(r, f"energy_{c}_j") for c in ENERGY_COMPONENTS}
     assert all(np.isfinite(v) and v >= 0 for v in parts.values()), parts
@@ -317,7 +318,7 @@ def check_energy_accounting(r, hw, devices: int):
     values = ops[cols].to_numpy()
     assert np.isfinite(values).all() and (values >= 0).all()
     assert np.allclose(ops["energy_j"].to_numpy(), values.sum(axis=1), rtol=REL, atol=0)
-    for c in ENERGY_COMPONENTS[:-1]:
+    for c in ENERGY_COMPONENTS[:-1] if ops_add_up else ():
         assert ops[f"energy_{c}_j"].sum() == pytest.approx(parts[c], rel=REL, abs=1e-300), c
     if hw.kind == "gpu":
         assert r.power_w <= hw.spec.power.tdp_w * devices * (1 + REL)
@@ -372,10 +373,27 @@ def test_hetero_roofline_and_energy_accounting(name, ops, devices):
     for op, (_, row) in zip(ops, r.ops.iterrows()):
         bound = hetero_floor(hw, op, row) * op.count
         assert row["time_s"] >= bound * (1 - REL), (name, op.name, row["unit"], row["time_s"], bound)
-    check_energy_accounting(r, hw, devices)
+    check_energy_accounting(r, hw, devices, ops_add_up=sequential(hw))
     if sequential(hw):
         assert r.ops["time_s"].sum() == pytest.approx(r.latency_s, rel=REL)
         assert r.ops["energy_j"].sum() == pytest.approx(r.energy_j, rel=REL)
+
+
+SUBBATCH = [n for n in presets("hetero") if hardware(n).spec.concurrency == "subbatch"]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=(
+    "sub-batch interleaving charges each op's two half-batch costs in the totals (a split weight GEMM reads its "
+    "weights twice), while the per-op table shows the full-batch record: the per-op dynamic energies do not add up "
+    "to the totals"))) for n in SUBBATCH])
+def test_subbatch_op_energies_add_up_to_totals(name):
+    hw = hardware(name)
+    ops = [Op("qkv", "matmul", {"m": 8, "n": 768, "k": 256, "batch": 1}, act_bits=16, weight_bits=16, out_bits=16),
+           Op("attn", "attention", {"batch": 8, "heads": 4, "kv_heads": 4, "q_len": 1, "kv_len": 512,
+                                    "head_dim": 64, "causal": 1, "kv_cache": 1}, act_bits=16, weight_bits=16,
+              out_bits=16)]
+    r = simulate(hw, workload(ops))
+    check_energy_accounting(r, hw, 1)
 
 
 # ---------------------------------------------------------------- 3: monotonicity
@@ -475,6 +493,29 @@ def evaluate(hw, wl, rows, objective="latency"):
     return totals, raw
 
 
+def same_mappings(hw, raw: np.ndarray) -> bool:
+    """Whether both points of ``raw`` chose the same mapping (and, on a hetero device, the same placement) per op."""
+    chosen = raw[..., O_MAPPING:N_OUT]
+    if hw.kind == "hetero":
+        chosen = raw[..., O_MAPPING:N_OUT + 3]  # the units and share of the placement follow the mapping slots
+    return bool(np.array_equal(chosen[0], chosen[1]))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the spatial search breaks latency ties by time × (1 + 1e-9) + energy × 1e-12, which is below one ulp of the "
+    "time, so float noise in the score chooses between equally fast mappings: adding 0.1 W of static power swaps "
+    "weight- for output-stationary on this layer and dynamic energy goes from 5.1255 nJ to 5.1306 nJ"))
+def test_equal_time_mappings_keep_their_energy_tie_break():
+    op = Op("conv", "conv", {"batch": 2, "in_ch": 1, "out_ch": 1, "in_h": 1, "in_w": 7, "out_h": 1, "out_w": 7,
+                             "kernel_h": 1, "kernel_w": 1, "stride": 1, "groups": 1},
+            act_bits=16, weight_bits=16, out_bits=16, dtype="fp16")
+    base = simulate(hardware("Eyeriss-like"), workload([op]))
+    more = simulate(load_hardware("Eyeriss-like", {"power.static_w": 0.1}), workload([op]))
+    assert more.latency_s == base.latency_s
+    assert more.ops["mapping"][0] == base.ops["mapping"][0]
+    assert more.energy_j - more.energy_static_j == pytest.approx(base.energy_j - base.energy_static_j, rel=REL)
+
+
 ALL = presets(*KINDS)
 
 
@@ -533,8 +574,11 @@ def test_idle_power_adds_exactly_power_times_period(name, data, watts, devices):
     more = hw.params.copy()
     more[offset + index[idle]] += watts
     wl = workload(ops, devices)
-    totals, _ = evaluate(hw, wl, [hw.params, more])
+    totals, raw = evaluate(hw, wl, [hw.params, more])
     assume(totals["feasible"][0])
+    # A mapping search may swap two equally fast mappings of different energy (float noise decides the tie-break;
+    # see test_equal_time_mappings_keep_their_energy_tie_break): such cases are that test's, not this one's.
+    assume(same_mappings(hw, raw))
     t0, t1 = totals["latency_s"]
     e0, e1 = totals["energy_j"]
     added = watts * devices
