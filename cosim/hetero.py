@@ -31,7 +31,7 @@ _DYNAMIC = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK)
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
              "norm": "elements", "softmax": "elements", "kv_write": "elements", "gather": "rows",
-             "routing": "tokens", "neuron_update": "neurons"}
+             "routing": "tokens", "neuron_update": "neurons", "collective": "elements"}
 # Extra slots of a hetero per-op record, after the N_OUT slots of the combined cost.
 H_UNIT, H_SECOND, H_SHARE, H_XFER_S, H_XFER_J, H_XFER_BYTES, H_STATIC_W = range(N_OUT, N_OUT + 7)
 H_OUT = N_OUT + 7
@@ -242,11 +242,15 @@ def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, f
 
 
 def _half_costs(hw: HeteroHardware, workload: Workload, params: np.ndarray, code: int) -> list[np.ndarray]:
-    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving)."""
-    firsts, rests, _ = _split_tables(workload, 2)
+    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving). An op that
+    cannot be halved (a batch of one) runs whole in the first sub-batch and costs nothing in the second."""
+    firsts, rests, shares = _split_tables(workload, 2)
     sl = hw.slices()
-    return [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
-            for u, unit in hw.units.items()]
+    halves = [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
+              for u, unit in hw.units.items()]
+    for h in halves:
+        h[1][:, shares[0] == 0] = 0.0
+    return halves
 
 
 def _blocked(hw: HeteroHardware, row: np.ndarray) -> bool:

@@ -43,10 +43,15 @@ _E_ACT, _E_COL, _E_MAC, _E_IO, _STATIC, _MACS = P["e_act"], P["e_col"], P["e_mac
 
 
 @njit(cache=True)
-def gemv_banks(n_mats, mat_bytes, passes, params):
-    """Bank time of ``n_mats`` matrices of ``mat_bytes`` each, every one streamed ``passes`` times through the
-    multipliers of the bank holding it. Returns (time_s, activations, column reads, MACs)."""
+def gemv_banks(n_mats, mat_bytes, passes, operand_bytes, params):
+    """Bank time of ``n_mats`` matrices of ``mat_bytes`` each (elements of ``operand_bytes``), every one streamed
+    ``passes`` times through the multipliers of the bank holding it. Returns (time_s, activations, column reads, MACs).
+    An element narrower than the multipliers' operands still takes one MAC, so a column holds more MACs of work."""
     page, col = params[_PAGE], params[_COL]
+    width, t_col = params[_ELEM], params[_T_COL]
+    if operand_bytes < width:
+        width = operand_bytes
+        t_col = max(t_col, col / width / (params[_MACS] / (params[_CH] * params[_BANKS])))
     full = math.floor(mat_bytes / page)
     rest = mat_bytes - full * page
     rows_per_mat = full + (1.0 if rest > 0 else 0.0)
@@ -55,11 +60,11 @@ def gemv_banks(n_mats, mat_bytes, passes, params):
     banks = params[_CH] * params[_BANKS]
     rows_bank = math.ceil(rows / banks)
     cols_per_row = cols_per_mat / rows_per_mat
-    open_time = max(params[_T_RAS], params[_T_RCD] + cols_per_row * passes * params[_T_COL])
+    open_time = max(params[_T_RAS], params[_T_RCD] + cols_per_row * passes * t_col)
     t_bank = rows_bank * (open_time + params[_T_RP])
     t_faw = rows_bank * params[_BANKS] * params[_T_FAW] / params[_ACT_FAW]  # the busiest channel's activations
     time = max(t_bank, t_faw) * params[_REFRESH]
-    return time, rows, n_mats * cols_per_mat * passes, n_mats * mat_bytes / params[_ELEM] * passes
+    return time, rows, n_mats * cols_per_mat * passes, n_mats * mat_bytes / width * passes
 
 
 @njit(cache=True)
@@ -89,13 +94,13 @@ def pim_op_cost(row, params, out):
     if kind == 1:  # attention over the KV cache: K and V GEMVs in the banks
         b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
         kvh = row[C_KV_HEADS] if row[C_KV_HEADS] > 0 else h
-        t, acts, cols, macs = gemv_banks(2.0 * b * kvh, kv * d * wb, q * h / kvh, params)
+        t, acts, cols, macs = gemv_banks(2.0 * b * kvh, kv * d * wb, q * h / kvh, wb, params)
         io = b * h * q * d * (ab + ob) + 2.0 * b * h * q * kv * ob  # Q in, outputs out, scores out, probs in
         _finish(t, io, acts, cols, macs, params, out)
     elif kind == 0:  # GEMV(s) against a matrix resident in the banks
         m, n, k, batch = row[C_M], row[C_N], row[C_K], row[C_BATCH]
         mats, passes = (1.0, m * batch) if row[C_W_COUNT] <= 1.0 else (batch, m)
-        t, acts, cols, macs = gemv_banks(mats, k * n * wb, passes, params)
+        t, acts, cols, macs = gemv_banks(mats, k * n * wb, passes, wb, params)
         _finish(t, batch * m * (k * ab + n * ob), acts, cols, macs, params, out)
     elif kind == 3 or kind == 4:  # gathers and KV-cache writes: ordinary memory traffic
         nbytes = row[C_BYTES]

@@ -28,7 +28,7 @@ def _score(out, objective):
 @njit(cache=True)
 def best_gemm(row, params, objective, out):
     """Search every legal tile; leave the best tile's cost in ``out``."""
-    trial = np.empty(N_OUT)
+    trial = np.zeros(N_OUT)  # slots a kernel leaves unwritten (unused mapping fields) stay 0, not stale memory
     best = np.inf
     for t in range(N_TILES):
         gemm_cost(row, params, t, trial)
@@ -46,7 +46,7 @@ def top_gemm_tiles(row, params, objective, top_k):
     tiles = np.full(top_k, -1, dtype=np.int64)
     scores = np.full(top_k, np.inf)
     records = np.full((top_k, N_OUT), np.inf)
-    trial = np.empty(N_OUT)
+    trial = np.zeros(N_OUT)  # slots a kernel leaves unwritten (unused mapping fields) stay 0, not stale memory
     for t in range(N_TILES):
         gemm_cost(row, params, t, trial)
         if not np.isfinite(trial[O_TIME]):
