@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from cosim.api import available_hardware, load_hardware, simulate
 from cosim.engine import ENERGY_COMPONENTS, evaluate_points
+from mappings.bindings import kernel
 from hw_models.cost import B_POWER, N_OUT, O_BOUND, O_MAPPING
 from hw_models.preset import read_preset
 from workloads import Op, Workload
@@ -483,7 +484,7 @@ def power_bound(hw, wl, rows) -> bool:
     for u, unit in units.items():
         if unit.kind == "gpu":
             params = np.ascontiguousarray(np.vstack(rows)[:, sl[u]])
-            if (unit.device.kernel_loader()(table, params, 0)[..., O_BOUND] == B_POWER).any():
+            if (kernel(unit.kind)(table, params, 0)[..., O_BOUND] == B_POWER).any():
                 return True
     return False
 
