@@ -79,7 +79,7 @@ def _routing_params(model: str, routing: Routing) -> dict:
         return {}
     params = routing.params()
     if problems := check_parameters(model, params):
-        raise CosimInputError(f"routing {problems[0][0]}: {problems[0][1]}")
+        raise CosimInputError(f"routing of {model!r}: {problems[0][1]}")
     return params
 
 
