@@ -209,7 +209,8 @@ def test_routing_is_a_serving_parameter():
 
 def test_serving_rejects_bad_routing():
     hw = api.load_hardware("H100-SXM5-80GB")
-    with pytest.raises(CosimInputError, match="routing of 'mixtral-8x7b': 'zipfian' is not a routing model; allowed: uniform, zipf, dirichlet, trace"):
+    expected = "routing of 'mixtral-8x7b': 'zipfian' is not a routing model; allowed: uniform, zipf, dirichlet, trace"
+    with pytest.raises(CosimInputError, match=expected):
         api.serve(hw, "mixtral-8x7b", 8, 256, 256, routing="zipfian")
     with pytest.raises(CosimInputError, match="no experts to route"):
         api.serve(hw, "llama-3-8b", 8, 256, 256, routing="zipf")
