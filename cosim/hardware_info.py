@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hw_models.hardware import load_hardware, schema_fields
-from hw_models.hetero import HeteroSpec, Link, SETTINGS, flatten
+from hw_models.hardware import load_hardware, schema_fields, schema_paths
+from hw_models.hetero import HeteroSpec, Link, SETTINGS, apply_overrides as apply_hetero_overrides, flatten
 from hw_models.kinds import COMPOSITE_KINDS, hardware_kind, kind_names
 from hw_models.preset import HardwareConfigError, apply_overrides, available_presets, read_preset, unit_of
 
@@ -52,7 +52,7 @@ def _device_rows(preset_name: str, overrides: dict[str, Any], preset_overrides: 
     """Rows of a single device; ``preset_overrides`` (with ``preset_sources``) are part of its preset's values, as a
     heterogeneous preset's per-unit overrides are."""
     preset = read_preset(preset_name)
-    optional = tuple(p for p, _ in schema_fields(hardware_kind(preset.kind).spec_class))
+    optional = schema_paths(hardware_kind(preset.kind).spec_class)
     base = apply_overrides(preset.values, preset_overrides or {}, optional)
     current, base_flat = flatten(apply_overrides(base, overrides, optional)), flatten(base)
     sources = {**preset.sources, **(preset_sources or {})}
@@ -61,8 +61,7 @@ def _device_rows(preset_name: str, overrides: dict[str, Any], preset_overrides: 
 
 
 def _hetero_rows(preset, overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    from hw_models.hetero import apply_overrides as apply_hetero_overrides
-
+    """Rows of a heterogeneous device: each unit's (``units.<unit>.<path>``), then its links and settings."""
     units = preset.values.get("units", {})
     rows: list[dict[str, Any]] = []
     for unit, ref in units.items():
