@@ -1,15 +1,18 @@
 """cosim: how fast, and at what energy, does an ML workload run on a piece of hardware, and how should it be mapped?
 
-The public API (``simulate``, ``load_hardware``, ``load_workload``, ``sweep``, ``reproduction_table``) is imported on
-first use so that ``import cosim`` and ``cosim --help`` stay fast.
+The public API (``cosim.api``: ``simulate``, ``load_hardware``, ``describe_hardware``, ``sweep``, ``serve``,
+``reproduction_table`` …) is imported on first use so that ``import cosim`` and ``cosim --help`` stay fast.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("Hardware", "Result", "Workload", "available_hardware", "available_workloads", "load_hardware",
-        "load_workload", "reproduction_table", "simulate", "sweep")
+_API = ("INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
+        "WorkloadDescription", "available_hardware", "available_workloads", "describe", "describe_hardware",
+        "describe_workload", "import_onnx", "load_hardware", "load_workload", "mapping_report", "parameter_space",
+        "pareto_front", "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve",
+        "simulate", "sweep", "workload_parameters", "write_reproduction_table")
 __all__ = list(_API)
 
 

@@ -1,16 +1,111 @@
-"""The public Python API: the same objects the CLI uses."""
+"""The public Python API: what the CLI, serving, calibration and the app build on. Every function returns data
+(dataclasses and pandas DataFrames); bad input raises one of :data:`INPUT_ERRORS` with a message naming the value
+and what is allowed.
+
+Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_hardware`, :func:`parameter_space`.
+Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
+:func:`workload_parameters`, :func:`import_onnx`, :func:`save_trace`.
+Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
+"""
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from hw_models.hardware import Hardware, available_hardware, load_hardware
 from cosim.engine import Result, simulate
-from workloads import Workload, available_workloads, load_workload
+from cosim.errors import CosimInputError
+from cosim.hardware_info import HardwareDescription, describe_hardware, hardware_catalog, parameter_space
+from cosim.serving import Routing, ServingEstimate, serve
+from cosim.workload_info import (WorkloadDescription, check_parameters, describe_workload, workload_catalog,
+                                 workload_parameter_table)
+from hw_models.hardware import Hardware, load_hardware
+from hw_models.preset import HardwareConfigError
+from workloads import Workload
+from workloads.trace_io import TraceFormatError, save_trace
+from workloads.transformer import WorkloadParamError
 
-__all__ = ["Hardware", "Result", "Workload", "available_hardware", "available_workloads", "load_hardware",
-           "load_workload", "reproduction_table", "simulate", "sweep"]
+__all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
+           "WorkloadDescription", "available_hardware", "available_workloads", "describe", "describe_hardware",
+           "describe_workload", "import_onnx", "load_hardware", "load_workload", "mapping_report", "parameter_space",
+           "pareto_front", "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve",
+           "simulate", "sweep", "workload_parameters", "write_reproduction_table"]
+
+# Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
+INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
+
+
+def available_hardware(kind: str | None = None):
+    """Hardware presets as a DataFrame (name, kind, description), optionally of one device kind."""
+    return hardware_catalog(kind)
+
+
+def available_workloads(family: str | None = None):
+    """Catalog workloads as a DataFrame (name, family, description), optionally of one family."""
+    return workload_catalog(family)
+
+
+def workload_parameters(name: str):
+    """The parameters a catalog workload accepts, as a DataFrame (name, type, default, allowed, minimum)."""
+    return workload_parameter_table(name)
+
+
+def load_workload(name: str, **params: Any) -> Workload:
+    """A catalog workload built with ``params`` (each checked against :func:`workload_parameters`), or a trace file
+    (``.json``/``.parquet``) by path."""
+    from workloads import load_workload as build
+
+    if Path(name).suffix not in (".json", ".parquet"):
+        params = {k: int(v) if isinstance(v, Integral) and not isinstance(v, bool) else v for k, v in params.items()}
+        if problems := check_parameters(name, params):
+            key, problem = problems[0]
+            raise CosimInputError(f"workload {name!r}, {key}={params[key]!r}: {problem}")
+    return build(name, **params)
+
+
+def describe(name: str) -> HardwareDescription | WorkloadDescription:
+    """A hardware preset or a catalog workload by name (case-insensitive); unknown names suggest close ones."""
+    from workloads.naming import suggest
+
+    hardware = {n.lower(): n for n in hardware_catalog()["name"]}
+    if name.lower() in hardware:
+        return describe_hardware(hardware[name.lower()])
+    workloads = list(workload_catalog()["name"])
+    if name.lower() in workloads:
+        return describe_workload(name)
+    names = [*hardware.values(), *workloads]
+    raise CosimInputError(f"unknown name {name!r}; {suggest(name, names)}available: {', '.join(names)}")
+
+
+def mapping_report(hardware: Hardware, workload: Workload, op: int | None = None, objective: str = "latency",
+                   top: int = 5) -> str:
+    """Text: the ops with a searched mapping (``op`` None), or op ``op``'s best mapping and ``top`` runners-up."""
+    from cosim.mapview import check_op, describer, op_list
+    from workloads.table import op_table
+
+    if top < 1:
+        raise CosimInputError(f"top must be >= 1, got {top}")
+    table = op_table(workload)
+    if op is None:
+        return op_list(workload, table, hardware)
+    describe_op = describer(hardware)
+    check_op(workload, table, hardware, op)
+    return describe_op(hardware, workload, table, op, objective, top)
+
+
+def import_onnx(model: str | Path, **bindings: Any) -> Workload:
+    """An ONNX model as a workload trace; ``bindings`` fix symbolic dims (``batch=8``) or input shapes."""
+    from workloads.onnx_import import import_onnx as convert
+
+    return convert(model, **bindings)
+
+
+def pareto_front(results):
+    """The Pareto points of a sweep's results per task, best throughput first, with the swept parameters."""
+    from cosim.report import pareto_table
+
+    return pareto_table(results)
 
 
 def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None, jobs: int | None = None,
@@ -38,3 +133,28 @@ def reproduction_table(claims: list[str] | None = None):
     from cosim.reproduce import reproduce
 
     return reproduce(claims)
+
+
+def reproduction_cells(table) -> tuple[list[str], list[list[str]]]:
+    """The reproduction table as text for display: the header and one row of cells per claim."""
+    from cosim.reproduce.table import DISPLAY_HEADER, display_rows
+
+    return list(DISPLAY_HEADER), display_rows(table)
+
+
+def reproduction_output(path: str | Path) -> Path:
+    """``path`` checked as a reproduction-table file (``.csv`` or ``.md``); another suffix raises
+    ``CosimInputError``."""
+    from cosim.reproduce.table import output_path
+
+    return output_path(str(path))
+
+
+def write_reproduction_table(table, path: str | Path) -> Path:
+    """Write the reproduction table as ``.csv`` or ``.md``; a markdown file holding a ``<!-- reproduce:start -->``
+    block (the README) gets only that block replaced."""
+    from cosim.reproduce.table import write
+
+    out = reproduction_output(path)
+    write(table, out)
+    return out

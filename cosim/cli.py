@@ -1,4 +1,7 @@
-"""The ``cosim`` command. Only argparse is imported at start-up; everything else is imported by the command run."""
+"""The ``cosim`` command. Only argparse is imported at start-up; everything else is imported by the command run.
+
+Commands format what the public API (``cosim.api``) returns; nothing here reaches below it.
+"""
 
 from __future__ import annotations
 
@@ -107,40 +110,28 @@ def _pairs(items: list[str], what: str) -> dict:
     return out
 
 
-def _workload(name: str, items: list[str], command: str):
-    """A workload from the command line (``name`` and ``param=value`` items), checked as a sweep config entry is, so
-    ``batch=abc`` or ``dtype=fp12`` get a clear message rather than a traceback."""
+def _workload(name: str, items: list[str]):
+    """A workload from the command line: a name (or trace file) and ``param=value`` items, checked by the API."""
     from cosim.api import load_workload
 
-    params = _pairs(items, "parameter")
-    if not name.endswith((".json", ".parquet")):
-        from cosim.config import WorkloadEntry, _check_workload
-
-        _check_workload(WorkloadEntry(model=name, params=params), "workload", command)
-    return load_workload(name, **params)
+    return load_workload(name, **_pairs(items, "parameter"))
 
 
 def cmd_sweep(args) -> int:
-    from pathlib import Path
-
     from rich.console import Console
 
-    from cosim.config import load_config
-    from cosim.api import sweep
-    from cosim.report import pareto_table
+    from cosim.api import pareto_front, sweep
 
     console = Console(width=max(Console().width, 140))
-    cfg = load_config(args.config)
-    output = Path(args.output) if args.output else cfg.output_dir()
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         from cosim.errors import CosimInputError
 
         raise CosimInputError(f"--jobs must be >= 1, got {jobs}")
-    outcome = sweep(args.config, output, jobs=jobs, with_ops=args.ops, overwrite=args.overwrite,
+    outcome = sweep(args.config, args.output, jobs=jobs, with_ops=args.ops, overwrite=args.overwrite,
                     resume=args.resume, progress=not args.no_progress)
     results, files = outcome.results, outcome.files
-    _print_pareto(console, pareto_table(results))
+    _print_pareto(console, pareto_front(results))
     n_ok = int(results["feasible"].astype(bool).sum()) if not results.empty else 0
     rate = outcome.evaluated / outcome.elapsed_s if outcome.elapsed_s else 0.0
     console.print(f"{len(results)} design points ({n_ok} feasible); evaluated {outcome.evaluated} in "
@@ -185,7 +176,7 @@ def cmd_run(args) -> int:
 
     console = Console(width=max(Console().width, 140))
     hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
-    wl = _workload(args.workload, args.params, "cosim run")
+    wl = _workload(args.workload, args.params)
     result = simulate(hw, wl, objective=args.objective)
     console.print(f"[bold]{hw.name}[/bold] × [bold]{wl.name}[/bold] {wl.params}")
     if not result.feasible:
@@ -205,81 +196,54 @@ def cmd_run(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from cosim.api import load_hardware
+    from cosim.api import load_hardware, mapping_report
     from cosim.errors import CosimInputError
-    from cosim.mapview import check_op, describer, op_list
-    from workloads.table import op_table
 
     if args.top < 1:
         raise CosimInputError(f"--top must be >= 1, got {args.top}")
     hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
-    wl = _workload(args.workload, args.params, "cosim map")
-    table = op_table(wl)
-    if args.op is None:
-        print(op_list(wl, table, hw))
-        return 0
-    describe = describer(hw)
-    check_op(wl, table, hw, args.op)
-    print(describe(hw, wl, table, args.op, args.objective, args.top))
+    wl = _workload(args.workload, args.params)
+    print(mapping_report(hw, wl, args.op, args.objective, args.top))
     return 0
 
 
 def cmd_list(args) -> int:
+    from cosim.api import available_hardware, available_workloads
+
     if args.what == "hardware":
-        from hw_models.hardware import available_hardware
-        from hw_models.preset import read_preset
-
-        for name in available_hardware():
-            preset = read_preset(name)
-            print(f"{preset.name:24s} {preset.kind:5s} {preset.values.get('description', '')}")
+        for hw in available_hardware().itertuples():
+            print(f"{hw.name:24s} {hw.kind:5s} {hw.description}")
     else:
-        from workloads.registry import catalog
-
-        for name, entry in catalog().items():
-            print(f"{name:22s} {entry.family:22s} {entry.description}")
+        for wl in available_workloads().itertuples():
+            print(f"{wl.name:22s} {wl.family:22s} {wl.description}")
     return 0
 
 
 def cmd_show(args) -> int:
     import yaml
 
-    from hw_models.preset import available_presets, leaf_paths, read_preset
-    from workloads import available_workloads, workload_parameters
-    from workloads.model_config import available_model_configs, load_model_config
+    from cosim.api import HardwareDescription, describe
 
-    if args.name.lower() in available_presets():
-        preset = read_preset(args.name)
-        print(f"{preset.name} ({preset.kind}) — {preset.values.get('description', '')}")
-        print(f"file: {preset.path}")
-        for path in leaf_paths(preset.values):
-            if path in ("name", "kind", "description"):
-                continue
-            node = preset.values
-            for key in path.split("."):
-                node = node[key]
-            print(f"  {path} = {node}")
-            numeric = isinstance(node, (int, float)) and not isinstance(node, bool)
-            if numeric or path in preset.sources:
-                print(f"      source: {preset.sources.get(path, 'MISSING')}")
+    described = describe(args.name)
+    if isinstance(described, HardwareDescription):
+        print(f"{described.name} ({described.kind}) — {described.description}")
+        print(f"file: {described.file}")
+        for row in described.parameters.itertuples():
+            print(f"  {row.path} = {row.value}")
+            numeric = isinstance(row.value, (int, float)) and not isinstance(row.value, bool)
+            if numeric or row.source is not None:
+                print(f"      source: {'MISSING' if row.source is None else row.source}")
         return 0
-    if args.name.lower() in available_workloads():
-        from workloads.registry import workload_entry
-
-        entry = workload_entry(args.name)
-        print(f"{entry.name} ({entry.family}) — {entry.description}")
-        if args.name.lower() in available_model_configs():
-            print(yaml.safe_dump(load_model_config(args.name).model_dump(exclude_none=True), sort_keys=False).rstrip())
-        for key, value in entry.published.items():
-            print(f"published {key}: {value:,.6g}")
-        for source in entry.sources:
-            print(f"source: {source}")
-        print(f"parameters (workload): {workload_parameters(args.name)}")
-        return 0
-    from cosim.errors import CosimInputError
-    from workloads.naming import suggest
-
-    names = [read_preset(n).name for n in available_presets()] + available_workloads()
-    raise CosimInputError(f"unknown name {args.name!r}; {suggest(args.name, names)}available: {', '.join(names)}")
+    print(f"{described.name} ({described.family}) — {described.description}")
+    if described.config is not None:
+        print(yaml.safe_dump(described.config, sort_keys=False).rstrip())
+    for key, value in described.published.items():
+        print(f"published {key}: {value:,.6g}")
+    for source in described.sources:
+        print(f"source: {source}")
+    defaults = dict(zip(described.parameters["name"], described.parameters["default"]))
+    print(f"parameters (workload): {defaults}")
+    return 0
 
 
 def _workload_table(wl):
@@ -311,7 +275,7 @@ def cmd_workload(args) -> int:
     if args.workload_command == "show":
         import pandas as pd
 
-        wl = _workload(args.name, args.params, "cosim workload show")
+        wl = _workload(args.name, args.params)
         print(f"{wl.name} {wl.params}")
         with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 500,
                                "display.max_colwidth", 60):
@@ -320,8 +284,7 @@ def cmd_workload(args) -> int:
         return 0
     from pathlib import Path
 
-    from workloads.onnx_import import import_onnx
-    from workloads.trace_io import save_trace
+    from cosim.api import import_onnx, save_trace
 
     bindings = {}
     for key, value in _pairs(args.bindings, "shape binding").items():
@@ -353,24 +316,24 @@ def cmd_reproduce(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from cosim.api import reproduction_table
-    from cosim.reproduce.table import DISPLAY_HEADER, display_rows, output_path, write
+    from cosim.api import reproduction_cells, reproduction_output, reproduction_table, write_reproduction_table
 
-    output = output_path(args.output) if args.output else None
+    if args.output:  # a bad suffix is an input error before minutes of computation
+        reproduction_output(args.output)
     table = reproduction_table(args.claim)
+    header, rows = reproduction_cells(table)
     view = Table(title="Paper claims: published value vs the model")
-    shown = [i for i, name in enumerate(DISPLAY_HEADER) if name != "compared"]  # the setup is in --output
+    shown = [i for i, name in enumerate(header) if name != "compared"]  # the setup is in --output
     for i in shown:
-        view.add_column(DISPLAY_HEADER[i], justify="right" if DISPLAY_HEADER[i] in ("paper", "model", "error")
-                        else "left", no_wrap=DISPLAY_HEADER[i] != "why missed")
-    for cells in display_rows(table):
+        view.add_column(header[i], justify="right" if header[i] in ("paper", "model", "error") else "left",
+                        no_wrap=header[i] != "why missed")
+    for cells in rows:
         cells[-2] = "[green]yes[/]" if cells[-2] == "yes" else "[red]no[/]"
         view.add_row(*(cells[i] for i in shown))
     Console().print(view)
     print(f"{int(table['within_tolerance'].sum())} of {len(table)} claims within tolerance")
-    if output is not None:
-        write(table, output)
-        print(f"wrote {output}")
+    if args.output:
+        print(f"wrote {write_reproduction_table(table, args.output)}")
     return 0
 
 
@@ -379,14 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
                "workload": cmd_workload, "reproduce": cmd_reproduce}[args.command]
-    from cosim.errors import CosimInputError
-    from hw_models.preset import HardwareConfigError
-    from workloads.trace_io import TraceFormatError
-    from workloads.transformer import WorkloadParamError
+    from cosim.api import INPUT_ERRORS
 
     try:
         return handler(args)
-    except (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError) as exc:
+    except INPUT_ERRORS as exc:
         print(f"cosim: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -150,12 +150,12 @@ def _check_override(preset: str, overrides: dict, where: str, source: str) -> No
 
 
 def _check_workload(entry: WorkloadEntry, where: str, source: str) -> None:
-    from workloads import WorkloadParamError, workload_parameters
-    from workloads.dtypes import DTYPE_BITS
+    from cosim.workload_info import check_parameters
+    from workloads import WorkloadParamError
 
     _check_grid(entry.grid, where, source)
     try:
-        defaults = workload_parameters(entry.model)
+        check_parameters(entry.model, {})
     except WorkloadParamError as exc:
         raise CosimInputError(f"{where}.model: {exc}", source) from None
     overlap = set(entry.params) & set(entry.grid)
@@ -164,21 +164,8 @@ def _check_workload(entry: WorkloadEntry, where: str, source: str) -> None:
     items = [(f"{where}.params.{k}", k, v) for k, v in entry.params.items()]
     items += [(f"{where}.grid.{k}[{j}]", k, v) for k, vs in entry.grid.items() for j, v in enumerate(vs)]
     for path, key, value in items:
-        if key not in defaults:
-            raise CosimInputError(f"{path}: unknown parameter {key!r} for {entry.model}; allowed: "
-                                  f"{', '.join(defaults)}", source)
-        default = defaults[key]
-        if key == "phase":
-            if value not in ("prefill", "decode"):
-                raise CosimInputError(f"{path}: {value!r} is not a phase; allowed: prefill, decode", source)
-        elif key in ("dtype", "kv_dtype"):
-            if value not in DTYPE_BITS:
-                raise CosimInputError(f"{path}: unknown datatype {value!r}; allowed: {', '.join(DTYPE_BITS)}",
-                                      source)
-        elif isinstance(default, int) and not isinstance(default, bool):
-            minimum = 0 if key == "context" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise CosimInputError(f"{path}: expected an integer >= {minimum}, got {value!r}", source)
+        if problems := check_parameters(entry.model, {key: value}):
+            raise CosimInputError(f"{path}: {problems[0][1]}", source)
 
 
 def expand_grid(fixed: dict[str, Any], grid: dict[str, list]) -> list[dict[str, Any]]:

@@ -14,14 +14,18 @@ request takes its slot after its prompt of ``Lin`` tokens is prefilled. In stead
 Hence time per step ``t = t_decode + (batch / Lout) · t_prefill`` and output throughput ``batch / t``; energy per
 output token ``(E_decode + (batch / Lout) · E_prefill) / batch``. Arrival processes and queueing are not modelled:
 this is the saturated (always-full batch) throughput.
+
+Mixture-of-experts models route their tokens by a ``Routing`` model (uniform by default: tokens spread evenly over
+the experts, as the Duplex setup assumes; or zipf, dirichlet, or a replayed trace — see ``workloads.routing``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from hw_models.hardware import Hardware
 from cosim.engine import simulate
+from cosim.errors import CosimInputError
 
 
 @dataclass
@@ -45,27 +49,57 @@ def _unit_times(result) -> dict[str, float]:
     return {u: float(t) for u, t in ops.groupby("unit")["time_s"].sum().items()}
 
 
-def _workload(model: str, **params):
-    from workloads import load_workload
-    from workloads.registry import workload_parameters
+@dataclass(frozen=True)
+class Routing:
+    """How a mixture-of-experts model assigns tokens to experts: ``model`` is uniform, zipf (skew ``zipf_s``),
+    dirichlet (concentration ``dirichlet_alpha``) or trace (a routing-trace file ``trace``); ``capacity_factor``
+    limits the assignments per expert (0: unlimited); ``seed`` makes the draw reproducible."""
 
-    if "routing" in workload_parameters(model):
-        params["routing"] = "uniform"  # the Duplex setup: tokens spread evenly over the experts
-    return load_workload(model, **params)
+    model: str = "uniform"
+    zipf_s: float = 1.0
+    dirichlet_alpha: float = 1.0
+    trace: str = ""
+    capacity_factor: float = 0.0
+    seed: int = 0
+
+    def params(self) -> dict:
+        """The workload-builder parameters of this routing."""
+        out = asdict(self)
+        out["routing"] = out.pop("model")
+        return out
+
+
+def _routing_params(model: str, routing: Routing) -> dict:
+    """The builder parameters ``routing`` sets for ``model`` (none for a dense model); bad values raise."""
+    from cosim.workload_info import check_parameters, parameter_specs
+
+    if "routing" not in parameter_specs(model):
+        if routing != Routing():
+            raise CosimInputError(f"{model!r} has no experts to route; routing applies to mixture-of-experts models")
+        return {}
+    params = routing.params()
+    if problems := check_parameters(model, params):
+        raise CosimInputError(f"routing of {model!r}: {problems[0][1]}")
+    return params
 
 
 def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devices: int = 1, contexts: int = 1,
-          dtype: str = "fp16", objective: str = "latency") -> ServingEstimate:
-    """Continuous-batching steady state of ``model`` on ``devices`` tensor-parallel copies of ``hardware``."""
+          dtype: str = "fp16", objective: str = "latency", routing: Routing | str = "uniform") -> ServingEstimate:
+    """Continuous-batching steady state of ``model`` on ``devices`` tensor-parallel copies of ``hardware``; an MoE
+    model routes its tokens by ``routing`` (a :class:`Routing`, or just its model name)."""
     if min(batch, lin, lout, devices, contexts) < 1:
         raise ValueError("batch, lin, lout, devices and contexts must be >= 1")
+    from workloads import load_workload
+
+    routed = _routing_params(model, Routing(routing) if isinstance(routing, str) else routing)
     mean_context = lin + lout / 2.0
     step_t = step_e = 0.0
     units: dict[str, float] = {}
     for j in range(contexts):
         context = int(round(lin + (j + 0.5) * lout / contexts))
         try:
-            wl = _workload(model, phase="decode", batch=batch, context=context, tensor_parallel=devices, dtype=dtype)
+            wl = load_workload(model, phase="decode", batch=batch, context=context, tensor_parallel=devices,
+                               dtype=dtype, **routed)
         except ValueError as exc:  # a context beyond the model's positions, a parallelism that does not divide
             return ServingEstimate(False, f"decode at context {context}: {exc}")
         wl.memory_bytes["kv_cache"] *= (mean_context + 1.0) / (context + 1.0)  # the steady-state spread
@@ -76,8 +110,8 @@ def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devic
         step_e += r.energy_j / contexts
         for u, t in _unit_times(r).items():
             units[u] = units.get(u, 0.0) + t / contexts
-    pre = simulate(hardware, _workload(model, phase="prefill", batch=1, prompt=lin, tensor_parallel=devices,
-                                       dtype=dtype), objective)
+    pre = simulate(hardware, load_workload(model, phase="prefill", batch=1, prompt=lin, tensor_parallel=devices,
+                                           dtype=dtype, **routed), objective)
     if not pre.feasible:
         return ServingEstimate(False, f"prefill of {lin} tokens: {pre.reason}")
     per_step = batch / lout

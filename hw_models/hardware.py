@@ -75,19 +75,24 @@ def format_validation_error(exc: Exception, prefix: str = "") -> str:
     return "; ".join(lines)
 
 
-def schema_paths(model: Any, prefix: str = "") -> tuple[str, ...]:
-    """Dotted paths of every numeric leaf a pydantic spec class accepts."""
+def schema_fields(model: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted path, pydantic FieldInfo) of every leaf a pydantic spec class accepts, nested sections expanded."""
     from pydantic import BaseModel
 
-    paths: list[str] = []
+    fields: list[tuple[str, Any]] = []
     for name, info in model.model_fields.items():
         path = f"{prefix}.{name}" if prefix else name
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            paths += schema_paths(annotation, path)
+            fields += schema_fields(annotation, path)
         elif name not in ("name", "kind", "description"):
-            paths.append(path)
-    return tuple(paths)
+            fields.append((path, info))
+    return fields
+
+
+def schema_paths(model: Any, prefix: str = "") -> tuple[str, ...]:
+    """Dotted paths of every leaf a pydantic spec class accepts."""
+    return tuple(path for path, _ in schema_fields(model, prefix))
 
 
 def _validated(spec_class: Any, values: dict[str, Any], name: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hw_models.preset import read_preset
 import math
 
 import pytest
@@ -140,7 +139,7 @@ _POWER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("hardware", [h for h in available_hardware() if read_preset(h).kind == "gpu"])
+@pytest.mark.parametrize("hardware", list(available_hardware(kind="gpu")["name"]))
 @pytest.mark.parametrize("model, params", _POWER_CASES, ids=[f"{m}-{i}" for i, (m, _) in enumerate(_POWER_CASES)])
 def test_power_within_tdp(hardware, model, params):
     h = hw(hardware)

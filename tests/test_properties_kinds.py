@@ -35,7 +35,7 @@ PROPS = settings(max_examples=EXAMPLES, deadline=None,
 REL = 1e-9
 
 KINDS = ("gpu", "spatial", "fpga", "pim", "logic_pim", "iot", "hetero")
-BY_KIND = {k: [n for n in available_hardware() if read_preset(n).kind == k] for k in KINDS}
+BY_KIND = {k: list(available_hardware(kind=k)["name"]) for k in KINDS}
 _HW: dict[str, object] = {}
 
 
