@@ -1,15 +1,16 @@
 """What the engine needs to know about one kind of device as data: its spec class, parameter packing and layout,
-which packed parameters hold memory capacity and idle power, the names of the resources that can bind an op, and an
-optional per-point feasibility check. The cost kernels that evaluate a kind are bound in ``mappings.bindings``."""
+which packed parameters hold memory capacity and idle power, the names of the resources that can bind an op, an
+optional per-point feasibility check, and the declared effect of each parameter on the metrics. The cost kernels that evaluate a kind are bound in ``mappings.bindings``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from hw_models.cost import BOUND_NAMES
+from hw_models.effects import Effect
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class HardwareKind:
     bound_names: tuple[str, ...] = BOUND_NAMES
     # Per-point feasibility beyond memory (an FPGA design that overflows its part): params → reasons, '' = ok.
     check: Callable[[np.ndarray], np.ndarray] | None = None
+    # What each parameter does to latency, energy, capacity and feasibility when it grows (hw_models.effects).
+    effects: dict[str, Effect] = field(default_factory=dict)
 
 
 def renamed_bounds(names: dict[str, str]) -> tuple[str, ...]:

@@ -1,0 +1,241 @@
+"""The metamorphic harness: scale one hardware parameter at a time and check that every metric moves only as the
+kind's declared effects (``hw_models.effects``) allow, that a tiny change has a tiny response unless a declared
+discrete effect explains it, and that every parameter is read by its kind.
+
+Each preset is evaluated on its kind's probe workloads (``PROBES``): ops of every datatype and kind the device runs,
+plus a catalog model, so that every parameter has a workload that reads it. All variants of a preset are evaluated in
+one batched ``evaluate_points`` call per workload.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from cosim.api import describe_hardware, load_hardware, load_workload
+from cosim.engine import evaluate_points
+from hw_models.effects import METRICS, effect_of, moved
+from hw_models.kinds import hardware_kind
+from hw_models.preset import HardwareConfigError
+from workloads import Op, Workload
+from workloads.dtypes import DTYPE_BITS
+
+UP, DOWN, TINY = 2.0, 0.5, 1.001
+NOISE = 1e-9  # relative change that counts as no change (float summation order)
+SMOOTH = 0.05  # a 0.1 % parameter change may move a metric by at most 5 % unless a discrete effect is declared
+_TOTALS = {"latency": "latency_s", "energy": "energy_j", "capacity": "memory_capacity_bytes", "feasible": "feasible"}
+
+
+# ------------------------------------------------------------------------------------------------ probe workloads
+
+def _op(name: str, kind: str, dims: dict, dtype: str, **tags) -> Op:
+    bits = DTYPE_BITS[dtype]
+    return Op(name, kind, dims, act_bits=bits, weight_bits=bits, out_bits=bits, dtype=dtype, tags=tags)
+
+
+def dtype_probes(dtypes: tuple[str, ...], attention: bool = True, streaming: bool = True, conv: bool = True,
+                 big: int = 1024) -> list[Workload]:
+    """Per datatype a workload of one GEMM, one GEMV and (optionally) a conv and prefill/decode attention, and one of
+    streaming ops: separate workloads, so a datatype a device lacks makes only its own probe infeasible."""
+    out = []
+    for d in dtypes:
+        ops = [_op(f"gemm_{d}", "matmul", {"m": big, "n": big, "k": big, "batch": 1}, d, weight=True),
+               _op(f"gemv_{d}", "matmul", {"m": 1, "n": big, "k": big, "batch": 1}, d, weight=True)]
+        if conv:
+            ops.append(_op(f"conv_{d}", "conv", {"batch": 1, "in_ch": 64, "out_ch": 64, "in_h": 30, "in_w": 30,
+                                                 "out_h": 28, "out_w": 28, "kernel_h": 3, "kernel_w": 3,
+                                                 "stride": 1, "groups": 1}, d))
+        if attention:
+            ops += [_op(f"prefill_{d}", "attention", {"batch": 2, "heads": 8, "kv_heads": 8, "q_len": 512,
+                                                      "kv_len": 512, "head_dim": 64, "causal": 1, "kv_cache": 0}, d),
+                    _op(f"decode_{d}", "attention", {"batch": 8, "heads": 8, "kv_heads": 2, "q_len": 1,
+                                                     "kv_len": 2048, "head_dim": 128, "causal": 1, "kv_cache": 1}, d)]
+        out.append(Workload(f"probe-{d}", ops, item_unit="item", items=1))
+    if streaming:
+        out.append(Workload("probe-streaming", [
+            _op("softmax", "softmax", {"elements": 1 << 20, "inputs": 1, "flops_per_element": 5}, "fp16"),
+            _op("norm", "norm", {"elements": 1 << 20, "inputs": 1, "flops_per_element": 8}, "fp16"),
+            _op("add", "elementwise", {"elements": 1 << 20, "inputs": 2, "flops_per_element": 1}, "fp16"),
+            _op("kv_write", "kv_write", {"elements": 1 << 16, "inputs": 1, "flops_per_element": 0}, "fp16")],
+            item_unit="item", items=1))
+    return out
+
+
+def _catalog(name: str, **params) -> Workload:
+    return load_workload(name, **params)
+
+
+def _gpu_probes() -> list[Workload]:
+    return [*dtype_probes(("fp16", "bf16", "fp32", "tf32", "fp8", "int8", "int4", "fp64")),
+            _catalog("llama-2-7b", phase="decode", batch=8, context=1024, tensor_parallel=2),
+            _catalog("bert-base", batch=8, seq_len=512)]
+
+
+def _spatial_probes() -> list[Workload]:
+    return [*dtype_probes(("fp16", "int8", "fp32"), big=256),
+            _catalog("resnet-18", batch=1),
+            _catalog("bert-base", batch=1, seq_len=128)]
+
+
+def _pim_probes() -> list[Workload]:
+    return [*dtype_probes(("fp16",), conv=False, streaming=False),
+            _catalog("gpt3-7b", phase="decode", batch=8, context=512)]
+
+
+def _logic_pim_probes() -> list[Workload]:
+    return [*dtype_probes(("fp16",), conv=False),
+            _catalog("mixtral-8x7b", phase="decode", batch=16, context=512, tensor_parallel=4)]
+
+
+def _iot_probes() -> list[Workload]:
+    return [_catalog("ds-cnn-s", batch=1), _catalog("decision-tree"), _catalog("svm-rbf"), _catalog("kmeans")]
+
+
+PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probes, "pim": _pim_probes,
+          "logic_pim": _logic_pim_probes, "iot": _iot_probes}
+
+
+@lru_cache(maxsize=None)
+def probes(kind: str) -> tuple[Workload, ...]:
+    return tuple(PROBES[kind]())
+
+
+# ------------------------------------------------------------------------------------------------------ variants
+
+def numeric_parameters(preset: str) -> list[tuple[str, float]]:
+    """(path, value) of every numeric parameter of a single-device preset."""
+    rows = describe_hardware(preset).parameters
+    out = []
+    for path, value in zip(rows["path"], rows["value"]):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            out.append((path, value))
+    return out
+
+
+def scaled(value: float, factor: float, integer: bool) -> float | int | None:
+    """``value × factor`` (integers rounded, kept ≥ 1 when they were); None when it does not change."""
+    if integer:
+        new = int(round(value * factor))
+        if value >= 1:
+            new = max(new, 1)
+        return None if new == value else new
+    new = value * factor
+    return None if new == value else new
+
+
+@dataclass
+class Variant:
+    path: str
+    factor: float
+    value: float
+    params: np.ndarray | None = None  # None when the value was rejected at the boundary
+    error: str = ""
+
+
+@dataclass
+class PresetRun:
+    """Metrics of the base point and of every variant on every probe workload."""
+
+    preset: str
+    kind: str
+    variants: list[Variant]
+    base: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → value (scalar arrays)
+    runs: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → (variants,)
+
+
+def make_variants(preset: str, factors=(UP, DOWN, TINY)) -> list[Variant]:
+    out = []
+    for path, value in numeric_parameters(preset):
+        for f in factors:
+            new = scaled(value, f, isinstance(value, int))
+            if new is None:
+                continue
+            v = Variant(path, f, new)
+            try:
+                v.params = load_hardware(preset, {path: new}).params
+            except HardwareConfigError as exc:
+                v.error = str(exc)
+            out.append(v)
+    return out
+
+
+def run_preset(preset: str, factors=(UP, DOWN, TINY), objective: str = "latency") -> PresetRun:
+    """Evaluate the base preset and every one-parameter variant on the kind's probes (one batched call each)."""
+    base_hw = load_hardware(preset)
+    variants = make_variants(preset, factors)
+    ok = [v for v in variants if v.params is not None]
+    stack = np.vstack([base_hw.params] + [v.params for v in ok])
+    run = PresetRun(preset, base_hw.kind, variants)
+    for wl in probes(base_hw.kind):
+        totals = evaluate_points(base_hw, wl, stack, objective)
+        metrics = {m: np.asarray(totals[_TOTALS[m]], dtype=float) for m in METRICS}
+        run.base.append({m: a[0] for m, a in metrics.items()})
+        full = {m: np.full(len(variants), np.nan) for m in METRICS}
+        idx = [i for i, v in enumerate(variants) if v.params is not None]
+        for m in METRICS:
+            full[m][idx] = metrics[m][1:]
+        run.runs.append(full)
+    return run
+
+
+# -------------------------------------------------------------------------------------------------------- checks
+
+def direction_violations(run: PresetRun) -> list[str]:
+    """Variants whose metrics moved against the declared effect (or parameters with no declared effect)."""
+    effects = hardware_kind(run.kind).effects
+    out = []
+    for i, v in enumerate(run.variants):
+        if v.params is None or v.factor == TINY:
+            continue
+        effect = effect_of(effects, v.path)
+        if effect is None:
+            out.append(f"{run.preset}: {v.path}: no declared effect for kind {run.kind!r}")
+            continue
+        grows = v.factor > 1
+        for w, wl in enumerate(probes(run.kind)):
+            for m in METRICS:
+                before, after = run.base[w][m], run.runs[w][m][i]
+                if m in ("latency", "energy") and not (np.isfinite(before) and np.isfinite(after)):
+                    continue  # infeasible on one side: the feasibility metric speaks for it
+                if not moved(effect.allowed(m, grows), before, after, NOISE):
+                    out.append(f"{run.preset}: {v.path} ×{v.factor:g} on {wl.name}: {m} {before:.6g} → {after:.6g} "
+                               f"(declared {effect.allowed(m, grows)!r} when it {'grows' if grows else 'shrinks'})")
+    return out
+
+
+def jump_violations(run: PresetRun) -> list[str]:
+    """0.1 % changes that moved latency or energy by more than ``SMOOTH`` without a declared discrete effect."""
+    effects = hardware_kind(run.kind).effects
+    out = []
+    for i, v in enumerate(run.variants):
+        if v.params is None or v.factor != TINY:
+            continue
+        effect = effect_of(effects, v.path)
+        if effect is not None and effect.steps:
+            continue
+        for w, wl in enumerate(probes(run.kind)):
+            for m in ("latency", "energy"):
+                before, after = run.base[w][m], run.runs[w][m][i]
+                if np.isfinite(before) and np.isfinite(after) and before > 0:
+                    if abs(after / before - 1) > SMOOTH:
+                        out.append(f"{run.preset}: {v.path} ×{TINY} on {wl.name}: {m} {before:.6g} → {after:.6g}")
+    return out
+
+
+def unread_parameters(run: PresetRun) -> list[str]:
+    """Parameters whose every variant left every metric of every probe unchanged (or was rejected)."""
+    changed: dict[str, bool] = {}
+    for i, v in enumerate(run.variants):
+        hit = False
+        if v.params is not None:
+            for w in range(len(run.base)):
+                for m in METRICS:
+                    before, after = run.base[w][m], run.runs[w][m][i]
+                    if (np.isnan(before) != np.isnan(after)) or (not np.isnan(before) and not moved("none", before,
+                                                                                                       after, 0.0)):
+                        hit = True
+        changed[v.path] = changed.get(v.path, False) or hit
+    return sorted(p for p, hit in changed.items() if not hit)
