@@ -201,7 +201,8 @@ def cmd_run(args) -> int:
 def cmd_map(args) -> int:
     from cosim.api import load_hardware
     from cosim.errors import CosimInputError
-    from cosim.mapview import check_op, describer, op_list
+    from cosim.mapping_query import best_mappings
+    from cosim.mapview import check_kind, check_op, describe, op_list
     from workloads.table import op_table
 
     if args.top < 1:
@@ -212,9 +213,10 @@ def cmd_map(args) -> int:
     if args.op is None:
         print(op_list(wl, table, hw))
         return 0
-    describe = describer(hw)
+    check_kind(hw)
     check_op(wl, table, hw, args.op)
-    print(describe(hw, wl, table, args.op, args.objective, args.top))
+    frame = best_mappings(hw, wl, args.op, args.objective, args.top)
+    print(describe(hw, wl, table, args.op, args.objective, frame))
     return 0
 
 

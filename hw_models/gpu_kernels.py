@@ -12,10 +12,11 @@ import math
 import numpy as np
 from numba import njit
 
-from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_DRAM_BYTES,
-                            O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_BYTES_IN_MEMORY,
+                            O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC,
+                            O_MAPPING, O_TIME, O_UTIL)
 from hw_models.gpu import DTYPES, P
-from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
+from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
 _N_DT = len(DTYPES)
@@ -58,10 +59,11 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
         bound = B_POWER
     out[O_TIME] = t
     out[O_E_COMPUTE] = e_compute
-    out[O_E_L2] = e_l2
-    out[O_E_DRAM] = e_dram
+    out[O_E_ONCHIP] = e_l2
+    out[O_E_OFFCHIP] = e_dram
     out[O_E_LINK] = e_link
     out[O_E_STATIC] = params[_P_IDLE] * t
+    out[O_BYTES_IN_MEMORY] = 0.0
     out[O_BOUND] = bound
 
 
@@ -113,8 +115,8 @@ def gemm_cost(row, params, tile_index, out):
     e_compute = flops_done * params[_P_E_TENSOR + dt]
     _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
     out[O_UTIL] = 2.0 * b * m * n * k / (out[O_TIME] * peak)
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = l2_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = l2_bytes
     out[O_MAPPING] = tile_index
 
 
@@ -161,8 +163,8 @@ def attention_cost(row, params, out):
     e_compute = flops * params[_P_E_TENSOR + dt] + 4.0 * exps * params[_P_E_VEC]
     _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
     out[O_UTIL] = flops / (out[O_TIME] * peak) if peak > 0 else 0.0
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = l2_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = l2_bytes
     out[O_MAPPING] = -1.0
 
 
@@ -183,8 +185,8 @@ def streaming_cost(row, params, out):
     _finish(out, busy, flops * params[_P_E_VEC], nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
             params)
     out[O_UTIL] = flops / (out[O_TIME] * vec)
-    out[O_DRAM_BYTES] = nbytes
-    out[O_L2_BYTES] = nbytes
+    out[O_BYTES_OFFCHIP] = nbytes
+    out[O_BYTES_ONCHIP] = nbytes
     out[O_MAPPING] = -1.0
 
 
@@ -195,10 +197,10 @@ def collective_cost(row, params, out):
     msg = row[C_ELEMENTS] * row[C_A_BYTES]
     kind = int(row[C_COLLECTIVE])
     lat, bw = params[_P_LINK_LAT], params[_P_LINK_BW]
-    if kind == 0:  # all-reduce: reduce-scatter then all-gather
+    if kind == ALL_REDUCE:  # all-reduce: reduce-scatter then all-gather
         steps = 2.0 * (g - 1.0)
         sent = steps * msg / g
-    elif kind == 1:  # all-gather of one shard per participant
+    elif kind == ALL_GATHER:  # all-gather of one shard per participant
         steps = g - 1.0
         sent = steps * msg
     else:
@@ -209,6 +211,6 @@ def collective_cost(row, params, out):
     _finish(out, busy, row[C_FLOPS] * params[_P_E_VEC], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
             B_LINK, params)
     out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
-    out[O_DRAM_BYTES] = hbm
-    out[O_L2_BYTES] = 0.0
+    out[O_BYTES_OFFCHIP] = hbm
+    out[O_BYTES_ONCHIP] = 0.0
     out[O_MAPPING] = -1.0
