@@ -55,6 +55,7 @@ _FADD, _FMUL, _FDIV, _FCMP, _FEXP, _FSQRT, _FMA = (P["fp_add"], P["fp_mul"], P["
                                                     P["fp_sqrt"], P["fp_fma"])
 _FORK, _BAR, _L1, _BANKS, _L2 = P["fork_join"], P["barrier"], P["l1_bytes"], P["l1_banks"], P["l2_bytes"]
 _DMA, _SETUP, _L3BW = P["dma_bpc"], P["dma_setup"], P["l3_bw"]
+_INT_EXP_ALU, _INT_EXP_LD = P["int_exp_alu"], P["int_exp_loads"]
 _E_CYC, _E_L1, _E_L2, _E_L3, _LEAK = P["e_cycle"], P["e_l1"], P["e_l2_byte"], P["e_l3_byte"], P["leakage_w"]
 
 
@@ -187,8 +188,9 @@ def gemm_cost(m, n, k, batch, ab, wb, ob, is_int, params, mt, nt, order, out):
 @njit(cache=True)
 def exp_cycles(b, h, q, kv, is_int, params):
     """Core cycles of the exponentials of an attention's scores: the FPU's exp, or on integer datatypes an
-    integer approximation (four ALU operations and two loads per score)."""
-    return b * h * q * kv * (params[_FEXP] if is_int < 0.5 else 4.0 * params[_ALU] + 2.0 * params[_LD])
+    integer approximation (``int_exp_alu`` ALU operations and ``int_exp_loads`` loads per score)."""
+    integer = params[_INT_EXP_ALU] * params[_ALU] + params[_INT_EXP_LD] * params[_LD]
+    return b * h * q * kv * (params[_FEXP] if is_int < 0.5 else integer)
 
 
 @njit(cache=True)

@@ -41,6 +41,7 @@ _P_GB_HOLDS_OUTPUT = P["gb_holds_output"]
 _P_GB_HOLDS_WEIGHT = P["gb_holds_weight"]
 _P_MACS_FP64 = P["macs_fp64"]
 _P_ROWS = P["rows"]
+_P_SOFTMAX_OPS = P["softmax_ops_per_score"]
 
 N_ORDERS = 6
 DEFAULT_MAX_TILES = 12
@@ -301,7 +302,7 @@ def op_cost(row, params, objective, settings, out):
         _add(out, values[0])
         pairs = b * h * q * kv * (0.5 if row[C_CAUSAL] > 0.5 and q == kv else 1.0)
         soft = np.zeros(N_OUT)
-        vector_cost(5.0 * pairs, 0.0, params, soft)
+        vector_cost(params[_P_SOFTMAX_OPS] * pairs, 0.0, params, soft)
         _add(out, soft)
         if not np.isfinite(out[O_TIME]):
             out[O_TIME] = np.inf
