@@ -98,7 +98,8 @@ def _breakdown(best, hw: Hardware, times: dict[str, float]) -> list[str]:
              f"utilization {best['utilization'] * 100:.3g}%, bound: {best['bound']}"]
     lines.append("  times: " + ", ".join(f"{'DRAM' if name == 'dram' else name} {t * 1e6:.4g} µs"
                                         for name, t in times.items()))
-    lines.append(f"  traffic: DRAM {_bytes(best['bytes_offchip'])}, {level} {_bytes(best['bytes_onchip'])}")
+    offchip = "L3" if hw.kind == "iot" else "DRAM"
+    lines.append(f"  traffic: {offchip} {_bytes(best['bytes_offchip'])}, {level} {_bytes(best['bytes_onchip'])}")
     lines.append("  energy: " + ", ".join(f"{name} {best[f] * 1e6:.4g} µJ" for name, f in _ENERGY if best[f] != 0.0))
     return lines
 
