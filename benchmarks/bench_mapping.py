@@ -34,6 +34,13 @@ NETWORKS = [("resnet-50", {"dtype": "int8"}), ("bert-base", {"seq_len": 512, "dt
 PRESETS = ["Eyeriss-like", "TPU-like"]
 
 
+def map_and_cost(table, params, objective, max_tiles=12, budget=400_000):
+    """The driver's batched loop on the spatial kind with explicit search settings (no result cache)."""
+    from mappings.driver import map_and_cost as driver
+
+    return driver("spatial", table, params, objective, np.array([max_tiles, budget, 0], dtype=np.float64))
+
+
 def _median(fn, runs):
     times = []
     for _ in range(runs):
@@ -46,7 +53,7 @@ def _median(fn, runs):
 def evaluations_per_second(runs: int) -> None:
     from cosim.api import load_hardware
     from hw_models.spatial import DTYPES
-    from mappings.spatial_search import exhaustive_gemm, exhaustive_gemm_parallel, map_and_cost
+    from mappings.spatial_search import exhaustive_gemm, exhaustive_gemm_parallel
     from workloads.table import COL, COLUMNS
 
     int8 = DTYPES.index("int8")
@@ -74,8 +81,8 @@ def evaluations_per_second(runs: int) -> None:
         table[i, [COL["a_bytes"], COL["w_bytes"], COL["o_bytes"]]] = 1.0
         table[i, COL["dtype"]] = int8
     params = np.atleast_2d(p)
-    map_and_cost(table, params, 0, 0, 10**9, 0)
-    med, lo, hi, _ = _median(lambda: map_and_cost(table, params, 0, 0, 10**9, 0), runs)
+    map_and_cost(table, params, 0, 0, 10**9)
+    med, lo, hi, _ = _median(lambda: map_and_cost(table, params, 0, 0, 10**9), runs)
     print(f"  both cores  all {len(BIG_LAYERS)} layers in one batched call: {total_evals:,} evaluations in "
           f"{med * 1e3:.2f} ms -> {total_evals / med / 1e6:.2f} M/s (min {total_evals / hi / 1e6:.2f}, "
           f"max {total_evals / lo / 1e6:.2f})")
@@ -83,7 +90,6 @@ def evaluations_per_second(runs: int) -> None:
 
 def network_wall_times(runs: int) -> None:
     from cosim.api import load_hardware, load_workload
-    from mappings.spatial_search import map_and_cost
     from workloads.table import op_table
 
     print(f"## wall time to map every layer (map_and_cost, one point, after JIT, median of {runs})")
@@ -105,8 +111,8 @@ _FIRST_CALL = """
 import time, numpy as np
 start = time.perf_counter()
 from cosim.api import load_hardware, load_workload
-from mappings.cache import map_and_cost_pairs
-from mappings.spatial_search import map_and_cost
+from mappings.driver import map_and_cost as driver
+map_and_cost = lambda table, params, objective: driver("spatial", table, params, objective, (12, 400_000, 0))
 from workloads.table import op_table
 imported = time.perf_counter()
 hw = load_hardware("TPU-like")

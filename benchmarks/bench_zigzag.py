@@ -100,9 +100,9 @@ def run_cosim(preset: str, dtype: str, specs: list, runs: int, overrides: dict |
     """Per layer: median wall time of ``runs`` searches, cycles and energy (pJ); plus the first call's JIT time."""
     import cosim
     from hw_models.hardware import load_hardware
-    from hw_models.cost import N_OUT, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_TIME
+    from hw_models.cost import N_OUT, O_E_COMPUTE, O_E_OFFCHIP, O_E_ONCHIP, O_E_LINK, O_TIME
     from mappings.objectives import objective_code
-    from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, map_and_cost_op
+    from mappings.spatial_search import DEFAULT_SETTINGS, op_cost
     from workloads.table import op_table
 
     hw = load_hardware(preset, overrides or {})
@@ -120,14 +120,14 @@ def run_cosim(preset: str, dtype: str, specs: list, runs: int, overrides: dict |
         row = tables[s["net"]][s["op_index"]]
         if jit is None:
             t0 = time.perf_counter()
-            map_and_cost_op(row, params, obj, DEFAULT_MAX_TILES, DEFAULT_BUDGET, 0, out)
+            op_cost(row, params, obj, DEFAULT_SETTINGS, out)
             jit = time.perf_counter() - t0
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            map_and_cost_op(row, params, obj, DEFAULT_MAX_TILES, DEFAULT_BUDGET, 0, out)
+            op_cost(row, params, obj, DEFAULT_SETTINGS, out)
             times.append(time.perf_counter() - t0)
-        energy = sum(out[i] for i in (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK)) * 1e12  # dynamic: ZigZag has no static
+        energy = sum(out[i] for i in (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK)) * 1e12  # dynamic: ZigZag has no static
         rows.append({"seconds": statistics.median(times), "cycles": out[O_TIME] * clock, "energy_pj": energy})
     return rows, jit
 

@@ -27,10 +27,11 @@ from workloads.trace_io import TraceFormatError, save_trace
 from workloads.transformer import WorkloadParamError
 
 __all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
-           "WorkloadDescription", "available_hardware", "available_workloads", "describe", "describe_hardware",
-           "describe_workload", "import_onnx", "load_hardware", "load_workload", "mapping_report", "parameter_space",
-           "pareto_front", "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve",
-           "simulate", "sweep", "workload_parameters", "write_reproduction_table"]
+           "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "describe",
+           "describe_hardware", "describe_workload", "import_onnx", "load_hardware", "load_workload",
+           "mapping_report", "parameter_space", "pareto_front", "reproduction_cells", "reproduction_output",
+           "reproduction_table", "save_trace", "serve", "simulate", "sweep", "workload_parameters",
+           "write_reproduction_table"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -78,10 +79,17 @@ def describe(name: str) -> HardwareDescription | WorkloadDescription:
     raise CosimInputError(f"unknown name {name!r}; {suggest(name, names)}available: {', '.join(names)}")
 
 
+def best_mappings(hardware: Hardware, workload: Workload, op: int, objective: str = "latency", top: int = 5):
+    """The ``top`` best mappings of op ``op`` as a DataFrame, best first: the mapping's fields and its named costs."""
+    from cosim.mapping_query import best_mappings as query
+
+    return query(hardware, workload, op, objective, top)
+
+
 def mapping_report(hardware: Hardware, workload: Workload, op: int | None = None, objective: str = "latency",
                    top: int = 5) -> str:
     """Text: the ops with a searched mapping (``op`` None), or op ``op``'s best mapping and ``top`` runners-up."""
-    from cosim.mapview import check_op, describer, op_list
+    from cosim.mapview import check_kind, check_op, describe, op_list
     from workloads.table import op_table
 
     if top < 1:
@@ -89,9 +97,9 @@ def mapping_report(hardware: Hardware, workload: Workload, op: int | None = None
     table = op_table(workload)
     if op is None:
         return op_list(workload, table, hardware)
-    describe_op = describer(hardware)
+    check_kind(hardware)
     check_op(workload, table, hardware, op)
-    return describe_op(hardware, workload, table, op, objective, top)
+    return describe(hardware, workload, table, op, objective, best_mappings(hardware, workload, op, objective, top))
 
 
 def import_onnx(model: str | Path, **bindings: Any) -> Workload:

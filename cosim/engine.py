@@ -16,7 +16,7 @@ import numpy as np
 from cosim.hetero import evaluate_points as hetero_points
 from cosim.hetero import op_frame as hetero_frame
 from cosim.totals import ENERGY_COMPONENTS, ENERGY_SLOTS, TOTAL_COLUMNS, finish_totals, plural
-from hw_models.cost import N_OUT, O_BOUND, O_DRAM_BYTES, O_TIME, O_UTIL
+from hw_models.cost import N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_TIME, O_UTIL
 from hw_models.hardware import Hardware
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
@@ -157,7 +157,7 @@ def op_frame(hardware: Hardware, workload: Workload, table: np.ndarray, raw: np.
         "count": count.astype(int),
         "flops": table[:, COL["flops"]] * count,
         "bytes": table[:, COL["bytes"]] * count,
-        "dram_bytes": raw[:, O_DRAM_BYTES] * count,
+        "dram_bytes": raw[:, O_BYTES_OFFCHIP] * count,
         "time_s": raw[:, O_TIME] * count,
     }
     for name, slot in zip(ENERGY_COMPONENTS, ENERGY_SLOTS):

@@ -17,8 +17,8 @@ import numpy as np
 
 from cosim.totals import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
-from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
-                            O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import (ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK,
+                            O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
 from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
@@ -27,7 +27,7 @@ from mappings.placement import Placement, assign, split_options
 from workloads.ir import Op, Workload
 from workloads.table import COL, op_row, op_table
 
-_DYNAMIC = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK)
+_DYNAMIC = (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK)
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
              "norm": "elements", "softmax": "elements", "kv_write": "elements", "gather": "rows",
@@ -161,7 +161,7 @@ def _record(placement: Placement, chosen: np.ndarray, idle: np.ndarray) -> np.nd
         primary = used[np.argmax(share[used])]
         rec[n, :N_OUT] = chosen[n, slow]
         rec[n, O_TIME] = chosen[n, used, O_TIME].max()
-        for slot in _DYNAMIC + (O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
+        for slot in ADDITIVE_FIELDS[1:]:
             rec[n, slot] = chosen[n, used, slot].sum()
         rec[n, O_MAPPING:N_OUT] = chosen[n, primary, O_MAPPING:N_OUT]
         rec[n, H_UNIT] = primary
@@ -363,7 +363,7 @@ def op_frame(hardware: HeteroHardware, workload: Workload, table: np.ndarray, ra
         "count": count.astype(int),
         "flops": table[:, COL["flops"]] * count,
         "bytes": table[:, COL["bytes"]] * count,
-        "dram_bytes": raw[:, O_DRAM_BYTES] * count,
+        "dram_bytes": raw[:, O_BYTES_OFFCHIP] * count,
         "time_s": time,
         "transfer_s": raw[:, H_XFER_S],
         "transfer_bytes": raw[:, H_XFER_BYTES],

@@ -1,4 +1,5 @@
-"""`cosim map`: one op's best mapping as a loop nest, its cost breakdown, and the runners-up of the search."""
+"""`cosim map`: formats what ``cosim.mapping_query.best_mappings`` returns — one op's best mapping (as a loop nest on
+spatial devices), its cost breakdown, and the runners-up of the search."""
 
 from __future__ import annotations
 
@@ -6,16 +7,14 @@ import math
 
 import numpy as np
 
-from hw_models.hardware import Hardware
 from cosim.errors import CosimInputError
-from hw_models.cost import (O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES,
-                            O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME, O_UTIL)
-from mappings.bindings import mapping_label
+from hw_models.hardware import Hardware
+from mappings.evaluate import MAPPING_FIELDS, describe_mapping, gemm_parts, mappable, resource_times
 from workloads.ir import Workload
-from workloads.table import COL
 
-_ENERGY = (("compute (MACs, registers)", O_E_COMPUTE), ("on-chip buffer", O_E_L2), ("DRAM", O_E_DRAM),
-           ("interconnect", O_E_LINK), ("static", O_E_STATIC))
+_ENERGY = (("compute", "energy_compute_j"), ("on-chip memory", "energy_onchip_j"),
+           ("off-chip memory", "energy_offchip_j"),
+           ("interconnect", "energy_link_j"), ("static", "energy_static_j"))
 _DIMS = "mnk"
 # Which GEMM dimension a dataflow unrolls over the PE rows and columns, and which it streams (see spatial_kernels).
 _SPATIAL = {0: ("m", "n", "k"), 1: ("k", "n", "m"), 2: ("k", "m", "n")}
@@ -34,21 +33,17 @@ def _spatial_spec(hw: Hardware):
     return hw.spec
 
 
-def describer(hw: Hardware):
-    """The function that prints a searched mapping on ``hw``; CosimInputError for kinds with fixed kernels only."""
-    if hw.kind in SPATIAL_KINDS:
-        return describe_spatial
-    if hw.kind == "gpu":
-        return describe_gpu
-    raise CosimInputError(f"{hw.name} is a {hw.kind} device: its ops run fixed kernels, with no mapping search to show "
-                          f"(cosim map works on gpu, {', '.join(SPATIAL_KINDS)} devices; `cosim run` shows per-op costs)")
+def check_kind(hw: Hardware) -> None:
+    """CosimInputError for kinds whose ops run fixed kernels only."""
+    if hw.kind not in MAPPING_FIELDS:
+        raise CosimInputError(f"{hw.name} is a {hw.kind} device: its ops run fixed kernels, with no mapping search to "
+                              f"show (cosim map works on {', '.join(MAPPING_FIELDS)} devices; `cosim run` shows per-op "
+                              f"costs)")
 
 
 def mappable_ops(hw: Hardware, table: np.ndarray) -> list[int]:
-    """Indices of ops whose mapping is searched on this device (GEMM-like ops; attention on spatial devices)."""
-    kinds = table[:, COL["kind"]].astype(int)
-    allowed = (0, 1) if hw.kind in SPATIAL_KINDS else (0,)
-    return [i for i, k in enumerate(kinds) if k in allowed]
+    """Indices of ops whose mapping is searched on this device (GEMM-like ops; attention on spatial and IoT)."""
+    return [i for i, row in enumerate(table) if mappable(hw.kind, row)]
 
 
 def op_list(wl: Workload, table: np.ndarray, hw: Hardware) -> str:
@@ -92,51 +87,40 @@ def _bytes(v: float) -> str:
     return f"{v:,.0f} B"
 
 
-def _breakdown(rec: np.ndarray, hw: Hardware, t_compute: float | None, t_buffer: float, t_dram: float) -> list[str]:
-    energy = sum(rec[s] for _, s in _ENERGY)
-    lines = [f"cost per instance: time {rec[O_TIME] * 1e6:.4g} µs, energy {energy * 1e6:.4g} µJ, "
-             f"utilization {rec[O_UTIL] * 100:.3g}%, bound: {hw.device.bound_names[int(rec[O_BOUND])]}"]
-    times = [] if t_compute is None else [f"compute {t_compute * 1e6:.4g} µs"]
-    times += [f"{'buffer' if hw.kind in SPATIAL_KINDS else 'L2'} {t_buffer * 1e6:.4g} µs", f"DRAM {t_dram * 1e6:.4g} µs"]
-    lines.append("  times: " + ", ".join(times))
-    lines.append(f"  traffic: DRAM {_bytes(rec[O_DRAM_BYTES])}, {'buffer' if hw.kind in SPATIAL_KINDS else 'L2'} "
-                 f"{_bytes(rec[O_L2_BYTES])}")
-    lines.append("  energy: " + ", ".join(f"{name} {rec[s] * 1e6:.4g} µJ" for name, s in _ENERGY if rec[s] != 0.0))
+def _label(kind: str, best) -> str:
+    """A mapping row as the engine's per-op table labels it."""
+    return describe_mapping(kind, {f: best[f] for f in MAPPING_FIELDS[kind]})
+
+
+def _breakdown(best, hw: Hardware, times: dict[str, float]) -> list[str]:
+    level = "buffer" if hw.kind in SPATIAL_KINDS else ("L2" if hw.kind == "gpu" else "L1 (DMA)")
+    lines = [f"cost per instance: time {best['time_s'] * 1e6:.4g} µs, energy {best['energy_j'] * 1e6:.4g} µJ, "
+             f"utilization {best['utilization'] * 100:.3g}%, bound: {best['bound']}"]
+    lines.append("  times: " + ", ".join(f"{'DRAM' if name == 'dram' else name} {t * 1e6:.4g} µs"
+                                        for name, t in times.items()))
+    offchip = "L3" if hw.kind == "iot" else "DRAM"
+    lines.append(f"  traffic: {offchip} {_bytes(best['bytes_offchip'])}, {level} {_bytes(best['bytes_onchip'])}")
+    lines.append("  energy: " + ", ".join(f"{name} {best[f] * 1e6:.4g} µJ" for name, f in _ENERGY if best[f] != 0.0))
     return lines
 
 
-def _runners_up(records: np.ndarray, scores: np.ndarray, hw: Hardware, objective: str) -> list[str]:
-    lines = [f"top {int(np.isfinite(scores).sum())} mappings by {objective} (score: smaller is better):"]
-    for j in range(len(scores)):
-        if not np.isfinite(scores[j]):
-            break
-        rec = records[j]
-        energy = sum(rec[s] for _, s in _ENERGY)
-        lines.append(f"  {j + 1}. {mapping_label(hw.kind, rec):60s} time {rec[O_TIME] * 1e6:10.4g} µs  energy "
-                     f"{energy * 1e6:10.4g} µJ  score {scores[j]:.6g}")
+def _runners_up(rows, hw: Hardware, objective: str) -> list[str]:
+    lines = [f"top {len(rows)} mappings by {objective} (score: smaller is better; near-ties ranked by the other "
+             f"metrics):"]
+    for _, r in rows.iterrows():
+        lines.append(f"  {int(r['rank'])}. {_label(hw.kind, r):60s} time {r['time_s'] * 1e6:10.4g} µs  energy "
+                     f"{r['energy_j'] * 1e6:10.4g} µJ  score {r['score']:.6g}")
     return lines
-
-
-def _spatial_gemms(row: np.ndarray) -> list[tuple]:
-    """The GEMMs an op runs on a spatial device, as map_and_cost_op searches them: (label, search_gemm args)."""
-    ab, wb, ob, a_unique = row[COL["a_bytes"]], row[COL["w_bytes"]], row[COL["o_bytes"]], row[COL["a_unique"]]
-    if int(row[COL["kind"]]) == 0:
-        return [("GEMM", (row[COL["m"]], row[COL["n"]], row[COL["k"]], row[COL["batch"]], row[COL["w_count"]],
-                          ab, wb, ob, a_unique))]
-    bh = row[COL["batch"]] * row[COL["heads"]]
-    q, kv, d = row[COL["q_len"]], row[COL["kv_len"]], row[COL["head_dim"]]
-    return [("attention scores Q·Kᵀ", (q, kv, d, bh, bh, ab, wb, ob, 1.0)),
-            ("attention values P·V", (q, d, kv, bh, bh, ob, wb, ob, 1.0))]
 
 
 def _loop_nest(hw: Hardware, m: float, n: float, k: float, batch: float, ab: float, wb: float, ob: float,
-               rec: np.ndarray) -> list[str]:
-    from hw_models.spatial_kernels import DATAFLOW_NAMES, LOOP_ORDERS
+               best) -> list[str]:
+    from hw_models.spatial_kernels import DATAFLOW_NAMES, LOOP_ORDERS, ORDER_NAMES
 
     spec = _spatial_spec(hw)
     size = {"m": m, "n": n, "k": k}
-    tile = {"m": rec[O_MAP_2], "n": rec[O_MAP_3], "k": rec[O_MAP_4]}
-    dataflow, order = int(rec[O_MAP_0]), int(rec[O_MAP_1])
+    tile = {"m": best["tile_m"], "n": best["tile_n"], "k": best["tile_k"]}
+    dataflow, order = DATAFLOW_NAMES.index(best["dataflow"]), ORDER_NAMES.index(best["order"])
     lines = [f"loop nest ({DATAFLOW_NAMES[dataflow]}):"]
     indent = "  "
     if batch > 1:
@@ -175,65 +159,28 @@ def _loop_nest(hw: Hardware, m: float, n: float, k: float, batch: float, ab: flo
     return lines
 
 
-def describe_spatial(hw: Hardware, wl: Workload, table: np.ndarray, index: int, objective: str, top: int) -> str:
-    from hw_models.spatial import P
-    from mappings.objectives import objective_code
-    from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, search_gemm
-
+def describe(hw: Hardware, wl: Workload, table: np.ndarray, index: int, objective: str, frame) -> str:
+    """The report of ``cosim map`` for op ``index`` from its ``best_mappings`` frame."""
     row, op = table[index], wl.ops[index]
-    params = hw.params
-    code = objective_code(objective)
-    dt = int(row[COL["dtype"]])
-    # The same mapping with unlimited buffer and DRAM bandwidth (and room to double-buffer) takes its compute time.
-    unbounded = params.copy()
-    unbounded[[P["gb_bytes"], P["gb_bw_bytes_per_cycle"], P["dram_bw"]]] = np.inf
-    unbounded[P["double_buffering"]] = 1.0
     out = [f"{hw.name} × {wl.name}: op {index} {op.name!r} ({op.kind}, {op.dtype}, runs {op.count}× per "
            f"{wl.item_unit}), objective {objective}"]
-    for label, (m, n, k, batch, w_count, ab, wb, ob, a_unique) in _spatial_gemms(row):
-        top_recs, scores, evaluated = search_gemm(m, n, k, batch, w_count, ab, wb, ob, a_unique, dt, params, code,
-                                                  DEFAULT_MAX_TILES, top, DEFAULT_BUDGET, 0)
-        if w_count <= 1.0 and batch > 1.0:  # as search_gemm: a weight shared by the batch makes more rows of M
-            m, batch = m * batch, 1.0
+    for part, (label, (m, n, k, batch, _, ab, wb, ob, _)) in enumerate(gemm_parts(hw.kind, row)):
+        rows = frame[frame["part"] == label]
         out.append("")
         out.append(f"{label}: M={int(m)} N={int(n)} K={int(k)}" + (f", {int(batch)} independent" if batch > 1 else "")
-                   + f"; {evaluated:,} mappings evaluated")
-        if not np.isfinite(scores[0]):
+                   + f"; {frame.attrs['evaluated'][part]:,} mappings evaluated")
+        if rows.empty:
             out.append("  no legal mapping (datatype not supported or buffers too small)")
             continue
-        best = top_recs[0]
-        out.append("best: " + mapping_label(hw.kind, best))
-        out += _loop_nest(hw, m, n, k, batch, ab, wb, ob, best)
-        from hw_models.spatial_kernels import gemm_mapping_cost
-
-        compute = np.empty_like(best)
-        gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dt, unbounded, int(best[O_MAP_0]),
-                          int(best[O_MAP_1]), best[O_MAP_2], best[O_MAP_3], best[O_MAP_4], compute)
-        clock = params[P["clock_hz"]]
-        out += _breakdown(best, hw, compute[O_TIME], best[O_L2_BYTES] / (params[P["gb_bw_bytes_per_cycle"]] * clock),
-                          best[O_DRAM_BYTES] / params[P["dram_bw"]])
-        out += _runners_up(top_recs, scores, hw, objective)
-    if int(row[COL["kind"]]) == 1:
+        best = rows.iloc[0]
+        mapping = {f: best[f] for f in MAPPING_FIELDS[hw.kind]}
+        out.append(("best threadblock tile: " if hw.kind == "gpu" else "best: ") + _label(hw.kind, best))
+        if hw.kind in SPATIAL_KINDS:
+            out += _loop_nest(hw, m, n, k, batch, ab, wb, ob, best)
+        out += _breakdown(best, hw, resource_times(hw.kind, row, hw.params, mapping, part))
+        out += _runners_up(rows, hw, objective)
+    if len(gemm_parts(hw.kind, row)) > 1:
         out.append("")
-        out.append("softmax runs on the vector unit between the two GEMMs")
-    return "\n".join(out)
-
-
-def describe_gpu(hw: Hardware, wl: Workload, table: np.ndarray, index: int, objective: str, top: int) -> str:
-    from hw_models.gpu import P
-    from mappings.gpu_tiles import top_gemm_tiles
-    from mappings.objectives import objective_code
-
-    row, op = table[index], wl.ops[index]
-    tiles, scores, records = top_gemm_tiles(row, hw.params, objective_code(objective), top)
-    out = [f"{hw.name} × {wl.name}: op {index} {op.name!r} ({op.kind}, {op.dtype}, runs {op.count}× per "
-           f"{wl.item_unit}), objective {objective}",
-           f"GEMM M={int(row[COL['m']])} N={int(row[COL['n']])} K={int(row[COL['k']])}, batch {int(row[COL['batch']])}"]
-    if not np.isfinite(scores[0]):
-        out.append("no legal threadblock tile")
-        return "\n".join(out)
-    best = records[0]
-    out.append(f"best threadblock tile: {mapping_label(hw.kind, best)}")
-    out += _breakdown(best, hw, None, best[O_L2_BYTES] / hw.params[P["l2_bw"]], best[O_DRAM_BYTES] / hw.params[P["hbm_bw"]])
-    out += _runners_up(records, scores, hw, objective)
+        out.append("the softmax between the two GEMMs runs on the vector unit" if hw.kind in SPATIAL_KINDS
+                   else "the softmax between the two GEMMs runs on the cores")
     return "\n".join(out)

@@ -3,11 +3,11 @@ heterogeneous ones alike)."""
 
 from __future__ import annotations
 
-from hw_models.cost import O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC
+from hw_models.cost import O_E_COMPUTE, O_E_OFFCHIP, O_E_ONCHIP, O_E_LINK, O_E_STATIC
 from workloads.ir import Workload
 
-ENERGY_COMPONENTS = ("compute", "l2", "dram", "interconnect", "static")
-ENERGY_SLOTS = (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK, O_E_STATIC)
+ENERGY_COMPONENTS = ("compute", "onchip", "dram", "interconnect", "static")
+ENERGY_SLOTS = (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK, O_E_STATIC)
 TOTAL_COLUMNS = ("feasible", "reason", "latency_s", "period_s", "throughput", "energy_j", "energy_per_item_j",
                  "power_w", "edp_js", "memory_per_device_bytes", "memory_capacity_bytes", "devices") + tuple(
     f"energy_{c}_j" for c in ENERGY_COMPONENTS)

@@ -35,6 +35,13 @@ class GPUMemory(Strict):
 
 class GPURuntime(Strict):
     kernel_launch_us: float = Field(ge=0)
+    # Kernel-library choices the cost model depends on (defaults = the values the kernels used before they were
+    # parameters; the shipped presets give each with its source).
+    kv_cache_page_tokens: float = Field(default=16, gt=0)  # paged KV cache: tokens per page
+    decode_kv_split_tokens: float = Field(default=256, gt=0)  # flash-decoding: minimum KV tokens per split
+    prefill_query_block_rows: float = Field(default=128, gt=0)  # FlashAttention: query rows per thread block
+    l2_resident_operand_fraction: float = Field(default=0.5, gt=0, le=1)  # share of L2 a resident GEMM operand may use
+    softmax_vector_flops_per_score: float = Field(default=4, ge=0)  # CUDA-core operations per attention score
 
 
 class GPUInterconnect(Strict):
@@ -80,6 +87,7 @@ P_NAMES = (
     + ["hbm_bytes", "hbm_bw", "l2_bytes", "l2_bw", "launch_s", "link_bw", "link_latency_s", "tdp_w", "idle_w"]
     + [f"e_tensor_{d}" for d in DTYPES]
     + ["e_vector_flop", "e_l2_byte", "e_hbm_byte", "e_link_byte"]
+    + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -129,6 +137,12 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["e_l2_byte"]] = e.e_l2_pj_per_bit * 8e-12
     v[P["e_hbm_byte"]] = e.e_hbm_pj_per_bit * 8e-12
     v[P["e_link_byte"]] = e.e_nvlink_pj_per_bit * 8e-12
+    r = spec.runtime
+    v[P["kv_page_tokens"]] = r.kv_cache_page_tokens
+    v[P["decode_split_tokens"]] = r.decode_kv_split_tokens
+    v[P["prefill_q_block"]] = r.prefill_query_block_rows
+    v[P["l2_resident_fraction"]] = r.l2_resident_operand_fraction
+    v[P["softmax_flops_per_score"]] = r.softmax_vector_flops_per_score
     return v
 
 

@@ -12,10 +12,11 @@ import math
 import numpy as np
 from numba import njit
 
-from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_DRAM_BYTES,
-                            O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_BYTES_IN_MEMORY,
+                            O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC,
+                            O_MAPPING, O_TIME, O_UTIL)
 from hw_models.gpu import DTYPES, P
-from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
+from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
 _N_DT = len(DTYPES)
@@ -26,6 +27,8 @@ _P_SM, _P_CLK, _P_SFU, _P_SMEM = P["sm_count"], P["clock_hz"], P["sfu_per_clk_sm
 _P_HBM_BW, _P_L2, _P_L2_BW, _P_LAUNCH = P["hbm_bw"], P["l2_bytes"], P["l2_bw"], P["launch_s"]
 _P_LINK_BW, _P_LINK_LAT, _P_TDP, _P_IDLE = P["link_bw"], P["link_latency_s"], P["tdp_w"], P["idle_w"]
 _P_E_VEC, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_flop"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
+_P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P["prefill_q_block"]
+_P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -58,10 +61,11 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
         bound = B_POWER
     out[O_TIME] = t
     out[O_E_COMPUTE] = e_compute
-    out[O_E_L2] = e_l2
-    out[O_E_DRAM] = e_dram
+    out[O_E_ONCHIP] = e_l2
+    out[O_E_OFFCHIP] = e_dram
     out[O_E_LINK] = e_link
     out[O_E_STATIC] = params[_P_IDLE] * t
+    out[O_BYTES_IN_MEMORY] = 0.0
     out[O_BOUND] = bound
 
 
@@ -95,7 +99,7 @@ def gemm_cost(row, params, tile_index, out):
     l2_bytes = a_total * tiles_n + w_total * tiles_m + c_total + partials
     compulsory = a_total + w_total + c_total
     smaller = min(a_total, w_total) / b if w_count > 1.0 else min(a_total, w_total)
-    if smaller <= 0.5 * params[_P_L2]:
+    if smaller <= params[_P_L2_RESIDENT] * params[_P_L2]:
         dram_bytes = compulsory  # the smaller operand stays resident in L2 while the other streams once
     else:
         # Rasterised CTAs: one wave covers a roughly square block of sqrt(SMs) x sqrt(SMs) tiles whose operand
@@ -103,7 +107,7 @@ def gemm_cost(row, params, tile_index, out):
         side = math.ceil(math.sqrt(sms))
         dram_bytes = a_total * math.ceil(n / (tn * side)) + w_total * math.ceil(m / (tm * side)) + c_total
         dram_bytes = min(max(compulsory, dram_bytes), l2_bytes - partials)
-    if partials > 0.5 * params[_P_L2]:
+    if partials > params[_P_L2_RESIDENT] * params[_P_L2]:
         dram_bytes += partials
     t_l2 = l2_bytes / params[_P_L2_BW]
     t_dram = dram_bytes / params[_P_HBM_BW]
@@ -113,8 +117,8 @@ def gemm_cost(row, params, tile_index, out):
     e_compute = flops_done * params[_P_E_TENSOR + dt]
     _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
     out[O_UTIL] = 2.0 * b * m * n * k / (out[O_TIME] * peak)
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = l2_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = l2_bytes
     out[O_MAPPING] = tile_index
 
 
@@ -132,15 +136,16 @@ def attention_cost(row, params, out):
     q_bytes = b * h * q * d * ab
     o_bytes = b * h * q * d * ob
     if row[C_KV_CACHE] > 0.5:
-        kv_read = 2.0 * b * kvh * math.ceil(kv / 16.0) * 16.0 * d * kb  # 16-token KV pages
+        page = params[_P_PAGE]
+        kv_read = 2.0 * b * kvh * math.ceil(kv / page) * page * d * kb  # whole KV pages are read
         groups = b * kvh
-        splits = max(1.0, min(math.ceil(sms / groups), math.ceil(kv / 256.0)))  # flash-decoding split of the KV
+        splits = max(1.0, min(math.ceil(sms / groups), math.ceil(kv / params[_P_SPLIT])))  # flash-decoding split
         units = groups * splits
         l2_bytes = q_bytes + kv_read + o_bytes + (splits - 1.0) * b * h * q * (d + 2.0) * 4.0 * 2.0
         dram_bytes = q_bytes + kv_read + o_bytes
     else:
         kv_read = 2.0 * b * kvh * kv * d * kb
-        q_blocks = math.ceil(q / 128.0)
+        q_blocks = math.ceil(q / params[_P_QBLOCK])
         units = b * h * q_blocks
         l2_bytes = q_bytes + o_bytes + kv_read * (h / kvh) * q_blocks
         dram_bytes = q_bytes + kv_read + o_bytes
@@ -158,11 +163,11 @@ def attention_cost(row, params, out):
         bound = B_SFU
     else:
         bound = B_L2
-    e_compute = flops * params[_P_E_TENSOR + dt] + 4.0 * exps * params[_P_E_VEC]
+    e_compute = flops * params[_P_E_TENSOR + dt] + params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VEC]
     _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
     out[O_UTIL] = flops / (out[O_TIME] * peak) if peak > 0 else 0.0
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = l2_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = l2_bytes
     out[O_MAPPING] = -1.0
 
 
@@ -183,8 +188,8 @@ def streaming_cost(row, params, out):
     _finish(out, busy, flops * params[_P_E_VEC], nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
             params)
     out[O_UTIL] = flops / (out[O_TIME] * vec)
-    out[O_DRAM_BYTES] = nbytes
-    out[O_L2_BYTES] = nbytes
+    out[O_BYTES_OFFCHIP] = nbytes
+    out[O_BYTES_ONCHIP] = nbytes
     out[O_MAPPING] = -1.0
 
 
@@ -195,10 +200,10 @@ def collective_cost(row, params, out):
     msg = row[C_ELEMENTS] * row[C_A_BYTES]
     kind = int(row[C_COLLECTIVE])
     lat, bw = params[_P_LINK_LAT], params[_P_LINK_BW]
-    if kind == 0:  # all-reduce: reduce-scatter then all-gather
+    if kind == ALL_REDUCE:  # all-reduce: reduce-scatter then all-gather
         steps = 2.0 * (g - 1.0)
         sent = steps * msg / g
-    elif kind == 1:  # all-gather of one shard per participant
+    elif kind == ALL_GATHER:  # all-gather of one shard per participant
         steps = g - 1.0
         sent = steps * msg
     else:
@@ -209,6 +214,6 @@ def collective_cost(row, params, out):
     _finish(out, busy, row[C_FLOPS] * params[_P_E_VEC], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
             B_LINK, params)
     out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
-    out[O_DRAM_BYTES] = hbm
-    out[O_L2_BYTES] = 0.0
+    out[O_BYTES_OFFCHIP] = hbm
+    out[O_BYTES_ONCHIP] = 0.0
     out[O_MAPPING] = -1.0

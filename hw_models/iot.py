@@ -68,6 +68,9 @@ class IotCompute(Strict):
     emulation_optimized_cycles: FPCycles
     register_block_outputs: int = Field(gt=0)  # outputs a GEMM inner loop keeps in registers (rows)
     register_block_channels: int = Field(gt=0)  # (columns)
+    # Integer approximation of an attention score's exponential (integer datatypes): instructions per score.
+    int_exp_alu_ops: float = Field(default=4, ge=0)
+    int_exp_loads: float = Field(default=2, ge=0)
 
 
 class IotParallel(Strict):
@@ -110,7 +113,8 @@ _INT = ("alu", "mul", "div", "load", "store", "branch", "mac", "simd_dot")
 P_NAMES = (["cores", "clock_hz", "max_clock_hz", "simd_macs", "fpus", "fp_native", "rb_m", "rb_n"]
            + [f"c_{c}" for c in _INT] + [f"fp_{o}" for o in FP_OPS]
            + ["fork_join", "barrier", "l1_bytes", "l1_banks", "l2_bytes", "dma_bpc", "dma_setup", "l3_bytes",
-              "l3_bw", "memory_bytes", "e_cycle", "e_l1", "e_l2_byte", "e_l3_byte", "leakage_w"])
+              "l3_bw", "memory_bytes", "e_cycle", "e_l1", "e_l2_byte", "e_l3_byte", "leakage_w"]
+           + ["int_exp_alu", "int_exp_loads"])
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -137,6 +141,7 @@ def pack_params(spec: IotSpec) -> np.ndarray:
     v[P["cores"]], v[P["clock_hz"]], v[P["max_clock_hz"]] = c.cores, c.clock_mhz * 1e6, max_clock_hz(spec)
     v[P["simd_macs"]], v[P["fpus"]] = c.int8_macs_per_simd, c.fpus
     v[P["rb_m"]], v[P["rb_n"]] = c.register_block_outputs, c.register_block_channels
+    v[P["int_exp_alu"]], v[P["int_exp_loads"]] = c.int_exp_alu_ops, c.int_exp_loads
     for name in _INT:
         v[P[f"c_{name}"]] = getattr(c.cycles, name)
     table = fp_cycles(spec)

@@ -1,4 +1,4 @@
-"""Numba cost kernels of the Logic-PIM model, and its batched ``map_and_cost`` over design points.
+"""Numba cost kernels of the Logic-PIM model (the batched loop over design points is ``mappings.driver``).
 
 Time of an op is a roofline over the logic die's resources, never below ``max(FLOPs / peak, bytes / internal BW)``:
 
@@ -22,13 +22,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from hw_models.cost import (B_COMPUTE, B_DRAM, B_SFU, N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2,
-                            O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_MAP_0, O_TIME, O_UTIL)
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_SFU, O_BOUND, O_BYTES_IN_MEMORY, O_BYTES_OFFCHIP, O_BYTES_ONCHIP,
+                            O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_MAP_0, O_TIME,
+                            O_UTIL)
 from hw_models.logic_pim import P
 from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_FLOPS, C_HEAD_DIM, C_HEADS, C_K, C_KIND, C_KV_HEADS,
-                             C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT)
+                             C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, K_ATTENTION, K_GATHER,
+                             K_GEMM, K_KV_WRITE, K_STREAM)
 
 _MODULES, _MACS, _CLK, _SOFTMAX = P["modules"], P["macs_per_module"], P["clock_hz"], P["softmax_ops_s"]
 _MOD_BUF, _IN_BUF, _SM_BUF = P["module_buffer_bytes"], P["input_buffer_bytes"], P["softmax_buffer_bytes"]
@@ -53,14 +55,15 @@ def _finish(out, t_compute, t_dram, t_sfu, e_compute, e_buf, dram_bytes, buf_byt
         bound = B_SFU
     out[O_TIME] = busy
     out[O_E_COMPUTE] = e_compute
-    out[O_E_L2] = e_buf
-    out[O_E_DRAM] = dram_bytes * params[_E_DRAM]
+    out[O_E_ONCHIP] = e_buf
+    out[O_E_OFFCHIP] = dram_bytes * params[_E_DRAM]
     out[O_E_LINK] = 0.0
+    out[O_BYTES_IN_MEMORY] = 0.0
     out[O_E_STATIC] = params[_IDLE] * busy
     out[O_BOUND] = bound
     out[O_UTIL] = flops / (busy * peak_flops(params)) if busy > 0 else 0.0
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = buf_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = buf_bytes
     out[O_MAPPING] = -1.0
 
 
@@ -123,26 +126,15 @@ def streaming_cost(row, params, out):
 
 
 @njit(cache=True)
-def map_and_cost_op(row, params, objective, out):
-    """Cost of one op on one Logic-PIM device (fixed kernels: ``objective`` does not change the mapping)."""
+def op_cost(row, params, objective, settings, out):
+    """Cost of one op on one Logic-PIM device (fixed kernels: ``objective`` and ``settings`` do not change it)."""
     out[:] = 0.0
     kind = int(row[C_KIND])
-    if kind == 0:
+    if kind == K_GEMM:
         gemm_cost(row, params, out)
-    elif kind == 1:
+    elif kind == K_ATTENTION:
         attention_cost(row, params, out)
-    elif kind == 2 or kind == 3 or kind == 4:
+    elif kind == K_STREAM or kind == K_GATHER or kind == K_KV_WRITE:
         streaming_cost(row, params, out)
     else:
         out[O_TIME] = np.inf  # collectives and unknown kinds: no mapping on the logic die
-
-
-@njit(parallel=True, cache=True)
-def map_and_cost(table, params, objective):
-    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT)."""
-    n_points, n_ops = params.shape[0], table.shape[0]
-    result = np.zeros((n_points, n_ops, N_OUT))
-    for p in prange(n_points):
-        for i in range(n_ops):
-            map_and_cost_op(table[i], params[p], objective, result[p, i])
-    return result

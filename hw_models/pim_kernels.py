@@ -26,13 +26,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from hw_models.cost import (B_COMPUTE, B_DRAM, B_LINK, N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2,
-                            O_E_LINK, O_E_STATIC, O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_LINK, O_BOUND, O_BYTES_IN_MEMORY, O_BYTES_OFFCHIP, O_BYTES_ONCHIP,
+                            O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.pim import P
 from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_HEAD_DIM, C_HEADS, C_K, C_KIND, C_KV_HEADS, C_KV_LEN,
-                             C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT)
+                             C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, K_ATTENTION, K_GATHER, K_GEMM,
+                             K_KV_WRITE)
 
 _CH, _BANKS, _PAGE, _COL = P["channels"], P["banks"], P["page_bytes"], P["column_bytes"]
 _ELEM, _DUAL, _T_COL, _T_RCD, _T_RP, _T_RAS = P["element_bytes"], P["dual"], P["t_col"], P["t_rcd"], P["t_rp"], \
@@ -73,14 +74,15 @@ def _finish(t_pim, io_bytes, acts, cols, macs, params, out):
     busy = max(t_pim, t_io) if params[_DUAL] > 0.5 else t_pim + t_io
     out[O_TIME] = busy
     out[O_E_COMPUTE] = macs * params[_E_MAC]
-    out[O_E_L2] = 0.0
-    out[O_E_DRAM] = acts * params[_E_ACT] + cols * params[_E_COL] + io_bytes * params[_E_IO]
+    out[O_E_ONCHIP] = 0.0
+    out[O_BYTES_ONCHIP] = 0.0
+    out[O_E_OFFCHIP] = acts * params[_E_ACT] + cols * params[_E_COL] + io_bytes * params[_E_IO]
     out[O_E_LINK] = 0.0
     out[O_E_STATIC] = params[_STATIC] * busy
     out[O_BOUND] = B_COMPUTE if t_pim >= t_io else B_LINK
     out[O_UTIL] = macs / (busy * params[_MACS]) if busy > 0 else 0.0
-    out[O_DRAM_BYTES] = io_bytes
-    out[O_L2_BYTES] = cols * params[_COL]  # bytes read inside the banks (row buffer → multipliers)
+    out[O_BYTES_OFFCHIP] = io_bytes
+    out[O_BYTES_IN_MEMORY] = cols * params[_COL]  # bytes read inside the banks (row buffer → multipliers)
     out[O_MAPPING] = -1.0
 
 
@@ -91,18 +93,18 @@ def pim_op_cost(row, params, out):
     out[O_MAPPING] = -1.0
     kind = int(row[C_KIND])
     ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
-    if kind == 1:  # attention over the KV cache: K and V GEMVs in the banks
+    if kind == K_ATTENTION:  # attention over the KV cache: K and V GEMVs in the banks
         b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
         kvh = row[C_KV_HEADS] if row[C_KV_HEADS] > 0 else h
         t, acts, cols, macs = gemv_banks(2.0 * b * kvh, kv * d * wb, q * h / kvh, wb, params)
         io = b * h * q * d * (ab + ob) + 2.0 * b * h * q * kv * ob  # Q in, outputs out, scores out, probs in
         _finish(t, io, acts, cols, macs, params, out)
-    elif kind == 0:  # GEMV(s) against a matrix resident in the banks
+    elif kind == K_GEMM:  # GEMV(s) against a matrix resident in the banks
         m, n, k, batch = row[C_M], row[C_N], row[C_K], row[C_BATCH]
         mats, passes = (1.0, m * batch) if row[C_W_COUNT] <= 1.0 else (batch, m)
         t, acts, cols, macs = gemv_banks(mats, k * n * wb, passes, wb, params)
         _finish(t, batch * m * (k * ab + n * ob), acts, cols, macs, params, out)
-    elif kind == 3 or kind == 4:  # gathers and KV-cache writes: ordinary memory traffic
+    elif kind == K_GATHER or kind == K_KV_WRITE:  # gathers and KV-cache writes: ordinary memory traffic
         nbytes = row[C_BYTES]
         acts = math.ceil(nbytes / params[_PAGE])
         cols = math.ceil(nbytes / params[_COL])
@@ -115,13 +117,8 @@ def pim_op_cost(row, params, out):
         out[O_TIME] = np.inf
 
 
-@njit(parallel=True, cache=True)
-def map_and_cost(table, params, objective):
-    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT).
-    PIM kernels have a fixed schedule, so ``objective`` does not change them."""
-    n_points, n_ops = params.shape[0], table.shape[0]
-    result = np.zeros((n_points, n_ops, N_OUT))
-    for cell in prange(n_points * n_ops):
-        p, i = cell // n_ops, cell % n_ops
-        pim_op_cost(table[i], params[p], result[p, i])
-    return result
+@njit(cache=True)
+def op_cost(row, params, objective, settings, out):
+    """``pim_op_cost`` in the driver's signature: PIM kernels have a fixed schedule, so ``objective`` and
+    ``settings`` do not change them."""
+    pim_op_cost(row, params, out)

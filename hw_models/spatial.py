@@ -39,6 +39,7 @@ class SpatialCompute(Strict):
     systolic: bool  # operands skew through the array: each fold pays fill and drain cycles
     vector_lanes: int = Field(gt=0)
     vector_ops_per_lane_per_cycle: float = Field(gt=0)
+    softmax_ops_per_score: float = Field(default=5, ge=0)  # vector-unit operations per attention score
 
 
 class SpatialMemory(Strict):
@@ -86,7 +87,7 @@ P_NAMES = (
     + [f"macs_{d}" for d in DTYPES] + [f"e_mac_{d}" for d in DTYPES]
     + ["reg_bytes", "local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
        "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
-       "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w"]
+       "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -108,6 +109,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["dataflow"]] = DATAFLOWS.index(c.dataflow)
     v[P["systolic"]] = 1.0 if c.systolic else 0.0
     v[P["vector_ops_per_cycle"]] = c.vector_lanes * c.vector_ops_per_lane_per_cycle
+    v[P["softmax_ops_per_score"]] = c.softmax_ops_per_score
     for d in DTYPES:
         chosen = _resolve(c.macs_per_pe_per_cycle, d)
         v[P[f"macs_{d}"]] = getattr(c.macs_per_pe_per_cycle, chosen) if chosen else 0.0

@@ -22,9 +22,9 @@ import math
 import numpy as np
 from numba import njit
 
-from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK,
-                            O_E_STATIC, O_L2_BYTES, O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_MAPPING, O_TIME,
-                            O_UTIL)
+from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, O_BOUND, O_BYTES_IN_MEMORY, O_BYTES_OFFCHIP, O_BYTES_ONCHIP,
+                            O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_MAP_0, O_MAP_1,
+                            O_MAP_2, O_MAP_3, O_MAP_4, O_TIME, O_UTIL)
 from hw_models.spatial import DTYPES, P
 
 # Loop orders over (m, n, k) tiles, outer → inner.
@@ -167,15 +167,16 @@ def gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dataf
         e_compute += macs * max(ab, wb) * params[_P_E_LOCAL]
     out[O_TIME] = busy
     out[O_E_COMPUTE] = e_compute
-    out[O_E_L2] = gb_bytes * params[_P_E_GB]
-    out[O_E_DRAM] = dram_bytes * params[_P_E_DRAM]
+    out[O_E_ONCHIP] = gb_bytes * params[_P_E_GB]
+    out[O_E_OFFCHIP] = dram_bytes * params[_P_E_DRAM]
     out[O_E_LINK] = 0.0
+    out[O_BYTES_IN_MEMORY] = 0.0
     out[O_E_STATIC] = params[_P_STATIC] * busy
     out[O_BOUND] = bound
     peak = rows * cols * params[_P_ARRAYS] * rate * clock
     out[O_UTIL] = macs / (busy * peak)
-    out[O_DRAM_BYTES] = dram_bytes
-    out[O_L2_BYTES] = gb_bytes
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = gb_bytes
     out[O_MAPPING] = 0.0
     out[O_MAP_0] = dataflow
     out[O_MAP_1] = order
@@ -193,12 +194,13 @@ def vector_cost(ops, nbytes, params, out):
     busy = max(t_compute, t_dram, 1.0 / clock)
     out[O_TIME] = busy
     out[O_E_COMPUTE] = ops * params[_P_E_VEC]
-    out[O_E_L2] = nbytes * params[_P_E_GB]
-    out[O_E_DRAM] = nbytes * params[_P_E_DRAM]
+    out[O_E_ONCHIP] = nbytes * params[_P_E_GB]
+    out[O_E_OFFCHIP] = nbytes * params[_P_E_DRAM]
     out[O_E_LINK] = 0.0
+    out[O_BYTES_IN_MEMORY] = 0.0
     out[O_E_STATIC] = params[_P_STATIC] * busy
     out[O_BOUND] = B_COMPUTE if t_compute >= t_dram else B_DRAM
     out[O_UTIL] = t_compute / busy
-    out[O_DRAM_BYTES] = nbytes
-    out[O_L2_BYTES] = nbytes
+    out[O_BYTES_OFFCHIP] = nbytes
+    out[O_BYTES_ONCHIP] = nbytes
     out[O_MAPPING] = -1.0

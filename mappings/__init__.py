@@ -1,11 +1,11 @@
-"""Mapping spaces and search kernels.
+"""Mapping spaces, searches and the evaluation driver.
 
-Every device kind exposes the same mapping interface, used by the engine for every op:
-
-- ``map_and_cost(table, params, objective) -> costs`` (Numba, batched): for each design point (row of ``params``)
-  and each op (row of ``table``, see ``workloads.table``) search the op's mapping space under the objective
-  (0 latency, 1 energy, 2 EDP) and return the best mapping's cost record (``hw_models.cost`` slots, including the
-  mapping fields) — ``gpu_tiles`` (threadblock tile × split-K) and ``spatial_search`` (dataflow × loop order × tiles).
-- a top-k search for one op, used by ``cosim map`` to show the runners-up.
+- ``driver``: the one batched loop over (design point × op) cells, dispatching to each kind's op-cost kernel
+  ``op_cost(row, params, objective, settings, out)``; ``bindings`` binds a device kind to it as
+  ``map_and_cost(table, params, objective) -> (points, ops, N_OUT)`` (cost records, ``hw_models.cost``).
+- ``scoring``: the one ranking of cost records (objective, then tie-breakers within ``TIE_TOLERANCE``).
+- per-kind searches: ``gpu_tiles`` (threadblock tile × split-K), ``spatial_search`` (dataflow × loop order × tiles,
+  with ``cache`` reusing results across a sweep), ``iot_tiling`` (L1 tiles × loop order).
+- ``evaluate``: an explicit mapping as input (``evaluate_mapping``), an op's top mappings, mapping fields by name.
 - ``placement`` assigns ops to the units of heterogeneous devices from per-unit costs.
 """

@@ -1,49 +1,33 @@
 """Which cost kernels evaluate each device kind, and how a kernel's chosen mapping reads for people.
 
-A kernel is ``map_and_cost(table, params, objective_code) -> (points, ops, N_OUT)``; kernel modules are imported on
-first use (they pull in Numba). Adding a device kind binds its kernel module here with one entry.
+A kernel is ``map_and_cost(table, params, objective_code) -> (points, ops, N_OUT)``: the batched loop of
+``mappings.driver`` over the kind's op-cost kernel (spatial searches go through the result cache of
+``mappings.cache``). Kernel modules are imported on first use (they pull in Numba). Adding a device kind binds it here
+with one entry.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from hw_models.cost import O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_MAPPING
+from hw_models.cost import O_MAP_0
 from hw_models.preset import HardwareConfigError
 
 
-def _gpu_label(raw: np.ndarray) -> str:
-    from hw_models.gpu_kernels import tile_shape
+def _searched_label(kind: str) -> Callable[[np.ndarray], str]:
+    def label(raw: np.ndarray) -> str:
+        from mappings.evaluate import describe_mapping, mapping_of
 
-    if raw[O_MAPPING] < 0:
-        return ""
-    tm, tn, sk = tile_shape(int(raw[O_MAPPING]))
-    return f"tile {int(tm)}x{int(tn)} split-k {int(sk)}"
+        return describe_mapping(kind, mapping_of(kind, raw))
 
-
-def _spatial_label(raw: np.ndarray) -> str:
-    from hw_models.spatial_kernels import DATAFLOW_NAMES, ORDER_NAMES
-
-    if raw[O_MAPPING] < 0:
-        return ""
-    return (f"{DATAFLOW_NAMES[int(raw[O_MAP_0])]}, tiles m{int(raw[O_MAP_2])} n{int(raw[O_MAP_3])} "
-            f"k{int(raw[O_MAP_4])}, order {ORDER_NAMES[int(raw[O_MAP_1])]}")
+    return label
 
 
 def _logic_pim_label(raw: np.ndarray) -> str:
     return f"weights streamed {int(raw[O_MAP_0])}x" if raw[O_MAP_0] > 1 else ""
-
-
-def _iot_label(raw: np.ndarray) -> str:
-    from hw_models.iot_kernels import ORDER_NAMES
-
-    if raw[O_MAPPING] < 0:
-        return ""
-    return f"L1 tile m{int(raw[O_MAP_1])} n{int(raw[O_MAP_2])}, {ORDER_NAMES[int(raw[O_MAP_0])]}"
 
 
 def _spatial_kernel() -> Callable:
@@ -52,8 +36,13 @@ def _spatial_kernel() -> Callable:
     return shared_mapper()
 
 
-def _module_kernel(module: str) -> Callable[[], Callable]:
-    return lambda: importlib.import_module(module).map_and_cost
+def _driver_kernel(kind: str) -> Callable[[], Callable]:
+    def load() -> Callable:
+        from mappings.driver import map_and_cost
+
+        return lambda table, params, objective: map_and_cost(kind, table, params, objective)
+
+    return load
 
 
 @dataclass(frozen=True)
@@ -65,12 +54,12 @@ class KernelBinding:
 
 
 _BINDINGS = {
-    "gpu": KernelBinding(_module_kernel("mappings.gpu_tiles"), _gpu_label),
-    "spatial": KernelBinding(_spatial_kernel, _spatial_label),
-    "fpga": KernelBinding(_spatial_kernel, _spatial_label),  # an FPGA design is a spatial-template instance
-    "pim": KernelBinding(_module_kernel("hw_models.pim_kernels"), lambda raw: ""),
-    "logic_pim": KernelBinding(_module_kernel("hw_models.logic_pim_kernels"), _logic_pim_label),
-    "iot": KernelBinding(_module_kernel("hw_models.iot_kernels"), _iot_label),
+    "gpu": KernelBinding(_driver_kernel("gpu"), _searched_label("gpu")),
+    "spatial": KernelBinding(_spatial_kernel, _searched_label("spatial")),
+    "fpga": KernelBinding(_spatial_kernel, _searched_label("fpga")),  # an FPGA design is a spatial-template instance
+    "pim": KernelBinding(_driver_kernel("pim"), lambda raw: ""),
+    "logic_pim": KernelBinding(_driver_kernel("logic_pim"), _logic_pim_label),
+    "iot": KernelBinding(_driver_kernel("iot"), _searched_label("iot")),
 }
 
 

@@ -2,8 +2,8 @@
 
 Results are keyed by (op row without its ``count``/``stage`` columns, hardware parameter vector, objective, search
 settings): the same layer shape in another workload, another sweep point with the same hardware, or a repeated layer
-in one workload all reuse one search. ``CachedMapper`` has the signature of ``spatial_search.map_and_cost``; it looks
-up every (op, point) pair, evaluates only the distinct misses in one batched (``prange``) kernel call, and returns the
+in one workload all reuse one search. ``CachedMapper`` has the signature of a bound ``map_and_cost``; it looks
+up every (op, point) pair, evaluates only the distinct misses in one call of the driver's batched loop, and returns the
 same bits an uncached call would (each pair's search is independent and deterministic).
 """
 
@@ -13,24 +13,15 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-from numba import njit, prange
 
 from hw_models.cost import N_OUT
-from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, map_and_cost_op
+from mappings.driver import SPATIAL, cost_pairs
+from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES
 from workloads.table import COL
 
 DEFAULT_MAX_ENTRIES = 200_000
 # Columns that do not change an op's cost record (how often it runs, which pipeline stage runs it).
 _IGNORED = np.array([COL["count"], COL["stage"]])
-
-
-@njit(parallel=True, cache=True)
-def map_and_cost_pairs(rows, params, op_index, point_index, objective, max_tiles, budget, seed):
-    """Cost records of the pairs (rows[op_index[j]], params[point_index[j]]): (pairs, N_OUT)."""
-    result = np.zeros((op_index.size, N_OUT))
-    for j in prange(op_index.size):
-        map_and_cost_op(rows[op_index[j]], params[point_index[j]], objective, max_tiles, budget, seed, result[j])
-    return result
 
 
 class CachedMapper:
@@ -81,7 +72,8 @@ class CachedMapper:
         first = [cells[0] for cells in missing.values()]
         point_index = np.array([p for p, _ in first], dtype=np.int64)
         op_index = np.array([i for _, i in first], dtype=np.int64)
-        computed = map_and_cost_pairs(table, params, op_index, point_index, int(objective), *self.settings)
+        computed = cost_pairs(SPATIAL, table, params, op_index, point_index, int(objective),
+                              np.array(self.settings, dtype=np.float64))
         with self._lock:
             for j, (key, cells) in enumerate(missing.items()):
                 record = computed[j].copy()

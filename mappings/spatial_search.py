@@ -11,7 +11,9 @@ the array's smaller side ("granularity") up to the dimension, plus the whole dim
   each improved by local moves (one tile index up or down, another loop order, another dataflow) until no move
   helps or the budget is spent. A seed makes it deterministic.
 
-Objectives: 0 latency (energy breaks ties), 1 energy, 2 energy-delay product.
+Mappings are ranked by ``mappings.scoring`` (objective 0 latency, 1 energy, 2 energy-delay product; near-ties broken
+by the other metrics). Exhaustive or heuristic is decided from the number of mappings that fit the buffer, counted
+after over-capacity tiles are pruned.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from hw_models.cost import (N_OUT, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES,
-                            O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import ADDITIVE_FIELDS, N_OUT, O_MAPPING, O_TIME, O_UTIL
 from hw_models.spatial import P
 from hw_models.spatial_kernels import gemm_mapping_cost, vector_cost
-from workloads.table import (C_A_BYTES, C_A_UNIQUE, C_BATCH, C_BYTES, C_CAUSAL, C_DTYPE, C_FLOPS, C_HEAD_DIM,
+from mappings.scoring import empty_top, insert_top, score
+from workloads.table import (K_ATTENTION, K_GEMM, C_A_BYTES, C_A_UNIQUE, C_BATCH, C_BYTES, C_CAUSAL, C_DTYPE,
+                             C_FLOPS, C_HEAD_DIM,
                              C_HEADS, C_K, C_KIND, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES,
                              C_W_COUNT)
 
@@ -38,21 +41,14 @@ _P_GB_HOLDS_OUTPUT = P["gb_holds_output"]
 _P_GB_HOLDS_WEIGHT = P["gb_holds_weight"]
 _P_MACS_FP64 = P["macs_fp64"]
 _P_ROWS = P["rows"]
+_P_SOFTMAX_OPS = P["softmax_ops_per_score"]
 
 N_ORDERS = 6
 DEFAULT_MAX_TILES = 12
 DEFAULT_BUDGET = 400_000
-
-
-@njit(cache=True)
-def score(out, objective):
-    """The objective value of a cost record (smaller is better)."""
-    energy = out[O_E_COMPUTE] + out[O_E_L2] + out[O_E_DRAM] + out[O_E_LINK] + out[O_E_STATIC]
-    if objective == 0:
-        return out[O_TIME] * (1.0 + 1e-9) + energy * 1e-12
-    if objective == 1:
-        return energy
-    return energy * out[O_TIME]
+# The search settings the batched driver passes to ``op_cost``: (max_tiles, budget, seed).
+DEFAULT_SETTINGS = np.array([DEFAULT_MAX_TILES, DEFAULT_BUDGET, 0], dtype=np.float64)
+_ADDITIVE = np.array(ADDITIVE_FIELDS, dtype=np.int64)
 
 
 @njit(cache=True)
@@ -82,21 +78,6 @@ def tile_candidates(size, granularity, max_tiles):
     picks[n] = size
     n += 1
     return np.unique(picks[:n])
-
-
-@njit(cache=True)
-def _insert_top(top, top_scores, out, value):
-    """Keep ``top`` sorted by score: insert ``out`` if it beats the worst kept mapping."""
-    k = top_scores.size
-    if value >= top_scores[k - 1]:
-        return
-    i = k - 1
-    while i > 0 and top_scores[i - 1] > value:
-        top_scores[i] = top_scores[i - 1]
-        top[i, :] = top[i - 1, :]
-        i -= 1
-    top_scores[i] = value
-    top[i, :] = out
 
 
 @njit(cache=True)
@@ -142,18 +123,17 @@ def _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective
                     gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dfs[d], order, tm, tn,
                                       ck[c], trial)
                     evaluated += 1
-                    _insert_top(top, scores, trial, score(trial, objective))
+                    insert_top(top, scores, trial, objective)
     return evaluated
 
 
 @njit(cache=True)
-def _merge(top_all, scores_all, top_k):
-    top = np.full((top_k, N_OUT), np.inf)
-    top_scores = np.full(top_k, np.inf)
+def _merge(top_all, scores_all, top_k, objective):
+    top, top_scores = empty_top(top_k, N_OUT)
     for i in range(scores_all.shape[0]):
         for j in range(top_k):
             if np.isfinite(scores_all[i, j]):
-                _insert_top(top, top_scores, top_all[i, j], scores_all[i, j])
+                insert_top(top, top_scores, top_all[i, j], objective)
     return top, top_scores
 
 
@@ -177,7 +157,7 @@ def exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objecti
     for i in range(cm.size):
         evaluated += _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, cm[i], cn, ck,
                                    dfs, n_df, top_all[i], scores_all[i])
-    top, top_scores = _merge(top_all, scores_all, top_k)
+    top, top_scores = _merge(top_all, scores_all, top_k, objective)
     return top, top_scores, evaluated
 
 
@@ -193,7 +173,7 @@ def exhaustive_gemm_parallel(m, n, k, batch, ab, wb, ob, a_unique, dtype, params
         i = step // 2 if step % 2 == 0 else cm.size - 1 - step // 2
         counts[i] = _sweep_tile_m(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, cm[i], cn, ck,
                                   dfs, n_df, top_all[i], scores_all[i])
-    top, top_scores = _merge(top_all, scores_all, top_k)
+    top, top_scores = _merge(top_all, scores_all, top_k, objective)
     return top, top_scores, counts.sum()
 
 
@@ -206,8 +186,7 @@ def heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objectiv
     cands = (tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles))
     dfs = np.zeros(3, dtype=np.int64)
     n_df = _dataflows(params, dfs)
-    top = np.full((top_k, N_OUT), np.inf)
-    top_scores = np.full(top_k, np.inf)
+    top, top_scores = empty_top(top_k, N_OUT)
     trial = np.empty(N_OUT)
     evaluated = 0
     state = np.zeros(5, dtype=np.int64)  # dataflow slot, order, index m, index n, index k
@@ -251,8 +230,8 @@ def heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objectiv
                 evaluated += 1
                 if not np.isfinite(trial[O_TIME]):
                     continue
-                value = score(trial, objective)
-                _insert_top(top, top_scores, trial, value)
+                insert_top(top, top_scores, trial, objective)
+                value = score(trial, objective)  # moves follow the objective alone; the kept list is ranked fully
                 if value < current:
                     current = value
                     best_move = cand
@@ -262,15 +241,33 @@ def heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objectiv
 
 
 @njit(cache=True)
+def legal_space_size(m, n, k, ab, wb, ob, params, max_tiles, limit):
+    """How many mappings of the space fit the global buffer (counting stops once past ``limit``)."""
+    g = min(params[_P_ROWS], params[_P_COLS])
+    cm, cn, ck = tile_candidates(m, g, max_tiles), tile_candidates(n, g, max_tiles), tile_candidates(k, g, max_tiles)
+    per_tile = N_ORDERS * (3 if params[_P_DATAFLOW] == 3 else 1)
+    size = 0
+    for i in range(cm.size):
+        for j in range(cn.size):
+            c = 0
+            while c < ck.size and _footprint_ok(cm[i], cn[j], ck[c], ab, wb, ob, params):
+                c += 1
+            if c == 0:
+                break  # the footprint grows with tile_n: no larger tile_n fits either
+            size += c * per_tile
+            if size > limit:
+                return size
+    return size
+
+
+@njit(cache=True)
 def search_gemm(m, n, k, batch, w_count, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k, budget,
                 seed):
-    """Best mappings of a GEMM: exhaustive when the space fits the budget, heuristic otherwise."""
+    """Best mappings of a GEMM: exhaustive when the mappings that fit the buffer are within the budget, heuristic
+    otherwise."""
     if w_count <= 1.0 and batch > 1.0:  # one weight shared by the batch: the batch is more rows of M
         m, batch = m * batch, 1.0
-    g = min(params[_P_ROWS], params[_P_COLS])
-    size = (tile_candidates(m, g, max_tiles).size * tile_candidates(n, g, max_tiles).size
-            * tile_candidates(k, g, max_tiles).size * N_ORDERS * (3 if params[_P_DATAFLOW] == 3 else 1))
-    if size <= budget:
+    if legal_space_size(m, n, k, ab, wb, ob, params, max_tiles, budget) <= budget:
         return exhaustive_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k)
     return heuristic_gemm(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, objective, max_tiles, top_k, budget,
                           32, seed)
@@ -278,22 +275,24 @@ def search_gemm(m, n, k, batch, w_count, ab, wb, ob, a_unique, dtype, params, ob
 
 @njit(cache=True)
 def _add(acc, part):
-    for slot in (O_TIME, O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_LINK, O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
+    for slot in _ADDITIVE:
         acc[slot] += part[slot]
 
 
 @njit(cache=True)
-def map_and_cost_op(row, params, objective, max_tiles, budget, seed, out):
-    """Cost of one op under its best mapping (GEMM-like ops searched; attention = two GEMMs + softmax)."""
+def op_cost(row, params, objective, settings, out):
+    """Cost of one op under its best mapping (GEMM-like ops searched; attention = two GEMMs + softmax).
+    ``settings``: (max_tiles, budget, seed) of the search."""
+    max_tiles, budget, seed = int(settings[0]), int(settings[1]), int(settings[2])
     out[:] = 0.0
     kind = int(row[C_KIND])
     ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
     dt = int(row[C_DTYPE])
-    if kind == 0:
+    if kind == K_GEMM:
         top, _, _ = search_gemm(row[C_M], row[C_N], row[C_K], row[C_BATCH], row[C_W_COUNT], ab, wb, ob,
                                 row[C_A_UNIQUE], dt, params, objective, max_tiles, 1, budget, seed)
         out[:] = top[0]
-    elif kind == 1:
+    elif kind == K_ATTENTION:
         b, h, q, kv, d = row[C_BATCH], row[C_HEADS], row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
         scores, _, _ = search_gemm(q, kv, d, b * h, b * h, ab, wb, ob, 1.0, dt, params, objective, max_tiles, 1,
                                    budget, seed)
@@ -303,7 +302,7 @@ def map_and_cost_op(row, params, objective, max_tiles, budget, seed, out):
         _add(out, values[0])
         pairs = b * h * q * kv * (0.5 if row[C_CAUSAL] > 0.5 and q == kv else 1.0)
         soft = np.zeros(N_OUT)
-        vector_cost(5.0 * pairs, 0.0, params, soft)
+        vector_cost(params[_P_SOFTMAX_OPS] * pairs, 0.0, params, soft)
         _add(out, soft)
         if not np.isfinite(out[O_TIME]):
             out[O_TIME] = np.inf
@@ -311,15 +310,4 @@ def map_and_cost_op(row, params, objective, max_tiles, budget, seed, out):
                                            * params[_P_ARRAYS] * params[_P_MACS_FP64 + dt] * params[_P_CLOCK_HZ])
     else:
         vector_cost(row[C_FLOPS], row[C_BYTES], params, out)
-    out[O_MAPPING] = 0.0 if kind <= 1 else -1.0
-
-
-@njit(parallel=True, cache=True)
-def map_and_cost(table, params, objective, max_tiles=DEFAULT_MAX_TILES, budget=DEFAULT_BUDGET, seed=0):
-    """Costs of every op (rows of ``table``) at every design point (rows of ``params``): (points, ops, N_OUT)."""
-    n_points, n_ops = params.shape[0], table.shape[0]
-    result = np.zeros((n_points, n_ops, N_OUT))
-    for cell in prange(n_points * n_ops):  # (point, op) cells in parallel: one point's ops use every core too
-        p, i = cell // n_ops, cell % n_ops
-        map_and_cost_op(table[i], params[p], objective, max_tiles, budget, seed, result[p, i])
-    return result
+    out[O_MAPPING] = 0.0 if kind == K_GEMM or kind == K_ATTENTION else -1.0

@@ -75,7 +75,7 @@ def test_power_breakdown_scales_with_resources_and_clock():
 
 def test_energy_is_sum_of_parts():
     r = simulate(load_hardware("ZCU104"), gemm())
-    parts = sum(r.totals[f"energy_{c}_j"] for c in ("compute", "l2", "dram", "interconnect", "static"))
+    parts = sum(r.totals[f"energy_{c}_j"] for c in ("compute", "onchip", "dram", "interconnect", "static"))
     assert r.energy_j == pytest.approx(parts, rel=1e-12)
     assert r.ops["energy_j"].sum() == pytest.approx(r.energy_j - 0.0, rel=1e-9)
     assert r.energy_static_j == pytest.approx(1.0 * r.latency_s)

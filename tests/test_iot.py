@@ -73,7 +73,7 @@ def test_energy_is_sum_of_parts():
     for hw in ("GAP8", "PULP-OPEN", "STM32F4", "Host-CPU"):
         for w in ("kmeans", "ds-cnn-s"):
             r = cosim.simulate(cosim.load_hardware(hw), cosim.load_workload(w))
-            parts = sum(r.totals[f"energy_{c}_j"] for c in ("compute", "l2", "dram", "interconnect", "static"))
+            parts = sum(r.totals[f"energy_{c}_j"] for c in ("compute", "onchip", "dram", "interconnect", "static"))
             assert r.energy_j == pytest.approx(parts)
             assert r.energy_j > 0
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cosim
-from hw_models.cost import N_OUT, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_TIME
+from hw_models.cost import N_OUT, O_BYTES_OFFCHIP, O_E_COMPUTE, O_E_OFFCHIP, O_E_ONCHIP, O_E_LINK, O_E_STATIC, O_TIME
 from workloads.ir import Op, Workload
 from workloads.table import op_table
 
@@ -17,9 +17,9 @@ def lpim():
 
 
 def _cost(hw, op):
-    from hw_models.logic_pim_kernels import map_and_cost
+    from mappings.driver import map_and_cost
 
-    return map_and_cost(op_table(Workload("t", [op])), hw.params[None, :], 0)[0, 0]
+    return map_and_cost("logic_pim", op_table(Workload("t", [op])), hw.params[None, :], 0)[0, 0]
 
 
 def test_preset_matches_published_peaks(lpim):
@@ -44,16 +44,16 @@ def test_gemm_never_beats_roofline(lpim, m, shape):
 def test_gemv_is_bandwidth_bound_and_large_gemm_compute_bound(lpim):
     gemv = _cost(lpim, Op("v", "matmul", {"m": 1, "n": 14336, "k": 4096, "batch": 1}, tags={"weight": True}))
     big = _cost(lpim, Op("b", "matmul", {"m": 512, "n": 14336, "k": 4096, "batch": 1}, tags={"weight": True}))
-    assert gemv[O_TIME] == pytest.approx(gemv[O_DRAM_BYTES] / lpim.spec.internal_bandwidth_bytes_s)
-    assert big[O_TIME] > big[O_DRAM_BYTES] / lpim.spec.internal_bandwidth_bytes_s
+    assert gemv[O_TIME] == pytest.approx(gemv[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s)
+    assert big[O_TIME] > big[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s
 
 
 def test_activation_panel_larger_than_buffer_restreams_weights(lpim):
     fits = _cost(lpim, Op("a", "matmul", {"m": 32, "n": 4096, "k": 4096, "batch": 1}, tags={"weight": True}))
     spills = _cost(lpim, Op("a", "matmul", {"m": 512, "n": 4096, "k": 4096, "batch": 1}, tags={"weight": True}))
     w = 4096 * 4096 * 2
-    assert fits[O_DRAM_BYTES] == pytest.approx(w + 32 * 4096 * 4)
-    assert spills[O_DRAM_BYTES] > 2 * w
+    assert fits[O_BYTES_OFFCHIP] == pytest.approx(w + 32 * 4096 * 4)
+    assert spills[O_BYTES_OFFCHIP] > 2 * w
 
 
 def test_energy_is_sum_of_parts(lpim):
@@ -63,11 +63,11 @@ def test_energy_is_sum_of_parts(lpim):
     p = lpim.params
     from hw_models.logic_pim import P
 
-    assert out[O_E_DRAM] == pytest.approx(out[O_DRAM_BYTES] * p[P["e_dram_byte"]])
+    assert out[O_E_OFFCHIP] == pytest.approx(out[O_BYTES_OFFCHIP] * p[P["e_dram_byte"]])
     assert out[O_E_STATIC] == pytest.approx(out[O_TIME] * p[P["idle_w"]])
     assert out[O_E_LINK] == 0.0
     res = cosim.simulate(lpim, Workload("w", [op], items=16.0))
-    assert res.energy_j == pytest.approx(sum(out[s] for s in (O_E_COMPUTE, O_E_L2, O_E_DRAM, O_E_STATIC)))
+    assert res.energy_j == pytest.approx(sum(out[s] for s in (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_STATIC)))
     # The KV cache never crosses the PHY: a bit costs activation + on-die movement only (1.21 + 2.24 pJ/bit).
     assert p[P["e_dram_byte"]] == pytest.approx(3.45e-12 * 8)
 

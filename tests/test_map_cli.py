@@ -82,6 +82,7 @@ def test_gpu_shows_threadblock_tiles(capsys):
 
 def test_gpu_top_k_matches_the_search():
     from mappings.gpu_tiles import best_gemm, top_gemm_tiles
+    from mappings.scoring import TIE_TOLERANCE
 
     hw = load_hardware("A100-SXM4-80GB")
     table = op_table(load_workload("bert-base", seq_len=128))
@@ -90,7 +91,8 @@ def test_gpu_top_k_matches_the_search():
         best_gemm(table[5], hw.params, objective, best)
         tiles, scores, records = top_gemm_tiles(table[5], hw.params, objective, 6)
         np.testing.assert_array_equal(records[0], best)
-        assert np.all(np.diff(scores) >= 0) and len(set(tiles.tolist())) == 6
+        # ranked by the objective, near-ties (TIE_TOLERANCE) by the other metrics
+        assert np.all(np.diff(scores) >= -TIE_TOLERANCE * scores[1:]) and len(set(tiles.tolist())) == 6
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -120,6 +122,6 @@ def test_fpga_design_shows_its_spatial_mapping(capsys):
 
 
 def test_device_without_mapping_search_is_a_clear_error(capsys):
-    code, _, err = run(capsys, "map", "GAP8", "ds-cnn-s", "--op", "0")
+    code, _, err = run(capsys, "map", "NeuPIMs-PIM", "bert-base", "--op", "5")
     assert code == 2
     assert "no mapping search" in err and "Traceback" not in err

@@ -8,8 +8,14 @@ from cosim.api import load_hardware, load_workload
 from mappings.bindings import kernel
 from cosim.engine import evaluate_points
 from mappings.cache import CachedMapper, shared_mapper
-from mappings.spatial_search import map_and_cost
+from mappings.driver import map_and_cost as driver_map_and_cost
+from mappings.spatial_search import DEFAULT_SETTINGS
 from workloads.table import COL, op_table
+
+
+def map_and_cost(table, params, objective):
+    """The uncached spatial search of every (point, op) cell."""
+    return driver_map_and_cost("spatial", table, params, objective, DEFAULT_SETTINGS)
 
 
 def _setup():

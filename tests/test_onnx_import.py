@@ -187,7 +187,7 @@ def test_file_round_trip_and_h100(tmp_path):
     for workload in (again, import_onnx(attention(), batch=2), import_onnx(mlp(), batch=8)):
         result = cosim.simulate(cosim.load_hardware("H100-SXM5-80GB"), workload)
         assert result.feasible and result.totals["latency_s"] > 0
-        parts = sum(result.totals[f"energy_{c}_j"] for c in ("compute", "l2", "dram", "interconnect", "static"))
+        parts = sum(result.totals[f"energy_{c}_j"] for c in ("compute", "onchip", "dram", "interconnect", "static"))
         assert result.totals["energy_j"] == pytest.approx(parts, rel=1e-9)
 
 

@@ -152,7 +152,7 @@ def test_power_within_tdp(hardware, model, params):
     assert r.power_w >= h.spec.power.idle_w * r.devices * (1 - 1e-9)  # static power is always paid
     # Energy is the sum of its components, and per-op energy adds up to the total when every device is busy
     # (one stage); with pipeline stages the idle wait is static energy not attributed to ops.
-    parts = sum(getattr(r, f"energy_{c}_j") for c in ("compute", "l2", "dram", "interconnect", "static"))
+    parts = sum(getattr(r, f"energy_{c}_j") for c in ("compute", "onchip", "dram", "interconnect", "static"))
     assert r.energy_j == pytest.approx(parts, rel=1e-9)
     if r.ops["stage"].max() == 0:
         assert r.ops["energy_j"].sum() == pytest.approx(r.energy_j, rel=1e-9)

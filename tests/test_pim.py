@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import cosim
-from hw_models.cost import O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_L2_BYTES, O_TIME
-from hw_models.pim_kernels import map_and_cost
+from hw_models.cost import O_E_COMPUTE, O_E_OFFCHIP, O_E_ONCHIP, O_E_LINK, O_E_STATIC, O_BYTES_IN_MEMORY, O_TIME
+from mappings.driver import map_and_cost
 from workloads.ir import Op
 from workloads.table import op_table
 from workloads.ir import Workload
@@ -18,7 +18,7 @@ REFRESH = 1 / (1 - 260 / 3900)  # NeuPIMs-PIM tRFC / tREFI
 
 def _cost(op, overrides=None):
     hw = cosim.load_hardware("NeuPIMs-PIM", overrides)
-    return map_and_cost(op_table(Workload(name="t", ops=[op])), hw.params[None], 0)[0, 0], hw
+    return map_and_cost("pim", op_table(Workload(name="t", ops=[op])), hw.params[None], 0)[0, 0], hw
 
 
 def _gemv_one_row(mode):
@@ -42,10 +42,10 @@ def test_energy_is_sum_of_counted_events():
     out, hw = _gemv_one_row("dual_row_buffers")
     e = hw.spec.energy
     dram = (1 * e.e_activation_pj + 16 * e.e_column_read_pj + 1026 * 8 * e.e_io_pj_per_bit) * 1e-12
-    assert out[O_E_DRAM] == pytest.approx(dram, rel=1e-12)
+    assert out[O_E_OFFCHIP] == pytest.approx(dram, rel=1e-12)
     assert out[O_E_COMPUTE] == pytest.approx(512 * e.e_mac_pj * 1e-12, rel=1e-12)
     assert out[O_E_STATIC] == pytest.approx(hw.spec.power.static_w * out[O_TIME], rel=1e-12)
-    assert out[O_E_L2] == 0.0 and out[O_E_LINK] == 0.0
+    assert out[O_E_ONCHIP] == 0.0 and out[O_E_LINK] == 0.0
 
 
 def test_partial_rows_cost_a_whole_activation():
@@ -56,8 +56,8 @@ def test_partial_rows_cost_a_whole_activation():
     half, _ = _cost(attn(6), ONE_BANK)  # 6 x 128 x 2 B = 1.5 KB per matrix
     full, hw = _cost(attn(8), ONE_BANK)  # 2 KB per matrix
     e_act = hw.spec.energy.e_activation_pj * 1e-12
-    assert half[O_L2_BYTES] == 2 * 24 * 64 and full[O_L2_BYTES] == 2 * 32 * 64
-    assert half[O_E_DRAM] - half[O_L2_BYTES] / 64 * hw.spec.energy.e_column_read_pj * 1e-12 == pytest.approx(
+    assert half[O_BYTES_IN_MEMORY] == 2 * 24 * 64 and full[O_BYTES_IN_MEMORY] == 2 * 32 * 64
+    assert half[O_E_OFFCHIP] - half[O_BYTES_IN_MEMORY] / 64 * hw.spec.energy.e_column_read_pj * 1e-12 == pytest.approx(
         4 * e_act + (128 * 2 * 2 + 2 * 6 * 2) * 8 * 0.3e-12, rel=1e-9)  # q in, out, scores, probs
 
 
@@ -75,7 +75,7 @@ def test_never_faster_than_internal_bandwidth(batch, heads, kv, mode):
     out, hw = _cost(op, {"organization.mode": mode})
     kv_bytes = 2 * batch * heads * kv * 128 * 2
     assert out[O_TIME] >= kv_bytes / (hw.spec.internal_bandwidth_gbps() * 1e9) * (1 - 1e-12)
-    assert out[O_TIME] >= out[O_L2_BYTES] / (hw.spec.internal_bandwidth_gbps() * 1e9) * (1 - 1e-12)
+    assert out[O_TIME] >= out[O_BYTES_IN_MEMORY] / (hw.spec.internal_bandwidth_gbps() * 1e9) * (1 - 1e-12)
 
 
 def test_pim_alone_cannot_run_a_transformer_but_npu_pim_can():

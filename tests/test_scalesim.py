@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hw_models.hardware import load_hardware
-from hw_models.cost import N_OUT, O_L2_BYTES, O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME
+from hw_models.cost import N_OUT, O_BYTES_ONCHIP, O_MAP_0, O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME
 from hw_models.spatial import DTYPES, P
 from hw_models.spatial_kernels import gemm_mapping_cost
 from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, search_gemm
@@ -42,7 +42,7 @@ def cosim_row(row):
     for weights in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (1.0, 1.0, 1.0)):  # 1-byte words: bytes are element counts
         out = np.zeros(N_OUT)
         gemm_mapping_cost(m, n, k, 1.0, *weights, 1.0, INT8, params, *mapping, out)
-        counts.append(out[O_L2_BYTES])
+        counts.append(out[O_BYTES_ONCHIP])
     ifmap, filt = counts[0], counts[1]
     clock = params[P["clock_hz"]]
     return best[O_TIME] * clock, ifmap, filt, counts[2] - ifmap - filt, mapping

@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hw_models.hardware import load_hardware
-from hw_models.cost import (N_OUT, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC, O_MAP_0,
+from hw_models.cost import (N_OUT, O_BYTES_OFFCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAP_0,
                             O_MAP_1, O_MAP_2, O_MAP_3, O_MAP_4, O_TIME)
 from hw_models.spatial import DATAFLOWS, DTYPES, P
 from hw_models.spatial_kernels import gemm_mapping_cost
-from mappings.spatial_search import (N_ORDERS, exhaustive_gemm, exhaustive_gemm_parallel, heuristic_gemm, score,
+from mappings.scoring import TIE_TOLERANCE, better, score
+from mappings.spatial_search import (N_ORDERS, exhaustive_gemm, exhaustive_gemm_parallel, heuristic_gemm,
                                      search_gemm, tile_candidates)
 
 EXAMPLES = int(os.environ.get("COSIM_PROPERTY_EXAMPLES", "40"))
@@ -46,24 +47,33 @@ def variant(rows=32, cols=32, dataflow="os", gb_kb=192.0, double=True, holds=HOL
 
 
 def brute_force(m, n, k, batch, w_count, ab, wb, ob, a_unique, params, objective, max_tiles):
-    """Every mapping of the space, in plain Python loops over the compiled single-mapping cost: (score, record)."""
+    """Every mapping of the space, in plain Python loops over the compiled single-mapping cost, ranked by the shared
+    scoring: (best objective value, best record, every legal record)."""
     if w_count <= 1 and batch > 1:
         m, batch = m * batch, 1
     g = min(params[P["rows"]], params[P["cols"]])
     df = int(params[P["dataflow"]])
     dataflows = (0, 1, 2) if df == 3 else (df,)
     cm, cn, ck = (tile_candidates(s, g, max_tiles) for s in (m, n, k))
-    best, best_rec = math.inf, None
+    best_rec, legal = None, []
     rec = np.empty(N_OUT)
     for d, order, tm, tn, tk in itertools.product(dataflows, range(N_ORDERS), cm, cn, ck):
         gemm_mapping_cost(float(m), float(n), float(k), float(batch), ab, wb, ob, a_unique, INT8, params, d, order,
                           tm, tn, tk, rec)
         if not np.isfinite(rec[O_TIME]):
             continue
-        value = score(rec, objective)
-        if value < best:
-            best, best_rec = value, rec.copy()
-    return best, best_rec
+        legal.append(rec.copy())
+        if best_rec is None or better(rec, best_rec, objective):
+            best_rec = rec.copy()
+    return (math.inf if best_rec is None else score(best_rec, objective)), best_rec, legal
+
+
+def assert_ranked_first(pick, legal, objective):
+    """No legal mapping ranks before ``pick`` (objective, then the tie-breakers), and its objective value is the
+    space's minimum up to the tie tolerance."""
+    assert not any(better(r, pick, objective) for r in legal)
+    lowest = min(score(r, objective) for r in legal)
+    assert score(pick, objective) <= lowest * (1 + TIE_TOLERANCE)
 
 
 def mapping_of(rec):
@@ -91,19 +101,17 @@ def test_exhaustive_equals_brute_force(m, n, k, batch, shared, params, objective
     w_count = 1.0 if shared else float(batch)
     top, scores, evaluated = search_gemm(float(m), float(n), float(k), float(batch), w_count, 1.0, 1.0, 1.0,
                                          a_unique, INT8, params, objective, 8, 3, 10**9, 0)
-    best, rec = brute_force(m, n, k, batch, w_count, 1.0, 1.0, 1.0, a_unique, params, objective, 8)
+    best, rec, legal = brute_force(m, n, k, batch, w_count, 1.0, 1.0, 1.0, a_unique, params, objective, 8)
     if rec is None:  # no legal mapping: the search must say so too
         assert not np.isfinite(scores[0]) and not np.isfinite(top[0, O_TIME])
         return
-    assert scores[0] == best
-    assert score(top[0], objective) == best
-    if mapping_of(top[0]) != mapping_of(rec):  # an equal-score tie: the record itself must score the same
-        assert np.isfinite(top[0, O_TIME])
-    # top-k is sorted, and every listed mapping scores what its record says
+    assert_ranked_first(top[0], legal, objective)
+    # top-k is ranked, and every listed mapping scores what its record says
     finite = scores[np.isfinite(scores)]
-    assert np.all(np.diff(finite) >= 0)
     for j in range(finite.size):
         assert score(top[j], objective) == scores[j]
+        if j:
+            assert not better(top[j], top[j - 1], objective)
 
 
 @settings(max_examples=10, deadline=None)
@@ -119,8 +127,8 @@ def test_illegal_tiles_are_skipped_by_capacity():
     """A buffer that fits only small tiles: the best mapping obeys the capacity and matches brute force."""
     params = variant(rows=8, cols=8, gb_kb=0.5, double=True)
     top, scores, _ = exhaustive_gemm(200.0, 200.0, 200.0, 1.0, 1.0, 1.0, 1.0, 1.0, INT8, params, 0, 0, 1)
-    best, rec = brute_force(200, 200, 200, 1, 1, 1.0, 1.0, 1.0, 1.0, params, 0, 0)
-    assert scores[0] == best
+    best, rec, legal = brute_force(200, 200, 200, 1, 1, 1.0, 1.0, 1.0, 1.0, params, 0, 0)
+    assert_ranked_first(top[0], legal, 0)
     tm, tn, tk = top[0, O_MAP_2], top[0, O_MAP_3], top[0, O_MAP_4]
     assert 2 * (tm * tk + tk * tn + tm * tn) <= 512
     # with no room even for the smallest tile there is no mapping
@@ -157,7 +165,7 @@ def test_heuristic_deterministic_and_never_better(m, n, k, seed, objective):
     assert a[2] <= 2000 + 10  # the budget (a round of moves may finish past it)
     _, exact, _ = exhaustive_gemm(float(m), float(n), float(k), 1.0, 1.0, 1.0, 1.0, 1.0, INT8, params, objective,
                                   0, 1)
-    assert a[1][0] >= exact[0]
+    assert a[1][0] >= exact[0] * (1 - TIE_TOLERANCE)  # the optimum may trade a near-tie for energy
 
 
 @pytest.mark.parametrize("objective", [0, 1, 2])
@@ -173,10 +181,10 @@ def test_heuristic_gap_is_bounded(objective):
         _, heur, _ = _heuristic(m, n, k, params, objective, 0, budget=20_000)
         gaps.append(heur[0] / exact[0])
     gaps = np.array(gaps)
-    assert gaps.min() >= 1.0
+    assert gaps.min() >= 1.0 - TIE_TOLERANCE  # the optimum may trade a near-tie in the objective for energy
     assert gaps.max() <= HEURISTIC_GAP[objective]
     if objective == 0:
-        assert np.median(gaps) == 1.0
+        assert abs(np.median(gaps) - 1.0) <= TIE_TOLERANCE  # usually the optimum itself (or a near-tie of it)
 
 
 def test_fine_space_over_budget_uses_the_heuristic():
@@ -208,7 +216,7 @@ def test_time_energy_and_objective_invariants(m, n, k, batch, shared, params, a_
                                      INT8, params, objective, 8, 4, 10**9, 0)
         results[objective] = top[0]
         finite = scores[np.isfinite(scores)]
-        assert np.all(np.diff(finite) >= 0)
+        assert np.all(np.diff(finite) >= -TIE_TOLERANCE * finite[1:])  # near-ties are ranked by the other metrics
         for j in range(finite.size):
             rec = top[j]
             macs = batch * m * n * k
@@ -220,22 +228,23 @@ def test_time_energy_and_objective_invariants(m, n, k, batch, shared, params, a_
             b_bytes = (1 if shared else batch) * k * n * 1.0
             c_bytes = batch * m * n * ab
             compulsory = a_bytes + b_bytes + c_bytes
-            assert rec[O_DRAM_BYTES] >= compulsory * (1 - 1e-12)
+            assert rec[O_BYTES_OFFCHIP] >= compulsory * (1 - 1e-12)
             assert rec[O_TIME] >= compulsory / params[P["dram_bw"]] * (1 - 1e-12)
-            energy = rec[O_E_COMPUTE] + rec[O_E_L2] + rec[O_E_DRAM] + rec[O_E_LINK] + rec[O_E_STATIC]
+            energy = rec[O_E_COMPUTE] + rec[O_E_ONCHIP] + rec[O_E_OFFCHIP] + rec[O_E_LINK] + rec[O_E_STATIC]
             assert energy > 0
-            assert rec[O_E_DRAM] == pytest.approx(rec[O_DRAM_BYTES] * params[P["e_dram_byte"]], rel=1e-12)
+            assert rec[O_E_OFFCHIP] == pytest.approx(rec[O_BYTES_OFFCHIP] * params[P["e_dram_byte"]], rel=1e-12)
     if not np.isfinite(results[0][O_TIME]):
         return
 
     def energy(rec):
-        return rec[O_E_COMPUTE] + rec[O_E_L2] + rec[O_E_DRAM] + rec[O_E_LINK] + rec[O_E_STATIC]
+        return rec[O_E_COMPUTE] + rec[O_E_ONCHIP] + rec[O_E_OFFCHIP] + rec[O_E_LINK] + rec[O_E_STATIC]
 
-    assert energy(results[1]) <= energy(results[0])
-    assert energy(results[1]) <= energy(results[2])
-    assert results[0][O_TIME] <= results[1][O_TIME] * (1 + 1e-9)
-    assert results[0][O_TIME] <= results[2][O_TIME] * (1 + 1e-9)
-    assert energy(results[2]) * results[2][O_TIME] <= energy(results[0]) * results[0][O_TIME] * (1 + 1e-12)
+    # each objective's optimum is the best by that objective, up to the tie tolerance
+    assert energy(results[1]) <= energy(results[0]) * (1 + TIE_TOLERANCE)
+    assert energy(results[1]) <= energy(results[2]) * (1 + TIE_TOLERANCE)
+    assert results[0][O_TIME] <= results[1][O_TIME] * (1 + TIE_TOLERANCE)
+    assert results[0][O_TIME] <= results[2][O_TIME] * (1 + TIE_TOLERANCE)
+    assert energy(results[2]) * results[2][O_TIME] <= energy(results[0]) * results[0][O_TIME] * (1 + TIE_TOLERANCE)
 
 
 def test_engine_energy_is_the_sum_of_components():

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from workloads.dtypes import DTYPE_BITS
 from workloads.ir import Op, Workload, conv_fan_in
 
-# Kind codes understood by device kernels.
-# conv and synaptic layers run as (implicit) GEMMs; neuron updates, routing and scalar kernels stream their data.
-KIND_CODES = {"matmul": 0, "conv": 0, "synaptic": 0, "attention": 1, "elementwise": 2, "norm": 2, "softmax": 2,
-              "neuron_update": 2, "routing": 2, "kernel": 2, "gather": 3, "kv_write": 4, "collective": 5}
-KIND_OTHER = 6
-COLLECTIVE_CODES = {"all_reduce": 0, "all_gather": 1, "p2p": 2}
+
+
+class OpKind(IntEnum):
+    """The op classes device kernels tell apart (the ``kind`` column of the table)."""
+
+    GEMM = 0  # matmul, and conv / synaptic layers as (implicit) GEMMs
+    ATTENTION = 1
+    STREAM = 2  # elementwise, norms, softmax, neuron updates, routing, scalar kernels: data streamed once
+    GATHER = 3
+    KV_WRITE = 4
+    COLLECTIVE = 5
+    OTHER = 6
+
+
+# The same codes as plain integers, for Numba kernels (compile-time constants).
+K_GEMM, K_ATTENTION, K_STREAM, K_GATHER, K_KV_WRITE, K_COLLECTIVE, K_OTHER = (int(k) for k in OpKind)
+KIND_CODES = {"matmul": K_GEMM, "conv": K_GEMM, "synaptic": K_GEMM, "attention": K_ATTENTION,
+              "elementwise": K_STREAM, "norm": K_STREAM, "softmax": K_STREAM, "neuron_update": K_STREAM,
+              "routing": K_STREAM, "kernel": K_STREAM, "gather": K_GATHER, "kv_write": K_KV_WRITE,
+              "collective": K_COLLECTIVE}
+KIND_OTHER = K_OTHER
+ALL_REDUCE, ALL_GATHER, P2P = range(3)  # collective codes (the ``collective`` column)
+COLLECTIVE_CODES = {"all_reduce": ALL_REDUCE, "all_gather": ALL_GATHER, "p2p": P2P}
 DTYPE_CODES = {name: i for i, name in enumerate(DTYPE_BITS)}
 
 COLUMNS = ("kind", "m", "n", "k", "batch", "heads", "kv_heads", "q_len", "kv_len", "head_dim", "causal",
@@ -57,7 +76,7 @@ def op_row(op: Op) -> list[float]:
                 "row_elems", "group"):
         row[COL[key]] = float(d.get(key, 0))
     row[COL["batch"]] = float(d.get("batch", 1))
-    if row[COL["kind"]] == 0:
+    if row[COL["kind"]] == K_GEMM:
         m, n, k, batch, w_count, a_unique = gemm_view(op)
         row[COL["m"]], row[COL["n"]], row[COL["k"]], row[COL["batch"]] = m, n, k, batch
         row[COL["w_count"]], row[COL["a_unique"]] = w_count, a_unique
