@@ -8,9 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    """A spec section: unknown keys are errors, so a typo in a preset never passes silently."""
+    """A spec section: unknown keys are errors, so a typo in a preset never passes silently; NaN and infinite
+    numbers are rejected wherever they enter (a preset, an override, a sweep grid)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PerDtype(Strict):
