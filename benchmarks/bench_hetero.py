@@ -1,0 +1,108 @@
+"""Sweep throughput of heterogeneous devices: NeuPIMs (NPU + PIM, two interleaved sub-batches) and Duplex (xPU +
+Logic-PIM, ops placed with batch splits).
+
+Usage: python benchmarks/bench_hetero.py [--runs 5] [--only neupims|duplex] [--workloads N]
+Each sweep runs in-process through ``cosim.sweep`` (workload building, placement, composition, Parquet rows), after
+one small warm-up sweep that loads the compiled kernels; reported is the median of ``--runs`` runs in points/s.
+``--workloads N`` keeps the first N of the 50 workload variants (for slow code: 40 × N points).
+
+- NeuPIMs × GPT-3 13B decode, tensor parallel 4 (the NeuPIMs evaluation): PIM multipliers per bank (4) × NPU arrays
+  (5) × PIM clock (2) = 40 hardware variants, × batch (10) × context (5) = 2,000 points.
+- Duplex × Mixtral-8x7B decode, tensor parallel 4 (the Duplex evaluation): Logic-PIM internal bandwidth multiplier
+  (4) × xPU HBM bandwidth (10) = 40 hardware variants, × batch (10) × context (5) = 2,000 points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's cosim, not an installed one
+
+BATCHES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+CONTEXTS = [128, 228, 512, 1024, 2048]
+
+
+def neupims_config() -> dict:
+    """NeuPIMs × GPT-3 13B TP4 decode: 40 hardware variants × 50 workload variants."""
+    return {
+        "name": "bench-neupims",
+        "hardware": [{"preset": "NeuPIMs",
+                      "grid": {"units.pim.organization.multipliers_per_bank": [4, 8, 16, 32],
+                               "units.npu.compute.arrays": [2, 4, 8, 12, 16],
+                               "units.pim.organization.pim_clock_mhz": [1000, 1200]}}],
+        "workloads": [{"model": "gpt3-13b", "params": {"phase": "decode", "tensor_parallel": 4},
+                       "grid": {"batch": BATCHES, "context": CONTEXTS}}],
+    }
+
+
+def duplex_config() -> dict:
+    """Duplex × Mixtral-8x7B TP4 decode: 40 hardware variants × 50 workload variants."""
+    return {
+        "name": "bench-duplex",
+        "hardware": [{"preset": "Duplex",
+                      "grid": {"units.lpim.memory.internal_bandwidth_multiplier": [2, 4, 8, 16],
+                               "units.xpu.memory.hbm_bandwidth_gbps": [1500 + 500 * i for i in range(10)]}}],
+        "workloads": [{"model": "mixtral-8x7b", "params": {"phase": "decode", "tensor_parallel": 4},
+                       "grid": {"batch": BATCHES, "context": CONTEXTS}}],
+    }
+
+
+def warmup_config(cfg: dict) -> dict:
+    """The same sweep cut to one hardware and two workload variants (loads presets and compiled kernels)."""
+    small = {**cfg, "name": cfg["name"] + "-warm"}
+    small["hardware"] = [{"preset": cfg["hardware"][0]["preset"]}]
+    entry = cfg["workloads"][0]
+    params = {k: v for k, v in entry["params"].items() if k not in ("batch", "context")}
+    small["workloads"] = [{"model": entry["model"], "params": params,
+                           "grid": {"batch": BATCHES[:2], "context": CONTEXTS[:1]}}]
+    return small
+
+
+def first_workloads(cfg: dict, n: int) -> dict:
+    """``cfg`` with its workload grid cut to the first ``n`` (batch, context) variants, listed one entry each."""
+    entry = cfg["workloads"][0]
+    variants = list(itertools.product(BATCHES, CONTEXTS))[:n]
+    workloads = [{"model": entry["model"], "params": {**entry["params"], "batch": b, "context": c}} for b, c in variants]
+    return {**cfg, "workloads": workloads}
+
+
+def measure(cosim, cfg: dict, runs: int, tmp: Path) -> tuple[list[float], int, int]:
+    """Points/s of ``runs`` in-process sweeps of ``cfg``; also the point and feasible counts."""
+    cosim.sweep(warmup_config(cfg), output=tmp / f"{cfg['name']}-warm")
+    rates = []
+    for i in range(runs):
+        start = time.perf_counter()
+        outcome = cosim.sweep(cfg, output=tmp / f"{cfg['name']}-{i}")
+        rates.append(len(outcome.results) / (time.perf_counter() - start))
+    return rates, len(outcome.results), int(outcome.results["feasible"].sum())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", choices=("neupims", "duplex"))
+    ap.add_argument("--workloads", type=int, default=len(BATCHES) * len(CONTEXTS))
+    args = ap.parse_args()
+    import cosim
+
+    configs = {"neupims": neupims_config(), "duplex": duplex_config()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, cfg in configs.items():
+            if args.only and key != args.only:
+                continue
+            if args.workloads < len(BATCHES) * len(CONTEXTS):
+                cfg = first_workloads(cfg, args.workloads)
+            rates, n, feasible = measure(cosim, cfg, args.runs, Path(tmp))
+            print(f"{cfg['name']}: in-process sweep of {n:,} points ({feasible:,} feasible), {args.runs} runs: median "
+                  f"{statistics.median(rates):,.0f} points/s (min {min(rates):,.0f}, max {max(rates):,.0f})",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
