@@ -24,6 +24,7 @@ from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
+from mappings.placement_batch import Placements, assign_points
 from workloads.ir import Op, Workload
 from workloads.table import COL, op_row, op_table
 
@@ -41,23 +42,31 @@ H_OUT = N_OUT + 7
 
 def _split_tables(workload: Workload, steps: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """For k = 1..steps-1: the table of each op's first k/steps of its batch, of the rest, and the first part's
-    actual share (0 when the op cannot be split that finely or has no batch dimension)."""
+    actual share (0 when the op cannot be split that finely or has no batch dimension). Ops that are equal (same
+    kind, dims and table row: the layers of a network) are split once."""
+    table = op_table(workload)
+    keys = [(op.kind, tuple(sorted(op.dims.items())), tuple(table[n])) for n, op in enumerate(workload.ops)]
+    first_of: dict = {}
+    inverse = np.array([first_of.setdefault(k, n) for n, k in enumerate(keys)])
+    distinct = sorted(set(inverse.tolist()))
     firsts, rests, shares = [], [], np.zeros((steps - 1, len(workload.ops)))
     for k in range(1, steps):
-        first_rows, rest_rows = [], []
-        for n, op in enumerate(workload.ops):
+        first_rows, rest_rows, share = {}, {}, {}
+        for n in distinct:
+            op = workload.ops[n]
             dim = SPLIT_DIM.get(op.kind)
             total = op.dim(dim) if dim else 0
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                first_rows.append(op_row(_with_dim(op, dim, a)))
-                rest_rows.append(op_row(_with_dim(op, dim, total - a)))
-                shares[k - 1, n] = a / total
+                first_rows[n] = op_row(_with_dim(op, dim, a))
+                rest_rows[n] = op_row(_with_dim(op, dim, total - a))
+                share[n] = a / total
             else:
-                first_rows.append(op_row(op))
-                rest_rows.append(op_row(op))
-        firsts.append(np.array(first_rows))
-        rests.append(np.array(rest_rows))
+                first_rows[n] = rest_rows[n] = table[n]
+                share[n] = 0.0
+        firsts.append(np.array([first_rows[n] for n in inverse]))
+        rests.append(np.array([rest_rows[n] for n in inverse]))
+        shares[k - 1] = [share[n] for n in inverse]
     return firsts, rests, shares
 
 
@@ -66,7 +75,11 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
 
 
 def _unit_raw(unit: Hardware, table: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
-    return kernel(unit.kind)(table, np.ascontiguousarray(params), code)
+    """(P, N, N_OUT) kernel costs; each distinct op row is costed once per distinct parameter vector of the unit."""
+    rows, row_of = np.unique(table, axis=0, return_inverse=True)
+    points, point_of = np.unique(params, axis=0, return_inverse=True)
+    raw = kernel(unit.kind)(np.ascontiguousarray(rows), np.ascontiguousarray(points), code)
+    return raw[point_of.ravel()][:, row_of.ravel()]
 
 
 @dataclass
@@ -78,8 +91,9 @@ class _Costs:
     options: list
 
 
-def _evaluate_units(hw: HeteroHardware, workload: Workload, table: np.ndarray, params: np.ndarray,
-                    code: int, allow_split: bool, steps: int) -> _Costs:
+def _evaluate_units(hw: HeteroHardware, table: np.ndarray, params: np.ndarray, code: int, allow_split: bool,
+                    steps: int, splits) -> _Costs:
+    """Costs of every op under every option; ``splits`` is ``_split_tables(workload, steps)`` when splitting."""
     names = list(hw.units)
     n_units, n_ops, n_points = len(names), table.shape[0], params.shape[0]
     sl = hw.slices()
@@ -88,7 +102,7 @@ def _evaluate_units(hw: HeteroHardware, workload: Workload, table: np.ndarray, p
     parts = np.zeros((n_points, n_ops, len(options), n_units, N_OUT))
     frac = np.zeros((n_ops, len(options), n_units))
     if allow_split and steps > 1:
-        firsts, rests, shares = _split_tables(workload, steps)
+        firsts, rests, shares = splits
         first_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in firsts]
         rest_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in rests]
     for o, (a, b, k) in enumerate(options):
@@ -125,63 +139,78 @@ def _out_bytes(workload: Workload) -> np.ndarray:
     return np.array([op.operand_bytes.get("output", 0.0) for op in workload.ops])
 
 
-def _idle(hw: HeteroHardware, row: np.ndarray) -> np.ndarray:
+def _unit_slot(hw: HeteroHardware, params: np.ndarray, attr: str) -> np.ndarray:
+    """(P, U): each unit's parameter named by its device kind's ``attr`` (``idle_param``, ``capacity_param``)."""
     sl = hw.slices()
-    return np.array([row[sl[u]][unit.device.param_index[unit.device.idle_param]] for u, unit in hw.units.items()])
+    return np.stack([params[:, sl[u]][:, unit.device.param_index[getattr(unit.device, attr)]]
+                     for u, unit in hw.units.items()], axis=1)
 
 
-def _place_point(hw, workload, table, costs: _Costs, p: int, row: np.ndarray, objective: str, allowed):
-    """Place the ops of one design point; returns (Placement, chosen parts (N, U, N_OUT)) or raises ValueError."""
-    parts = costs.parts[p]
-    t_parts = parts[..., O_TIME]
+def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, float]:
+    stages = table[:, COL["stage"]].astype(int)
+    n_stages = int(stages.max()) + 1 if len(stages) else 1
+    return stages, n_stages, workload.devices / n_stages
+
+
+def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, allowed):
+    """Per point: op times and dynamic energies per option (P, N, O), links, static power (the DP's inputs)."""
+    t_parts = costs.parts[..., O_TIME]
     with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=2), t_parts.max(axis=2), np.inf)
+        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)
     time = np.where(allowed, time, np.inf)
-    n_stages = int(table[:, COL["stage"]].max()) + 1 if len(table) else 1
-    per_stage = workload.devices / n_stages
-    energy = parts[..., list(_DYNAMIC)].sum(axis=(2, 3)) * per_stage
+    _, _, per_stage = _stages(table, workload)
+    energy = costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage
     energy = np.where(np.isfinite(time), energy, 0.0)
-    links = link_matrices(hw.spec, row[hw.slices()["links"]])
-    links = (links[0], links[1], links[2] * per_stage)
-    static_w = float(_idle(hw, row).sum()) * workload.devices
-    placement = assign(time, energy, costs.frac, _out_bytes(workload), table[:, COL["count"]], links, objective,
-                       static_w)
-    chosen = parts[np.arange(len(workload.ops)), placement.option]  # (N, U, N_OUT)
-    return placement, chosen
+    links = []
+    for row in params:
+        bw, lat, e = link_matrices(hw.spec, row[hw.slices()["links"]])
+        links.append((bw, lat, e * per_stage))
+    static_w = _unit_slot(hw, params, "idle_param").sum(axis=1) * workload.devices
+    return time, energy, links, static_w
 
 
-def _record(placement: Placement, chosen: np.ndarray, idle: np.ndarray) -> np.ndarray:
-    """Per-op hetero record: combined cost slots plus unit, share, transfers (see H_* slots)."""
-    n_ops, n_units = chosen.shape[0], chosen.shape[1]
-    rec = np.zeros((n_ops, H_OUT))
-    for n in range(n_ops):
-        share = placement.frac[n]
-        used = np.flatnonzero(share > 0)
-        slow = used[np.argmax(chosen[n, used, O_TIME])]
-        primary = used[np.argmax(share[used])]
-        rec[n, :N_OUT] = chosen[n, slow]
-        rec[n, O_TIME] = chosen[n, used, O_TIME].max()
-        for slot in _DYNAMIC + (O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
-            rec[n, slot] = chosen[n, used, slot].sum()
-        rec[n, O_MAPPING:N_OUT] = chosen[n, primary, O_MAPPING:N_OUT]
-        rec[n, H_UNIT] = primary
-        rec[n, H_SECOND] = next((u for u in used if u != primary), -1)
-        rec[n, H_SHARE] = share[primary]
-    rec[:, H_XFER_S], rec[:, H_XFER_J], rec[:, H_XFER_BYTES] = (placement.transfer_time, placement.transfer_energy,
-                                                               placement.transfer_bytes)
-    rec[:, H_STATIC_W] = idle.sum()
+def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed) -> Placements:
+    """Place the ops of every design point (``params`` rows, matching ``costs``)."""
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    return assign_points(time, energy, costs.frac, _out_bytes(workload), table[:, COL["count"]], links, objective,
+                         static_w)
+
+
+def _records(placed: Placements, chosen: np.ndarray, idle: np.ndarray) -> np.ndarray:
+    """Per point and op, the hetero record: combined cost slots plus unit, share, transfers (see H_* slots).
+    ``chosen`` (P, N, U, N_OUT) holds the chosen option's parts, ``idle`` (P, U) the units' static power."""
+    n_points, n_ops, n_units = chosen.shape[:3]
+    share = placed.frac  # (P, N, U)
+    used = share > 0
+    t = chosen[..., O_TIME]
+    slow = np.argmax(np.where(used, t, -np.inf), axis=2)
+    primary = np.argmax(np.where(used, share, -np.inf), axis=2)
+    pick = np.arange(n_points)[:, None], np.arange(n_ops)[None, :]
+    rec = np.zeros((n_points, n_ops, H_OUT))
+    rec[..., :N_OUT] = chosen[pick + (slow,)]
+    rec[..., O_TIME] = np.where(used, t, -np.inf).max(axis=2)
+    for slot in _DYNAMIC + (O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
+        rec[..., slot] = np.where(used, chosen[..., slot], 0.0).sum(axis=2)
+    rec[..., O_MAPPING:N_OUT] = chosen[pick + (primary,)][..., O_MAPPING:N_OUT]
+    rec[..., H_UNIT] = primary
+    units = np.arange(n_units)
+    second = used & (units[None, None, :] != primary[..., None])
+    rec[..., H_SECOND] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
+    rec[..., H_SHARE] = np.take_along_axis(share, primary[..., None], axis=2)[..., 0]
+    rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
+                                                                     placed.transfer_bytes)
+    rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
     return rec
 
 
-def _unit_need(hw: HeteroHardware, workload: Workload, frac: np.ndarray) -> np.ndarray:
-    """Bytes resident on each unit: weights of the ops it runs (any share), its share of the KV cache read by the
-    attention it runs, and the activations (on every unit)."""
+def _unit_need(workload: Workload, frac: np.ndarray) -> np.ndarray:
+    """(P, U) bytes resident on each unit (``frac`` (P, N, U)): weights of the ops it runs (any share), its share of
+    the KV cache read by the attention it runs, and the activations (on every unit)."""
     mem = workload.memory_bytes
-    n_units = frac.shape[1]
     w_op = np.array([op.operand_bytes.get("weight", 0.0) * op.tags.get("weight_copies", op.count)
                      if op.parameters else 0.0 for op in workload.ops])
     kv_op = np.array([op.operand_bytes.get("kv_read", 0.0) * op.count for op in workload.ops])
-    need = np.full(n_units, float(mem.get("activations", 0.0)))
+    need = np.full(frac.shape[::2], float(mem.get("activations", 0.0)))
     for total, per_op, by_share in ((mem.get("weights", 0.0), w_op, False), (mem.get("kv_cache", 0.0), kv_op, True)):
         if total <= 0:
             continue
@@ -189,107 +218,156 @@ def _unit_need(hw: HeteroHardware, workload: Workload, frac: np.ndarray) -> np.n
             need += total  # not attributable to an op: every unit holds it
             continue
         weight = frac if by_share else (frac > 0).astype(float)
-        need += total * (per_op[:, None] * weight).sum(axis=0) / per_op.sum()
+        need += total * (per_op[None, :, None] * weight).sum(axis=1) / per_op.sum()
     other = sum(v for k, v in mem.items() if k not in ("weights", "kv_cache", "activations"))
     return need + other
 
 
-def _capacities(hw: HeteroHardware, row: np.ndarray) -> np.ndarray:
-    sl = hw.slices()
-    return np.array([row[sl[u]][unit.device.param_index[unit.device.capacity_param]]
-                     for u, unit in hw.units.items()])
-
-
-def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency: float,
-                   period: float) -> dict[str, float]:
-    """Latency, period, energy by component (``costs``' slots × count, hand-overs as interconnect), idle energy of
-    every device over the period, and the derived totals."""
-    out: dict[str, float] = {"latency_s": latency, "period_s": period}
-    dynamic = 0.0
+def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency,
+                   period) -> dict[str, np.ndarray]:
+    """Per point: latency, period, energy by component (``costs``' slots × count over all axes but the first,
+    hand-overs as interconnect), idle energy of every device over the period, and the derived totals."""
+    out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
+    dynamic = np.zeros(len(rec))
     for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
-        e = float((costs[..., slot] * count).sum() * per_stage)
+        e = (costs[..., slot] * count).reshape(len(rec), -1).sum(axis=1) * per_stage
         if name == "interconnect":
-            e += float(rec[:, H_XFER_J].sum())
+            e = e + rec[..., H_XFER_J].sum(axis=1)
         out[f"energy_{name}_j"] = e
-        dynamic += e
-    return finish_totals(out, dynamic, float(rec[0, H_STATIC_W]) if len(rec) else 0.0, workload, latency, period)
+        dynamic = dynamic + e
+    static_w = rec[:, 0, H_STATIC_W] if rec.shape[1] else np.zeros(len(rec))
+    return finish_totals(out, dynamic, static_w, workload, latency, period)
 
 
-def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, float]:
-    """Totals of one placed point from its per-op records."""
+def _on_unit(rec: np.ndarray, u: int) -> np.ndarray:
+    return (rec[..., H_UNIT] == u) | (rec[..., H_SECOND] == u)
+
+
+def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
+    """Totals of placed points from their per-op records (P, N, H_OUT)."""
     count = table[:, COL["count"]]
-    stages = table[:, COL["stage"]].astype(int)
-    n_stages = int(stages.max()) + 1 if len(stages) else 1
-    per_stage = workload.devices / n_stages
-    op_time = rec[:, O_TIME] * count + rec[:, H_XFER_S]
-    stage_time = np.array([op_time[stages == s].sum() for s in range(n_stages)])
+    stages, n_stages, per_stage = _stages(table, workload)
+    op_time = rec[..., O_TIME] * count + rec[..., H_XFER_S]
+    stage_time = np.stack([op_time[:, stages == s].sum(axis=1) for s in range(n_stages)], axis=1)
     if overlap:
         busy = []
         for s in range(n_stages):
             idx = np.flatnonzero(stages == s)
-            units = [sum(rec[n, O_TIME] * count[n] for n in idx if u in (rec[n, H_UNIT], rec[n, H_SECOND]))
-                     for u in range(len(hw.units))]
-            busy.append(max(units + [rec[idx, H_XFER_S].sum()]))
-        period = float(max(busy))
+            units = []
+            for u in range(len(hw.units)):
+                acc = np.zeros(len(rec))  # summed op by op, in op order
+                for n in idx:
+                    acc = acc + np.where(_on_unit(rec[:, n], u), rec[:, n, O_TIME] * count[n], 0.0)
+                units.append(acc)
+            busy.append(np.max(np.stack(units + [rec[:, idx, H_XFER_S].sum(axis=1)], axis=1), axis=1))
+        period = np.max(np.stack(busy, axis=1), axis=1)
     else:
-        period = float(stage_time.max())
-    latency = float(stage_time.sum())
+        period = stage_time.max(axis=1)
+    latency = stage_time.sum(axis=1)
     out = _energy_totals(workload, rec, rec, count, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
-        on = (rec[:, H_UNIT] == u) | (rec[:, H_SECOND] == u)
-        out[f"utilization_{name}"] = float((rec[on, O_TIME] * count[on]).sum()) / n_stages / period
+        on = _on_unit(rec, u)
+        out[f"utilization_{name}"] = np.where(on, rec[..., O_TIME] * count, 0.0).sum(axis=1) / n_stages / period
     return out
 
 
-def _half_costs(hw: HeteroHardware, workload: Workload, params: np.ndarray, code: int) -> list[np.ndarray]:
-    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving)."""
-    firsts, rests, _ = _split_tables(workload, 2)
+def _half_costs(hw: HeteroHardware, table: np.ndarray, params: np.ndarray, code: int, halves) -> list[np.ndarray]:
+    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving);
+    ``halves`` is ``_split_tables(workload, 2)``."""
+    firsts, rests, _ = halves
     sl = hw.slices()
     return [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
             for u, unit in hw.units.items()]
 
 
-def _blocked(hw: HeteroHardware, row: np.ndarray) -> bool:
-    """Whether a PIM unit's memory is blocked (PIM computation and normal traffic exclude each other)."""
+def _blocked(hw: HeteroHardware, params: np.ndarray) -> np.ndarray:
+    """Per point: whether a PIM unit's memory is blocked (PIM computation and normal traffic exclude each other)."""
     sl = hw.slices()
+    blocked = np.zeros(len(params), dtype=bool)
     for u, unit in hw.units.items():
-        if unit.kind == "pim" and row[sl[u]][unit.device.param_index["dual"]] < 0.5:
-            return True
-    return False
+        if unit.kind == "pim":
+            blocked |= params[:, sl[u]][:, unit.device.param_index["dual"]] < 0.5
+    return blocked
 
 
-def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndarray], row: np.ndarray):
-    """Totals of one placed point whose batch runs as two interleaved sub-batches (``cosim.schedulers.subbatch``).
-    ``halves``: per unit, (2, N, N_OUT) costs of each op's half batches. Each sub-batch's ops use their placed unit;
-    a hand-over into an op is split between the sub-batches and held by the op's unit."""
-    from cosim.schedulers.subbatch import interleave
+def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndarray], params: np.ndarray):
+    """Totals of placed points whose batch runs as two interleaved sub-batches (the schedule of
+    ``cosim.schedulers.subbatch``, computed for all points by ``cosim.schedulers.subbatch_batch``).
+    ``halves``: per unit, (2, P, N, N_OUT) costs of each op's half batches. Each sub-batch's ops use their placed
+    unit; a hand-over into an op is split between the sub-batches and held by the op's unit."""
+    from cosim.schedulers.subbatch_batch import interleave_points
 
     count = table[:, COL["count"]]
-    stages = table[:, COL["stage"]].astype(int)
-    n_stages = int(stages.max()) + 1 if len(stages) else 1
-    per_stage = workload.devices / n_stages
-    units = rec[:, H_UNIT].astype(int)
-    n = np.arange(len(units))
-    half = np.stack([np.stack([halves[units[i]][sb, i] for i in n]) for sb in range(2)])  # (2, N, N_OUT)
-    times = half[:, :, O_TIME] + rec[None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
-    blocked = _blocked(hw, row)
-    periods, busy = [], np.zeros(len(hw.units))
+    stages, n_stages, per_stage = _stages(table, workload)
+    units = rec[..., H_UNIT].astype(int)  # (P, N)
+    half = np.zeros((2,) + rec.shape[:2] + (N_OUT,))
+    for u in range(len(hw.units)):
+        half = np.where((units == u)[None, :, :, None], halves[u], half)
+    half = half.transpose(1, 0, 2, 3)  # (P, 2, N, N_OUT)
+    times = half[..., O_TIME] + rec[:, None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
+    blocked = _blocked(hw, params)
+    latency, period = np.zeros(len(rec)), np.zeros(len(rec))
+    busy = np.zeros((len(rec), len(hw.units)))
     for s in range(n_stages):
         idx = np.flatnonzero(stages == s)
-        sim = interleave(times[:, idx], units[idx], count[idx], len(hw.units), blocked)
-        periods.append(sim.period_s)
-        busy += sim.busy_s / n_stages
-    period, latency = float(max(periods)), float(sum(periods))
+        stage_period, stage_busy = interleave_points(times[:, :, idx], units[:, idx], count[idx], len(hw.units),
+                                                     blocked)
+        period = stage_period if s == 0 else np.maximum(period, stage_period)
+        latency = latency + stage_period
+        busy += stage_busy / n_stages
     out = _energy_totals(workload, rec, half, count, per_stage, latency, period)
     for u, name in enumerate(hw.units):
-        out[f"utilization_{name}"] = float(busy[u]) / period
+        out[f"utilization_{name}"] = busy[:, u] / period
     return out
+
+
+def _chunks(n_points: int, per_point: int) -> list[slice]:
+    """Slices of points so that one chunk's cost arrays stay near 32 MB."""
+    size = max(1, 4_000_000 // max(per_point, 1))
+    return [slice(i, min(i + size, n_points)) for i in range(0, n_points, size)]
+
+
+def _evaluate_group(hardware, workload, table, params, code, objective, allow_split, steps, mode, pins, splits,
+                    halves_tables):
+    """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
+    names = list(hardware.units)
+    costs = _evaluate_units(hardware, table, params, code, allow_split, steps, splits)
+    allowed = _pins(hardware, workload, costs.options, pins)
+    n = len(params)
+    reasons = np.full(n, "", dtype=object)
+    placed = _place_points(hardware, workload, table, costs, params, objective, allowed)
+    reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
+                           "unreachable")
+    need, cap = _unit_need(workload, placed.frac), _unit_slot(hardware, params, "capacity_param")
+    worst = np.argmax(need / cap, axis=1)
+    need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
+    over = placed.ok & (need_w > cap_w)
+    for p in np.flatnonzero(over):
+        reasons[p] = (f"memory: unit {names[worst[p]]!r} needs {need_w[p] / 1e9:.2f} GB for its placed ops > "
+                      f"capacity {cap_w[p] / 1e9:.2f} GB")
+    good = placed.ok & ~over
+    memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
+    chosen = costs.parts[np.arange(n)[:, None], np.arange(table.shape[0])[None, :], placed.option]
+    rec = _records(placed, chosen, _unit_slot(hardware, params, "idle_param"))
+    composed: dict[str, np.ndarray] = {}
+    if good.any():
+        g = np.flatnonzero(good)
+        if mode == "subbatch":
+            halves = _half_costs(hardware, table, params[g], code, halves_tables)
+            composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
+        else:
+            composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
+        composed = {k: (g, v) for k, v in composed.items()}
+    return good, reasons, memory, rec, composed
 
 
 def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.ndarray, objective: str = "latency",
                     table: np.ndarray | None = None, with_raw: bool = False, pins: dict[str, str] | None = None):
-    """As ``cosim.engine.evaluate_points`` for a heterogeneous device; ``raw`` holds hetero per-op records."""
-    objective_code(objective)
+    """As ``cosim.engine.evaluate_points`` for a heterogeneous device; ``raw`` holds hetero per-op records.
+
+    Points with the same settings (split, steps, concurrency) are evaluated together: unit kernels once per distinct
+    op and unit parameter vector, placement and composition vectorised over points."""
+    code = objective_code(objective)
     params = np.atleast_2d(np.asarray(params, dtype=np.float64))
     table = op_table(workload) if table is None else table
     n = params.shape[0]
@@ -301,38 +379,27 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     settings = params[:, hardware.slices()["settings"]]
     groups: dict[tuple, list[int]] = {}
     for p in range(n):
-        groups.setdefault((bool(settings[p, 0]), int(settings[p, 1])), []).append(p)
-    code = objective_code(objective)
-    for (allow_split, steps), members in groups.items():
-        costs = _evaluate_units(hardware, workload, table, params[members], code, allow_split, steps)
-        allowed = _pins(hardware, workload, costs.options, pins)
-        halves = None
-        for j, p in enumerate(members):
-            row = params[p]
-            try:
-                placement, chosen = _place_point(hardware, workload, table, costs, j, row, objective, allowed)
-            except ValueError as exc:
-                totals["reason"][p] = f"placement: {exc}"
-                continue
-            need, cap = _unit_need(hardware, workload, placement.frac), _capacities(hardware, row)
-            worst = int(np.argmax(need / cap))
-            totals["memory_per_device_bytes"][p], totals["memory_capacity_bytes"][p] = need[worst], cap[worst]
-            if need[worst] > cap[worst]:
-                totals["reason"][p] = (f"memory: unit {list(hardware.units)[worst]!r} needs {need[worst] / 1e9:.2f} "
-                                       f"GB for its placed ops > capacity {cap[worst] / 1e9:.2f} GB")
-                continue
-            rec = _record(placement, chosen, _idle(hardware, row))
-            raw[p] = rec
-            mode = CONCURRENCY[int(settings[p, 2])]
-            if mode == "subbatch":
-                if halves is None:
-                    halves = _half_costs(hardware, workload, params[members], code)
-                composed = _compose_subbatch(hardware, workload, table, rec, [h[:, j] for h in halves], row)
-            else:
-                composed = _compose(hardware, workload, table, rec, mode == "overlap")
-            for key, value in composed.items():
-                totals.setdefault(key, np.full(n, np.nan))[p] = value
-            totals["feasible"][p] = True
+        groups.setdefault((bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])]), []).append(p)
+    splits: dict[int, tuple] = {}
+    n_units = len(hardware.units)
+    for (allow_split, steps, mode), members in groups.items():
+        if allow_split and steps > 1 and steps not in splits:
+            splits[steps] = _split_tables(workload, steps)
+        if mode == "subbatch" and 2 not in splits:
+            splits[2] = _split_tables(workload, 2)
+        n_opt = len(split_options(n_units, steps, allow_split))
+        members = np.array(members)
+        for chunk in _chunks(len(members), table.shape[0] * n_opt * n_units * N_OUT):
+            idx = members[chunk]
+            good, reasons, memory, rec, composed = _evaluate_group(
+                hardware, workload, table, params[idx], code, objective, allow_split, steps, mode, pins,
+                splits.get(steps), splits.get(2))
+            totals["reason"][idx] = reasons
+            totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
+            raw[idx[good]] = rec[good]
+            for key, (g, value) in composed.items():
+                totals.setdefault(key, np.full(n, np.nan))[idx[g]] = value
+            totals["feasible"][idx] = good
     return (totals, raw) if with_raw else totals
 
 
@@ -401,9 +468,11 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     except ValidationError as exc:
         raise HardwareConfigError(format_validation_error(exc)) from None
     hw = compose_hetero("placement", spec, units)
-    params = hw.params
+    params = hw.params[None, :]
     table = op_table(workload)
-    costs = _evaluate_units(hw, workload, table, params[None, :], objective_code(objective), allow_split, split_steps)
+    splits = _split_tables(workload, split_steps) if allow_split and split_steps > 1 else None
+    costs = _evaluate_units(hw, table, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
-    placement, _ = _place_point(hw, workload, table, costs, 0, params, objective, allowed)
-    return placement
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    return assign(time[0], energy[0], costs.frac, _out_bytes(workload), table[:, COL["count"]], links[0], objective,
+                  static_w[0])
