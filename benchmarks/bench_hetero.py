@@ -83,6 +83,10 @@ def measure(cosim, cfg: dict, runs: int, tmp: Path) -> tuple[list[float], int, i
     return rates, len(outcome.results), int(outcome.results["feasible"].sum())
 
 
+def _rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -100,7 +104,7 @@ def main() -> None:
                 cfg = first_workloads(cfg, args.workloads)
             rates, n, feasible = measure(cosim, cfg, args.runs, Path(tmp))
             print(f"{cfg['name']}: in-process sweep of {n:,} points ({feasible:,} feasible), {args.runs} runs: median "
-                  f"{statistics.median(rates):,.0f} points/s (min {min(rates):,.0f}, max {max(rates):,.0f})",
+                  f"{_rate(statistics.median(rates))} points/s (min {_rate(min(rates))}, max {_rate(max(rates))})",
                   flush=True)
 
 

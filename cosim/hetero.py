@@ -40,33 +40,49 @@ H_OUT = N_OUT + 7
 
 # ---- evaluation ------------------------------------------------------------------------------------------------
 
-def _split_tables(workload: Workload, steps: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+@dataclass
+class _Rows:
+    """A table as its distinct rows and, per op, the index of its row among them."""
+
+    rows: np.ndarray
+    of: np.ndarray
+
+
+def _distinct(table: np.ndarray) -> _Rows:
+    index: dict[bytes, int] = {}
+    of = np.array([index.setdefault(row.tobytes(), len(index)) for row in table], dtype=np.int64)
+    first = np.zeros(len(index), dtype=np.int64)
+    first[of[::-1]] = np.arange(len(of))[::-1]
+    return _Rows(np.ascontiguousarray(table[first]), of)
+
+
+def _split_tables(workload: Workload, table: np.ndarray, steps: int) -> tuple[list[_Rows], list[_Rows], np.ndarray]:
     """For k = 1..steps-1: the table of each op's first k/steps of its batch, of the rest, and the first part's
     actual share (0 when the op cannot be split that finely or has no batch dimension). Ops that are equal (same
     kind, dims and table row: the layers of a network) are split once."""
-    table = op_table(workload)
-    keys = [(op.kind, tuple(sorted(op.dims.items())), tuple(table[n])) for n, op in enumerate(workload.ops)]
-    first_of: dict = {}
-    inverse = np.array([first_of.setdefault(k, n) for n, k in enumerate(keys)])
-    distinct = sorted(set(inverse.tolist()))
+    keys = [(op.kind, tuple(sorted(op.dims.items())), table[n].tobytes()) for n, op in enumerate(workload.ops)]
+    index: dict = {}
+    of = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+    first = np.zeros(len(index), dtype=np.int64)
+    first[of[::-1]] = np.arange(len(of))[::-1]
     firsts, rests, shares = [], [], np.zeros((steps - 1, len(workload.ops)))
     for k in range(1, steps):
-        first_rows, rest_rows, share = {}, {}, {}
-        for n in distinct:
+        first_rows, rest_rows, share = [], [], np.zeros(len(first))
+        for d, n in enumerate(first):
             op = workload.ops[n]
             dim = SPLIT_DIM.get(op.kind)
             total = op.dim(dim) if dim else 0
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                first_rows[n] = op_row(_with_dim(op, dim, a))
-                rest_rows[n] = op_row(_with_dim(op, dim, total - a))
-                share[n] = a / total
+                first_rows.append(op_row(_with_dim(op, dim, a)))
+                rest_rows.append(op_row(_with_dim(op, dim, total - a)))
+                share[d] = a / total
             else:
-                first_rows[n] = rest_rows[n] = table[n]
-                share[n] = 0.0
-        firsts.append(np.array([first_rows[n] for n in inverse]))
-        rests.append(np.array([rest_rows[n] for n in inverse]))
-        shares[k - 1] = [share[n] for n in inverse]
+                first_rows.append(table[n])
+                rest_rows.append(table[n])
+        firsts.append(_Rows(np.array(first_rows), of))
+        rests.append(_Rows(np.array(rest_rows), of))
+        shares[k - 1] = share[of]
     return firsts, rests, shares
 
 
@@ -74,12 +90,11 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
     return replace(op, dims={**op.dims, dim: value}, tags=dict(op.tags))
 
 
-def _unit_raw(unit: Hardware, table: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
+def _unit_raw(unit: Hardware, table: _Rows, params: np.ndarray, code: int) -> np.ndarray:
     """(P, N, N_OUT) kernel costs; each distinct op row is costed once per distinct parameter vector of the unit."""
-    rows, row_of = np.unique(table, axis=0, return_inverse=True)
-    points, point_of = np.unique(params, axis=0, return_inverse=True)
-    raw = kernel(unit.kind)(np.ascontiguousarray(rows), np.ascontiguousarray(points), code)
-    return raw[point_of.ravel()][:, row_of.ravel()]
+    points = _distinct(params)
+    raw = kernel(unit.kind)(table.rows, points.rows, code)
+    return raw[points.of[:, None], table.of[None, :]]
 
 
 @dataclass
@@ -91,11 +106,11 @@ class _Costs:
     options: list
 
 
-def _evaluate_units(hw: HeteroHardware, table: np.ndarray, params: np.ndarray, code: int, allow_split: bool,
+def _evaluate_units(hw: HeteroHardware, table: _Rows, params: np.ndarray, code: int, allow_split: bool,
                     steps: int, splits) -> _Costs:
     """Costs of every op under every option; ``splits`` is ``_split_tables(workload, steps)`` when splitting."""
     names = list(hw.units)
-    n_units, n_ops, n_points = len(names), table.shape[0], params.shape[0]
+    n_units, n_ops, n_points = len(names), len(table.of), params.shape[0]
     sl = hw.slices()
     full = [_unit_raw(hw.units[u], table, params[:, sl[u]], code) for u in names]  # (P, N, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
@@ -135,8 +150,21 @@ def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str
     return allowed
 
 
-def _out_bytes(workload: Workload) -> np.ndarray:
-    return np.array([op.operand_bytes.get("output", 0.0) for op in workload.ops])
+@dataclass
+class _OpBytes:
+    """Per op: output bytes (handed over), weight bytes resident (all copies), KV cache bytes read."""
+
+    out: np.ndarray
+    weight: np.ndarray
+    kv: np.ndarray
+
+
+def _op_bytes(workload: Workload) -> _OpBytes:
+    operands = [op.operand_bytes for op in workload.ops]
+    return _OpBytes(np.array([b.get("output", 0.0) for b in operands]),
+                    np.array([b.get("weight", 0.0) * op.tags.get("weight_copies", op.count) if op.parameters else 0.0
+                              for b, op in zip(operands, workload.ops)]),
+                    np.array([b.get("kv_read", 0.0) * op.count for b, op in zip(operands, workload.ops)]))
 
 
 def _unit_slot(hw: HeteroHardware, params: np.ndarray, attr: str) -> np.ndarray:
@@ -161,19 +189,22 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, al
     _, _, per_stage = _stages(table, workload)
     energy = costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage
     energy = np.where(np.isfinite(time), energy, 0.0)
-    links = []
-    for row in params:
-        bw, lat, e = link_matrices(hw.spec, row[hw.slices()["links"]])
-        links.append((bw, lat, e * per_stage))
+    packed = params[:, hw.slices()["links"]]
+    distinct = _distinct(packed)
+    matrices = []
+    for row in distinct.rows:
+        bw, lat, e = link_matrices(hw.spec, row)
+        matrices.append((bw, lat, e * per_stage))
+    links = [matrices[d] for d in distinct.of]
     static_w = _unit_slot(hw, params, "idle_param").sum(axis=1) * workload.devices
     return time, energy, links, static_w
 
 
-def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed) -> Placements:
+def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed,
+                  out_bytes: np.ndarray) -> Placements:
     """Place the ops of every design point (``params`` rows, matching ``costs``)."""
     time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
-    return assign_points(time, energy, costs.frac, _out_bytes(workload), table[:, COL["count"]], links, objective,
-                         static_w)
+    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
 
 
 def _records(placed: Placements, chosen: np.ndarray, idle: np.ndarray) -> np.ndarray:
@@ -203,13 +234,11 @@ def _records(placed: Placements, chosen: np.ndarray, idle: np.ndarray) -> np.nda
     return rec
 
 
-def _unit_need(workload: Workload, frac: np.ndarray) -> np.ndarray:
+def _unit_need(workload: Workload, op_bytes: _OpBytes, frac: np.ndarray) -> np.ndarray:
     """(P, U) bytes resident on each unit (``frac`` (P, N, U)): weights of the ops it runs (any share), its share of
     the KV cache read by the attention it runs, and the activations (on every unit)."""
     mem = workload.memory_bytes
-    w_op = np.array([op.operand_bytes.get("weight", 0.0) * op.tags.get("weight_copies", op.count)
-                     if op.parameters else 0.0 for op in workload.ops])
-    kv_op = np.array([op.operand_bytes.get("kv_read", 0.0) * op.count for op in workload.ops])
+    w_op, kv_op = op_bytes.weight, op_bytes.kv
     need = np.full(frac.shape[::2], float(mem.get("activations", 0.0)))
     for total, per_op, by_share in ((mem.get("weights", 0.0), w_op, False), (mem.get("kv_cache", 0.0), kv_op, True)):
         if total <= 0:
@@ -271,7 +300,7 @@ def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, n
     return out
 
 
-def _half_costs(hw: HeteroHardware, table: np.ndarray, params: np.ndarray, code: int, halves) -> list[np.ndarray]:
+def _half_costs(hw: HeteroHardware, params: np.ndarray, code: int, halves) -> list[np.ndarray]:
     """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving);
     ``halves`` is ``_split_tables(workload, 2)``."""
     firsts, rests, _ = halves
@@ -322,23 +351,23 @@ def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndar
 
 
 def _chunks(n_points: int, per_point: int) -> list[slice]:
-    """Slices of points so that one chunk's cost arrays stay near 32 MB."""
-    size = max(1, 4_000_000 // max(per_point, 1))
+    """Slices of points so that one chunk's cost arrays stay near 128 MB."""
+    size = max(1, 16_000_000 // max(per_point, 1))
     return [slice(i, min(i + size, n_points)) for i in range(0, n_points, size)]
 
 
-def _evaluate_group(hardware, workload, table, params, code, objective, allow_split, steps, mode, pins, splits,
-                    halves_tables):
+def _evaluate_group(hardware, workload, table, rows, op_bytes, params, code, objective, allow_split, steps, mode, pins,
+                    splits, halves_tables):
     """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
     names = list(hardware.units)
-    costs = _evaluate_units(hardware, table, params, code, allow_split, steps, splits)
+    costs = _evaluate_units(hardware, rows, params, code, allow_split, steps, splits)
     allowed = _pins(hardware, workload, costs.options, pins)
     n = len(params)
     reasons = np.full(n, "", dtype=object)
-    placed = _place_points(hardware, workload, table, costs, params, objective, allowed)
+    placed = _place_points(hardware, workload, table, costs, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
-    need, cap = _unit_need(workload, placed.frac), _unit_slot(hardware, params, "capacity_param")
+    need, cap = _unit_need(workload, op_bytes, placed.frac), _unit_slot(hardware, params, "capacity_param")
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
@@ -353,7 +382,7 @@ def _evaluate_group(hardware, workload, table, params, code, objective, allow_sp
     if good.any():
         g = np.flatnonzero(good)
         if mode == "subbatch":
-            halves = _half_costs(hardware, table, params[g], code, halves_tables)
+            halves = _half_costs(hardware, params[g], code, halves_tables)
             composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
         else:
             composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
@@ -382,17 +411,18 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
         groups.setdefault((bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])]), []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
+    rows, op_bytes = _distinct(table), _op_bytes(workload)
     for (allow_split, steps, mode), members in groups.items():
         if allow_split and steps > 1 and steps not in splits:
-            splits[steps] = _split_tables(workload, steps)
+            splits[steps] = _split_tables(workload, table, steps)
         if mode == "subbatch" and 2 not in splits:
-            splits[2] = _split_tables(workload, 2)
+            splits[2] = _split_tables(workload, table, 2)
         n_opt = len(split_options(n_units, steps, allow_split))
         members = np.array(members)
         for chunk in _chunks(len(members), table.shape[0] * n_opt * n_units * N_OUT):
             idx = members[chunk]
             good, reasons, memory, rec, composed = _evaluate_group(
-                hardware, workload, table, params[idx], code, objective, allow_split, steps, mode, pins,
+                hardware, workload, table, rows, op_bytes, params[idx], code, objective, allow_split, steps, mode, pins,
                 splits.get(steps), splits.get(2))
             totals["reason"][idx] = reasons
             totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
@@ -470,9 +500,9 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     hw = compose_hetero("placement", spec, units)
     params = hw.params[None, :]
     table = op_table(workload)
-    splits = _split_tables(workload, split_steps) if allow_split and split_steps > 1 else None
-    costs = _evaluate_units(hw, table, params, objective_code(objective), allow_split, split_steps, splits)
+    splits = _split_tables(workload, table, split_steps) if allow_split and split_steps > 1 else None
+    costs = _evaluate_units(hw, _distinct(table), params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
     time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
-    return assign(time[0], energy[0], costs.frac, _out_bytes(workload), table[:, COL["count"]], links[0], objective,
-                  static_w[0])
+    return assign(time[0], energy[0], costs.frac, _op_bytes(workload).out, table[:, COL["count"]], links[0],
+                  objective, static_w[0])
