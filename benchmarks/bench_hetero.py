@@ -2,8 +2,12 @@
 Logic-PIM, ops placed with batch splits).
 
 Usage: python benchmarks/bench_hetero.py [--runs 5] [--only neupims|duplex] [--workloads N]
-Each sweep runs in-process through ``cosim.sweep`` (workload building, placement, composition, Parquet rows), after
-one small warm-up sweep that loads the compiled kernels; reported is the median of ``--runs`` runs in points/s.
+Two figures per sweep, each the median of ``--runs`` in-process runs in points/s after a warm-up that loads the
+compiled kernels:
+- evaluation: ``cosim.engine.evaluate_points`` called as the sweep runner calls it, once per workload variant with
+  one parameter row per hardware variant (hardware and workloads built beforehand, as the runner builds them once);
+- whole sweep: ``cosim.sweep`` end to end (config checks, loading every preset variant and workload, evaluation,
+  Parquet, the Pareto plot and summary).
 ``--workloads N`` keeps the first N of the 50 workload variants (for slow code: 40 × N points).
 
 - NeuPIMs × GPT-3 13B decode, tensor parallel 4 (the NeuPIMs evaluation): PIM multipliers per bank (4) × NPU arrays
@@ -25,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's cosim, not an installed one
 
 BATCHES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512]
-CONTEXTS = [128, 228, 512, 1024, 2048]
+CONTEXTS = [128, 228, 512, 1024, 1536]
 
 
 def neupims_config() -> dict:
@@ -72,6 +76,31 @@ def first_workloads(cfg: dict, n: int) -> dict:
     return {**cfg, "workloads": workloads}
 
 
+def evaluation_rates(cfg: dict, runs: int) -> list[float]:
+    """Points/s of ``runs`` passes of ``evaluate_points`` over every design point of ``cfg`` (as the runner calls it)."""
+    import numpy as np
+
+    from cosim.config import hardware_points, validate_config, workload_points
+    from cosim.engine import evaluate_points
+    from hw_models.hardware import load_hardware
+    from workloads import load_workload
+    from workloads.table import op_table
+
+    parsed = validate_config(cfg)
+    hws = [load_hardware(h.preset, dict(h.overrides)) for h in hardware_points(parsed)]
+    matrix = np.stack([h.params for h in hws])
+    workloads = [load_workload(w.model, **dict(w.params)) for w in workload_points(parsed)]
+    tables = [op_table(w) for w in workloads]
+    evaluate_points(hws[0], workloads[0], matrix[:2], parsed.objective, tables[0])  # warm-up
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for workload, table in zip(workloads, tables):
+            evaluate_points(hws[0], workload, matrix, parsed.objective, table, with_raw=True)
+        rates.append(len(hws) * len(workloads) / (time.perf_counter() - start))
+    return rates
+
+
 def measure(cosim, cfg: dict, runs: int, tmp: Path) -> tuple[list[float], int, int]:
     """Points/s of ``runs`` in-process sweeps of ``cfg``; also the point and feasible counts."""
     cosim.sweep(warmup_config(cfg), output=tmp / f"{cfg['name']}-warm")
@@ -85,6 +114,11 @@ def measure(cosim, cfg: dict, runs: int, tmp: Path) -> tuple[list[float], int, i
 
 def _rate(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def _summary(rates: list[float]) -> str:
+    return (f"median {_rate(statistics.median(rates))} points/s (min {_rate(min(rates))}, "
+            f"max {_rate(max(rates))})")
 
 
 def main() -> None:
@@ -103,9 +137,10 @@ def main() -> None:
             if args.workloads < len(BATCHES) * len(CONTEXTS):
                 cfg = first_workloads(cfg, args.workloads)
             rates, n, feasible = measure(cosim, cfg, args.runs, Path(tmp))
-            print(f"{cfg['name']}: in-process sweep of {n:,} points ({feasible:,} feasible), {args.runs} runs: median "
-                  f"{_rate(statistics.median(rates))} points/s (min {_rate(min(rates))}, max {_rate(max(rates))})",
-                  flush=True)
+            print(f"{cfg['name']}: whole in-process sweep of {n:,} points ({feasible:,} feasible), {args.runs} runs: "
+                  f"{_summary(rates)}", flush=True)
+            print(f"{cfg['name']}: evaluation (evaluate_points per workload variant), {args.runs} runs: "
+                  f"{_summary(evaluation_rates(cfg, args.runs))}", flush=True)
 
 
 if __name__ == "__main__":

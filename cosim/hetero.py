@@ -42,33 +42,36 @@ H_OUT = N_OUT + 7
 
 @dataclass
 class _Rows:
-    """A table as its distinct rows and, per op, the index of its row among them."""
+    """A table as its distinct rows: ``rows[of[n]]`` is row ``n``; ``first[d]`` is the first op with row ``d``."""
 
     rows: np.ndarray
     of: np.ndarray
+    first: np.ndarray
 
 
-def _distinct(table: np.ndarray) -> _Rows:
-    index: dict[bytes, int] = {}
-    of = np.array([index.setdefault(row.tobytes(), len(index)) for row in table], dtype=np.int64)
-    first = np.zeros(len(index), dtype=np.int64)
-    first[of[::-1]] = np.arange(len(of))[::-1]
-    return _Rows(np.ascontiguousarray(table[first]), of)
-
-
-def _split_tables(workload: Workload, table: np.ndarray, steps: int) -> tuple[list[_Rows], list[_Rows], np.ndarray]:
-    """For k = 1..steps-1: the table of each op's first k/steps of its batch, of the rest, and the first part's
-    actual share (0 when the op cannot be split that finely or has no batch dimension). Ops that are equal (same
-    kind, dims and table row: the layers of a network) are split once."""
-    keys = [(op.kind, tuple(sorted(op.dims.items())), table[n].tobytes()) for n, op in enumerate(workload.ops)]
+def _distinct(table: np.ndarray, keys: list | None = None) -> _Rows:
+    """Distinct rows of ``table`` (by ``keys`` when given, one per row)."""
     index: dict = {}
+    keys = [row.tobytes() for row in table] if keys is None else keys
     of = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
     first = np.zeros(len(index), dtype=np.int64)
     first[of[::-1]] = np.arange(len(of))[::-1]
-    firsts, rests, shares = [], [], np.zeros((steps - 1, len(workload.ops)))
+    return _Rows(np.ascontiguousarray(table[first]), of, first)
+
+
+def _op_groups(workload: Workload, table: np.ndarray) -> _Rows:
+    """Ops that are equal (same kind, dims and table row: the layers of a network), costed and split once."""
+    return _distinct(table, [(op.kind, tuple(sorted(op.dims.items())), table[n].tobytes())
+                             for n, op in enumerate(workload.ops)])
+
+
+def _split_tables(workload: Workload, groups: _Rows, steps: int):
+    """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
+    and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
+    firsts, rests, shares = [], [], np.zeros((steps - 1, len(groups.first)))
     for k in range(1, steps):
-        first_rows, rest_rows, share = [], [], np.zeros(len(first))
-        for d, n in enumerate(first):
+        first_rows, rest_rows = [], []
+        for d, n in enumerate(groups.first):
             op = workload.ops[n]
             dim = SPLIT_DIM.get(op.kind)
             total = op.dim(dim) if dim else 0
@@ -76,13 +79,12 @@ def _split_tables(workload: Workload, table: np.ndarray, steps: int) -> tuple[li
             if dim and 0 < a < total:
                 first_rows.append(op_row(_with_dim(op, dim, a)))
                 rest_rows.append(op_row(_with_dim(op, dim, total - a)))
-                share[d] = a / total
+                shares[k - 1, d] = a / total
             else:
-                first_rows.append(table[n])
-                rest_rows.append(table[n])
-        firsts.append(_Rows(np.array(first_rows), of))
-        rests.append(_Rows(np.array(rest_rows), of))
-        shares[k - 1] = share[of]
+                first_rows.append(groups.rows[d])
+                rest_rows.append(groups.rows[d])
+        firsts.append(np.array(first_rows))
+        rests.append(np.array(rest_rows))
     return firsts, rests, shares
 
 
@@ -90,32 +92,33 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
     return replace(op, dims={**op.dims, dim: value}, tags=dict(op.tags))
 
 
-def _unit_raw(unit: Hardware, table: _Rows, params: np.ndarray, code: int) -> np.ndarray:
-    """(P, N, N_OUT) kernel costs; each distinct op row is costed once per distinct parameter vector of the unit."""
+def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
+    """(P, D, N_OUT) kernel costs of the rows; each distinct parameter vector of the unit is costed once."""
     points = _distinct(params)
-    raw = kernel(unit.kind)(table.rows, points.rows, code)
-    return raw[points.of[:, None], table.of[None, :]]
+    return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
 @dataclass
 class _Costs:
-    """Per point: per (op, option, unit) cost records of the parts, and the options' batch shares."""
+    """Per point: per (distinct op, option, unit) cost records of the parts; per op the options' batch shares."""
 
-    parts: np.ndarray  # (P, N, O, U, N_OUT); unused units hold zeros
+    parts: np.ndarray  # (P, D, O, U, N_OUT); unused units hold zeros
     frac: np.ndarray  # (N, O, U)
     options: list
+    of: np.ndarray  # (N,) distinct op of each op
+    frac_distinct: np.ndarray  # (D, O, U)
 
 
-def _evaluate_units(hw: HeteroHardware, table: _Rows, params: np.ndarray, code: int, allow_split: bool,
+def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code: int, allow_split: bool,
                     steps: int, splits) -> _Costs:
-    """Costs of every op under every option; ``splits`` is ``_split_tables(workload, steps)`` when splitting."""
+    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting."""
     names = list(hw.units)
-    n_units, n_ops, n_points = len(names), len(table.of), params.shape[0]
+    n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    full = [_unit_raw(hw.units[u], table, params[:, sl[u]], code) for u in names]  # (P, N, N_OUT) per unit
+    full = [_unit_raw(hw.units[u], groups.rows, params[:, sl[u]], code) for u in names]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
-    parts = np.zeros((n_points, n_ops, len(options), n_units, N_OUT))
-    frac = np.zeros((n_ops, len(options), n_units))
+    parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
+    frac = np.zeros((n_distinct, len(options), n_units))
     if allow_split and steps > 1:
         firsts, rests, shares = splits
         first_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in firsts]
@@ -131,7 +134,7 @@ def _evaluate_units(hw: HeteroHardware, table: _Rows, params: np.ndarray, code: 
         parts[:, ok, o, b] = rest_raw[k - 1][b][:, ok]
         parts[:, ~ok, o, a, O_TIME] = np.inf  # not splittable this finely: the option is excluded
         frac[:, o, a], frac[:, o, b] = share, np.where(ok, 1.0 - share, 0.0)
-    return _Costs(parts, frac, options)
+    return _Costs(parts, frac[groups.of], options, groups.of, frac)
 
 
 def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str, str] | None) -> np.ndarray:
@@ -184,10 +187,10 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, al
     """Per point: op times and dynamic energies per option (P, N, O), links, static power (the DP's inputs)."""
     t_parts = costs.parts[..., O_TIME]
     with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)
+        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)[:, costs.of]
     time = np.where(allowed, time, np.inf)
     _, _, per_stage = _stages(table, workload)
-    energy = costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage
+    energy = (costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
     energy = np.where(np.isfinite(time), energy, 0.0)
     packed = params[:, hw.slices()["links"]]
     distinct = _distinct(packed)
@@ -207,27 +210,29 @@ def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, object
     return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
 
 
-def _records(placed: Placements, chosen: np.ndarray, idle: np.ndarray) -> np.ndarray:
-    """Per point and op, the hetero record: combined cost slots plus unit, share, transfers (see H_* slots).
-    ``chosen`` (P, N, U, N_OUT) holds the chosen option's parts, ``idle`` (P, U) the units' static power."""
-    n_points, n_ops, n_units = chosen.shape[:3]
-    share = placed.frac  # (P, N, U)
-    used = share > 0
-    t = chosen[..., O_TIME]
-    slow = np.argmax(np.where(used, t, -np.inf), axis=2)
-    primary = np.argmax(np.where(used, share, -np.inf), axis=2)
-    pick = np.arange(n_points)[:, None], np.arange(n_ops)[None, :]
-    rec = np.zeros((n_points, n_ops, H_OUT))
-    rec[..., :N_OUT] = chosen[pick + (slow,)]
-    rec[..., O_TIME] = np.where(used, t, -np.inf).max(axis=2)
+def _records(costs: _Costs, placed: Placements, idle: np.ndarray) -> np.ndarray:
+    """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
+    (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
+    static power."""
+    parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
+    n_units = frac.shape[-1]
+    used = np.broadcast_to(frac > 0, parts.shape[:4])
+    t = parts[..., O_TIME]
+    slow = np.argmax(np.where(used, t, -np.inf), axis=3)
+    primary = np.argmax(np.where(frac > 0, frac, -np.inf), axis=2)  # (D, O): the same for every point
+    opt = np.zeros(parts.shape[:3] + (H_OUT,))
+    opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
+    opt[..., O_TIME] = np.where(used, t, -np.inf).max(axis=3)
     for slot in _DYNAMIC + (O_E_STATIC, O_DRAM_BYTES, O_L2_BYTES):
-        rec[..., slot] = np.where(used, chosen[..., slot], 0.0).sum(axis=2)
-    rec[..., O_MAPPING:N_OUT] = chosen[pick + (primary,)][..., O_MAPPING:N_OUT]
-    rec[..., H_UNIT] = primary
-    units = np.arange(n_units)
-    second = used & (units[None, None, :] != primary[..., None])
-    rec[..., H_SECOND] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
-    rec[..., H_SHARE] = np.take_along_axis(share, primary[..., None], axis=2)[..., 0]
+        opt[..., slot] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    by_primary = np.take_along_axis(parts, np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1)),
+                                    axis=3)[..., 0, :]
+    opt[..., O_MAPPING:N_OUT] = by_primary[..., O_MAPPING:N_OUT]
+    opt[..., H_UNIT] = primary
+    second = (frac > 0) & (np.arange(n_units)[None, None, :] != primary[..., None])
+    opt[..., H_SECOND] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
+    opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
+    rec = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, H_OUT)
     rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
                                                                      placed.transfer_bytes)
     rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
@@ -300,12 +305,12 @@ def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, n
     return out
 
 
-def _half_costs(hw: HeteroHardware, params: np.ndarray, code: int, halves) -> list[np.ndarray]:
+def _half_costs(hw: HeteroHardware, params: np.ndarray, code: int, halves, of: np.ndarray) -> list[np.ndarray]:
     """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving);
-    ``halves`` is ``_split_tables(workload, 2)``."""
+    ``halves`` is ``_split_tables(…, 2)``, ``of`` the distinct op of each op."""
     firsts, rests, _ = halves
     sl = hw.slices()
-    return [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
+    return [np.stack([_unit_raw(unit, t, params[:, sl[u]], code)[:, of] for t in (firsts[0], rests[0])])
             for u, unit in hw.units.items()]
 
 
@@ -356,11 +361,11 @@ def _chunks(n_points: int, per_point: int) -> list[slice]:
     return [slice(i, min(i + size, n_points)) for i in range(0, n_points, size)]
 
 
-def _evaluate_group(hardware, workload, table, rows, op_bytes, params, code, objective, allow_split, steps, mode, pins,
+def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode, pins,
                     splits, halves_tables):
     """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
     names = list(hardware.units)
-    costs = _evaluate_units(hardware, rows, params, code, allow_split, steps, splits)
+    costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
     allowed = _pins(hardware, workload, costs.options, pins)
     n = len(params)
     reasons = np.full(n, "", dtype=object)
@@ -376,13 +381,12 @@ def _evaluate_group(hardware, workload, table, rows, op_bytes, params, code, obj
                       f"capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
-    chosen = costs.parts[np.arange(n)[:, None], np.arange(table.shape[0])[None, :], placed.option]
-    rec = _records(placed, chosen, _unit_slot(hardware, params, "idle_param"))
+    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"))
     composed: dict[str, np.ndarray] = {}
     if good.any():
         g = np.flatnonzero(good)
         if mode == "subbatch":
-            halves = _half_costs(hardware, params[g], code, halves_tables)
+            halves = _half_costs(hardware, params[g], code, halves_tables, costs.of)
             composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
         else:
             composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
@@ -406,23 +410,23 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     totals["devices"][:] = workload.devices
     raw = np.full((n, table.shape[0], H_OUT), np.nan)
     settings = params[:, hardware.slices()["settings"]]
-    groups: dict[tuple, list[int]] = {}
+    by_settings: dict[tuple, list[int]] = {}
     for p in range(n):
-        groups.setdefault((bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])]), []).append(p)
+        by_settings.setdefault((bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])]), []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
-    rows, op_bytes = _distinct(table), _op_bytes(workload)
-    for (allow_split, steps, mode), members in groups.items():
+    groups, op_bytes = _op_groups(workload, table), _op_bytes(workload)
+    for (allow_split, steps, mode), members in by_settings.items():
         if allow_split and steps > 1 and steps not in splits:
-            splits[steps] = _split_tables(workload, table, steps)
+            splits[steps] = _split_tables(workload, groups, steps)
         if mode == "subbatch" and 2 not in splits:
-            splits[2] = _split_tables(workload, table, 2)
+            splits[2] = _split_tables(workload, groups, 2)
         n_opt = len(split_options(n_units, steps, allow_split))
         members = np.array(members)
-        for chunk in _chunks(len(members), table.shape[0] * n_opt * n_units * N_OUT):
+        for chunk in _chunks(len(members), len(groups.first) * n_opt * n_units * N_OUT):
             idx = members[chunk]
             good, reasons, memory, rec, composed = _evaluate_group(
-                hardware, workload, table, rows, op_bytes, params[idx], code, objective, allow_split, steps, mode, pins,
+                hardware, workload, table, groups, op_bytes, params[idx], code, objective, allow_split, steps, mode, pins,
                 splits.get(steps), splits.get(2))
             totals["reason"][idx] = reasons
             totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
@@ -500,8 +504,9 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     hw = compose_hetero("placement", spec, units)
     params = hw.params[None, :]
     table = op_table(workload)
-    splits = _split_tables(workload, table, split_steps) if allow_split and split_steps > 1 else None
-    costs = _evaluate_units(hw, _distinct(table), params, objective_code(objective), allow_split, split_steps, splits)
+    groups = _op_groups(workload, table)
+    splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
+    costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
     time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(workload).out, table[:, COL["count"]], links[0],

@@ -28,14 +28,16 @@ def _push(ev, n_ev, eid, time, prio, kind, who):
 
 @njit(cache=True)
 def _pop(ev, n_ev):
+    """The next event (time, then priority, then scheduling order) as (time, kind, who); it leaves the queue."""
     best = 0
     for i in range(1, n_ev):
         if (ev[i, 0] < ev[best, 0] or (ev[i, 0] == ev[best, 0] and (ev[i, 1] < ev[best, 1] or (
                 ev[i, 1] == ev[best, 1] and ev[i, 2] < ev[best, 2])))):
             best = i
-    row = ev[best].copy()
-    ev[best] = ev[n_ev - 1]
-    return row, n_ev - 1
+    time, kind, who = ev[best, 0], int(ev[best, 3]), int(ev[best, 4])
+    for j in range(5):
+        ev[best, j] = ev[n_ev - 1, j]
+    return time, kind, who, n_ev - 1
 
 
 @njit(cache=True)
@@ -69,9 +71,7 @@ def _schedule(dur, unit_of, n_units, blocked, passes):
     for sb in range(2):
         n_ev, eid = _push(ev, n_ev, eid, 0.0, _URGENT, _INIT, sb)
     while n_ev > 0:
-        row, n_ev = _pop(ev, n_ev)
-        now = row[0]
-        kind, who = int(row[3]), int(row[4])
+        now, kind, who, n_ev = _pop(ev, n_ev)
         if kind == _RELEASE:
             n_ev, eid = _grant_head(who, users, queue, qlen, ev, n_ev, eid, now)
             continue
@@ -86,12 +86,15 @@ def _schedule(dur, unit_of, n_units, blocked, passes):
                 n_ev, eid = _push(ev, n_ev, eid, now + dur[sb, pos[sb] % n_tasks], _NORMAL, _TIMEOUT, sb)
             continue
         if kind == _TIMEOUT:  # the op is done: release the memory, then the unit (freed now, handed on later)
+            # (a release only matters to a request already queued: without one it is not scheduled at all)
             if blocked:
                 users[mem] -= 1
-                n_ev, eid = _push(ev, n_ev, eid, now, _NORMAL, _RELEASE, mem)
+                if qlen[mem] > 0:
+                    n_ev, eid = _push(ev, n_ev, eid, now, _NORMAL, _RELEASE, mem)
             u = unit_of[pos[sb] % n_tasks]
             users[u] -= 1
-            n_ev, eid = _push(ev, n_ev, eid, now, _NORMAL, _RELEASE, u)
+            if qlen[u] > 0:
+                n_ev, eid = _push(ev, n_ev, eid, now, _NORMAL, _RELEASE, u)
             pos[sb] += 1
             if pos[sb] % n_tasks == 0:
                 ends[sb, n_end[sb]] = now
