@@ -79,33 +79,54 @@ def _argmin(x):
 
 
 @njit(cache=True)
-def _viterbi(op_cost, step, back, has_back, run_of):
-    """``mappings.placement._solve`` per point: ``op_cost`` (P, N, O), ``step`` (P, N-1, O, O) edge score plus the
-    receiving op's cost, ``back`` (P, R, O, O) loop back-edge scores already transposed to (anchor, last)."""
+def _edge_steps(op_cost, et, ee, mult, alpha, beta, sw, pt, g, st):
+    """One point's (N-1, O, O) edge scores (``_Problem.score`` × hand-over count) plus the receiving op's cost."""
+    n_edges, n_opt = et.shape[1], et.shape[2]
+    for i in range(n_edges):
+        for p in range(n_opt):
+            for c in range(n_opt):
+                t = et[g, i, p, c]
+                s = alpha * t + beta * (ee[g, i, p, c] + sw * t)
+                if np.isnan(s):
+                    s = np.inf
+                st[i, p, c] = mult[i] * s + op_cost[pt, i + 1, c]
+
+
+@njit(cache=True)
+def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of):
+    """``mappings.placement._solve`` per point: ``op_cost`` (P, N, O), hand-over costs ``et``/``ee`` (G, N-1, O, O)
+    per link group with ``mult`` hand-overs per edge, ``back`` (P, R, O, O) loop back-edge scores already transposed
+    to (anchor, last)."""
     n_points, n, n_opt = op_cost.shape
     choice = np.zeros((n_points, n), dtype=np.int64)
     ok = np.zeros(n_points, dtype=np.bool_)
+    steps = np.empty((max(n - 1, 0), n_opt, n_opt))
+    # Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
+    # first op of a run only the diagonal states are finite, and only they are written).
+    back_anchor = np.zeros((n, n_opt, n_opt), dtype=np.int64)
+    back_prev = np.zeros((n, n_opt, n_opt), dtype=np.int64)
+    V, Vn = np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt))
+    col, W = np.empty(n_opt), np.empty(n_opt)
+    best_anchor = np.empty(n_opt, dtype=np.int64)
     for pt in range(n_points):
-        V = np.full((n_opt, n_opt), np.inf)
+        _edge_steps(op_cost, et, ee, mult, alpha, beta, static_w[pt], pt, group_of[pt], steps)
+        V[:, :] = np.inf
         for a in range(n_opt):
             V[a, a] = op_cost[pt, 0, a]
-        back_anchor = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-        back_prev = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-        col = np.empty(n_opt)
         for i in range(1, n):
-            st = step[pt, i - 1]
+            st = steps[i - 1]
             if run_of[i] != run_of[i - 1]:
                 r = run_of[i - 1]
                 if has_back[r]:
-                    V = V + back[pt, r]
-                best_anchor = np.empty(n_opt, dtype=np.int64)
-                W = np.empty(n_opt)
+                    for a in range(n_opt):
+                        for p in range(n_opt):
+                            V[a, p] = V[a, p] + back[pt, r, a, p]
                 for p in range(n_opt):
                     for a in range(n_opt):
                         col[a] = V[a, p]
                     best_anchor[p] = _argmin(col)
                     W[p] = V[best_anchor[p], p]
-                V = np.full((n_opt, n_opt), np.inf)
+                V[:, :] = np.inf
                 for c in range(n_opt):
                     for p in range(n_opt):
                         col[p] = W[p] + st[p, c]
@@ -114,7 +135,6 @@ def _viterbi(op_cost, step, back, has_back, run_of):
                     back_prev[i, c, c] = prev
                     back_anchor[i, c, c] = best_anchor[prev]
             else:
-                Vn = np.empty((n_opt, n_opt))
                 for a in range(n_opt):
                     for c in range(n_opt):
                         for p in range(n_opt):
@@ -123,16 +143,17 @@ def _viterbi(op_cost, step, back, has_back, run_of):
                         Vn[a, c] = col[prev]
                         back_prev[i, a, c] = prev
                         back_anchor[i, a, c] = a
-                V = Vn
+                V[:, :] = Vn
         r = run_of[n - 1]
         if has_back[r]:
-            V = V + back[pt, r]
-        flat = V.ravel()
-        k = _argmin(flat)
-        if not np.isfinite(flat[k]):
+            for a in range(n_opt):
+                for p in range(n_opt):
+                    V[a, p] = V[a, p] + back[pt, r, a, p]
+        k = _argmin(V.ravel())
+        a, p = k // n_opt, k % n_opt
+        if not np.isfinite(V[a, p]):
             continue
         ok[pt] = True
-        a, p = k // n_opt, k % n_opt
         for i in range(n - 1, -1, -1):
             choice[pt, i] = p
             if i > 0:
@@ -175,13 +196,11 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
     bt, be, bb = (np.stack([g[k] for g in backs]) for k in range(3))  # (G, R, O, O)
     sw = np.asarray(static_w, float)
     op_cost = _score(time, energy, alpha, beta, sw[:, None, None]) * counts[None, :, None]
-    step = (edge_mult[None, :, None, None] * _score(et[group_of], ee[group_of], alpha, beta, sw[:, None, None, None])
-            + op_cost[:, 1:, None, :])
     with np.errstate(invalid="ignore"):  # runs without a back-edge (count 1) multiply an unused score by 0
         back = back_mult[None, :, None, None] * _score(bt[group_of], be[group_of], alpha, beta,
                                                        sw[:, None, None, None])
-    choice, ok = _viterbi(op_cost, np.ascontiguousarray(step), np.ascontiguousarray(back.transpose(0, 1, 3, 2)),
-                          has_back, run_of)
+    choice, ok = _viterbi(op_cost, et, ee, edge_mult, alpha, beta, sw, group_of,
+                          np.ascontiguousarray(back.transpose(0, 1, 3, 2)), has_back, run_of)
     # Hand-overs of the chosen sequences (edges into each op, then loop back-edges into each run's first op).
     out = [np.zeros((n_points, n)) for _ in range(3)]
     g = group_of[:, None]
