@@ -1,7 +1,8 @@
 """Sweep throughput of heterogeneous devices: NeuPIMs (NPU + PIM, two interleaved sub-batches) and Duplex (xPU +
 Logic-PIM, ops placed with batch splits).
 
-Usage: python benchmarks/bench_hetero.py [--runs 5] [--only neupims|duplex] [--workloads N]
+Usage: python benchmarks/bench_hetero.py [--runs 5] [--only neupims|duplex|duplex-gpt3] [--workloads N]
+                                        [--skip-sweep]
 Two figures per sweep, each the median of ``--runs`` in-process runs in points/s after a warm-up that loads the
 compiled kernels:
 - evaluation: ``cosim.engine.evaluate_points`` called as the sweep runner calls it, once per workload variant with
@@ -13,7 +14,9 @@ compiled kernels:
 - NeuPIMs × GPT-3 13B decode, tensor parallel 4 (the NeuPIMs evaluation): PIM multipliers per bank (4) × NPU arrays
   (5) × PIM clock (2) = 40 hardware variants, × batch (10) × context (5) = 2,000 points.
 - Duplex × Mixtral-8x7B decode, tensor parallel 4 (the Duplex evaluation): Logic-PIM internal bandwidth multiplier
-  (4) × xPU HBM bandwidth (10) = 40 hardware variants, × batch (10) × context (5) = 2,000 points.
+  (4) × xPU HBM bandwidth (10) = 40 hardware variants, × batch (10) × context (5) = 2,000 points. Mixtral's op list
+  has 940 ops (each layer's experts are separate ops, as its routing differs by layer), against 17 for GPT-3.
+- Duplex × GPT-3 13B decode, tensor parallel 4: the same hardware grid and workload grid as NeuPIMs.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ def duplex_config() -> dict:
     }
 
 
+def duplex_gpt3_config() -> dict:
+    """Duplex × GPT-3 13B TP4 decode: the Duplex hardware grid over the NeuPIMs workload grid."""
+    return {**duplex_config(), "name": "bench-duplex-gpt3", "workloads": neupims_config()["workloads"]}
+
+
 def warmup_config(cfg: dict) -> dict:
     """The same sweep cut to one hardware and two workload variants (loads presets and compiled kernels)."""
     small = {**cfg, "name": cfg["name"] + "-warm"}
@@ -72,12 +80,14 @@ def first_workloads(cfg: dict, n: int) -> dict:
     """``cfg`` with its workload grid cut to the first ``n`` (batch, context) variants, listed one entry each."""
     entry = cfg["workloads"][0]
     variants = list(itertools.product(BATCHES, CONTEXTS))[:n]
-    workloads = [{"model": entry["model"], "params": {**entry["params"], "batch": b, "context": c}} for b, c in variants]
+    workloads = [{"model": entry["model"], "params": {**entry["params"], "batch": b, "context": c}}
+                 for b, c in variants]
     return {**cfg, "workloads": workloads}
 
 
 def evaluation_rates(cfg: dict, runs: int) -> list[float]:
-    """Points/s of ``runs`` passes of ``evaluate_points`` over every design point of ``cfg`` (as the runner calls it)."""
+    """Points/s of ``runs`` passes of ``evaluate_points`` over every design point of ``cfg``, called as the runner
+    calls it."""
     import numpy as np
 
     from cosim.config import hardware_points, validate_config, workload_points
@@ -124,21 +134,23 @@ def _summary(rates: list[float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--only", choices=("neupims", "duplex"))
+    ap.add_argument("--only", choices=("neupims", "duplex", "duplex-gpt3"))
+    ap.add_argument("--skip-sweep", action="store_true", help="only the evaluation figure")
     ap.add_argument("--workloads", type=int, default=len(BATCHES) * len(CONTEXTS))
     args = ap.parse_args()
     import cosim
 
-    configs = {"neupims": neupims_config(), "duplex": duplex_config()}
+    configs = {"neupims": neupims_config(), "duplex": duplex_config(), "duplex-gpt3": duplex_gpt3_config()}
     with tempfile.TemporaryDirectory() as tmp:
         for key, cfg in configs.items():
             if args.only and key != args.only:
                 continue
             if args.workloads < len(BATCHES) * len(CONTEXTS):
                 cfg = first_workloads(cfg, args.workloads)
-            rates, n, feasible = measure(cosim, cfg, args.runs, Path(tmp))
-            print(f"{cfg['name']}: whole in-process sweep of {n:,} points ({feasible:,} feasible), {args.runs} runs: "
-                  f"{_summary(rates)}", flush=True)
+            if not args.skip_sweep:
+                rates, n, feasible = measure(cosim, cfg, args.runs, Path(tmp))
+                print(f"{cfg['name']}: whole in-process sweep of {n:,} points ({feasible:,} feasible), "
+                      f"{args.runs} runs: {_summary(rates)}", flush=True)
             print(f"{cfg['name']}: evaluation (evaluate_points per workload variant), {args.runs} runs: "
                   f"{_summary(evaluation_rates(cfg, args.runs))}", flush=True)
 

@@ -361,8 +361,8 @@ def _chunks(n_points: int, per_point: int) -> list[slice]:
     return [slice(i, min(i + size, n_points)) for i in range(0, n_points, size)]
 
 
-def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode, pins,
-                    splits, halves_tables):
+def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode,
+                    pins, splits, halves_tables):
     """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
     names = list(hardware.units)
     costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
@@ -412,7 +412,8 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     settings = params[:, hardware.slices()["settings"]]
     by_settings: dict[tuple, list[int]] = {}
     for p in range(n):
-        by_settings.setdefault((bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])]), []).append(p)
+        key = (bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])])
+        by_settings.setdefault(key, []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
     groups, op_bytes = _op_groups(workload, table), _op_bytes(workload)
@@ -426,8 +427,8 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
         for chunk in _chunks(len(members), len(groups.first) * n_opt * n_units * N_OUT):
             idx = members[chunk]
             good, reasons, memory, rec, composed = _evaluate_group(
-                hardware, workload, table, groups, op_bytes, params[idx], code, objective, allow_split, steps, mode, pins,
-                splits.get(steps), splits.get(2))
+                hardware, workload, table, groups, op_bytes, params[idx], code, objective, allow_split, steps, mode,
+                pins, splits.get(steps), splits.get(2))
             totals["reason"][idx] = reasons
             totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
             raw[idx[good]] = rec[good]
