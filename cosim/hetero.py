@@ -6,6 +6,11 @@ at every split fraction). Totals compose as in ``cosim.engine``: ops of a stage 
 and a batch takes the sum; with ``concurrency: overlap`` units and links work on different sub-batches at once, so a
 stage's period is its busiest unit's (or the links') time while the latency is unchanged. All units draw static
 power for the whole period.
+
+Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
+one) and distinct parameter vector of that unit, placement runs over all points in ``mappings.placement_batch``, and
+records and totals are vectorised over points; ``subbatch`` schedules come from ``cosim.schedulers.subbatch_batch``,
+which gives the SimPy model's answer without SimPy.
 """
 
 from __future__ import annotations
