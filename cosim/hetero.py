@@ -6,6 +6,11 @@ at every split fraction). Totals compose as in ``cosim.engine``: ops of a stage 
 and a batch takes the sum; with ``concurrency: overlap`` units and links work on different sub-batches at once, so a
 stage's period is its busiest unit's (or the links') time while the latency is unchanged. All units draw static
 power for the whole period.
+
+Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
+one) and distinct parameter vector of that unit, placement runs over all points in ``mappings.placement_batch``, and
+records and totals are vectorised over points; ``subbatch`` schedules come from ``cosim.schedulers.subbatch_batch``,
+which gives the SimPy model's answer without SimPy.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import numpy as np
 
 from cosim.totals import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
-from hw_models.cost import (ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK,
-                            O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import (ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP,
+                            O_E_ONCHIP, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
 from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
+from mappings.placement_batch import Placements, assign_points
 from workloads.ir import Op, Workload
 from workloads.table import COL, op_row, op_table
 
@@ -39,23 +45,49 @@ H_OUT = N_OUT + 7
 
 # ---- evaluation ------------------------------------------------------------------------------------------------
 
-def _split_tables(workload: Workload, steps: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """For k = 1..steps-1: the table of each op's first k/steps of its batch, of the rest, and the first part's
-    actual share (0 when the op cannot be split that finely or has no batch dimension)."""
-    firsts, rests, shares = [], [], np.zeros((steps - 1, len(workload.ops)))
+@dataclass
+class _Rows:
+    """A table as its distinct rows: ``rows[of[n]]`` is row ``n``; ``first[d]`` is the first op with row ``d``."""
+
+    rows: np.ndarray
+    of: np.ndarray
+    first: np.ndarray
+
+
+def _distinct(table: np.ndarray, keys: list | None = None) -> _Rows:
+    """Distinct rows of ``table`` (by ``keys`` when given, one per row)."""
+    index: dict = {}
+    keys = [row.tobytes() for row in table] if keys is None else keys
+    of = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+    first = np.zeros(len(index), dtype=np.int64)
+    first[of[::-1]] = np.arange(len(of))[::-1]
+    return _Rows(np.ascontiguousarray(table[first]), of, first)
+
+
+def _op_groups(workload: Workload, table: np.ndarray) -> _Rows:
+    """Ops that are equal (same kind, dims and table row: the layers of a network), costed and split once."""
+    return _distinct(table, [(op.kind, tuple(sorted(op.dims.items())), table[n].tobytes())
+                             for n, op in enumerate(workload.ops)])
+
+
+def _split_tables(workload: Workload, groups: _Rows, steps: int):
+    """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
+    and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
+    firsts, rests, shares = [], [], np.zeros((steps - 1, len(groups.first)))
     for k in range(1, steps):
         first_rows, rest_rows = [], []
-        for n, op in enumerate(workload.ops):
+        for d, n in enumerate(groups.first):
+            op = workload.ops[n]
             dim = SPLIT_DIM.get(op.kind)
             total = op.dim(dim) if dim else 0
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
                 first_rows.append(op_row(_with_dim(op, dim, a)))
                 rest_rows.append(op_row(_with_dim(op, dim, total - a)))
-                shares[k - 1, n] = a / total
+                shares[k - 1, d] = a / total
             else:
-                first_rows.append(op_row(op))
-                rest_rows.append(op_row(op))
+                first_rows.append(groups.rows[d])
+                rest_rows.append(groups.rows[d])
         firsts.append(np.array(first_rows))
         rests.append(np.array(rest_rows))
     return firsts, rests, shares
@@ -65,30 +97,35 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
     return replace(op, dims={**op.dims, dim: value}, tags=dict(op.tags))
 
 
-def _unit_raw(unit: Hardware, table: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
-    return kernel(unit.kind)(table, np.ascontiguousarray(params), code)
+def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
+    """(P, D, N_OUT) kernel costs of the rows; each distinct parameter vector of the unit is costed once."""
+    points = _distinct(params)
+    return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
 @dataclass
 class _Costs:
-    """Per point: per (op, option, unit) cost records of the parts, and the options' batch shares."""
+    """Per point: per (distinct op, option, unit) cost records of the parts; per op the options' batch shares."""
 
-    parts: np.ndarray  # (P, N, O, U, N_OUT); unused units hold zeros
+    parts: np.ndarray  # (P, D, O, U, N_OUT); unused units hold zeros
     frac: np.ndarray  # (N, O, U)
     options: list
+    of: np.ndarray  # (N,) distinct op of each op
+    frac_distinct: np.ndarray  # (D, O, U)
 
 
-def _evaluate_units(hw: HeteroHardware, workload: Workload, table: np.ndarray, params: np.ndarray,
-                    code: int, allow_split: bool, steps: int) -> _Costs:
+def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code: int, allow_split: bool,
+                    steps: int, splits) -> _Costs:
+    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting."""
     names = list(hw.units)
-    n_units, n_ops, n_points = len(names), table.shape[0], params.shape[0]
+    n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    full = [_unit_raw(hw.units[u], table, params[:, sl[u]], code) for u in names]  # (P, N, N_OUT) per unit
+    full = [_unit_raw(hw.units[u], groups.rows, params[:, sl[u]], code) for u in names]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
-    parts = np.zeros((n_points, n_ops, len(options), n_units, N_OUT))
-    frac = np.zeros((n_ops, len(options), n_units))
+    parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
+    frac = np.zeros((n_distinct, len(options), n_units))
     if allow_split and steps > 1:
-        firsts, rests, shares = _split_tables(workload, steps)
+        firsts, rests, shares = splits
         first_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in firsts]
         rest_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in rests]
     for o, (a, b, k) in enumerate(options):
@@ -102,7 +139,7 @@ def _evaluate_units(hw: HeteroHardware, workload: Workload, table: np.ndarray, p
         parts[:, ok, o, b] = rest_raw[k - 1][b][:, ok]
         parts[:, ~ok, o, a, O_TIME] = np.inf  # not splittable this finely: the option is excluded
         frac[:, o, a], frac[:, o, b] = share, np.where(ok, 1.0 - share, 0.0)
-    return _Costs(parts, frac, options)
+    return _Costs(parts, frac[groups.of], options, groups.of, frac)
 
 
 def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str, str] | None) -> np.ndarray:
@@ -121,67 +158,98 @@ def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str
     return allowed
 
 
-def _out_bytes(workload: Workload) -> np.ndarray:
-    return np.array([op.operand_bytes.get("output", 0.0) for op in workload.ops])
+@dataclass
+class _OpBytes:
+    """Per op: output bytes (handed over), weight bytes resident (all copies), KV cache bytes read."""
+
+    out: np.ndarray
+    weight: np.ndarray
+    kv: np.ndarray
 
 
-def _idle(hw: HeteroHardware, row: np.ndarray) -> np.ndarray:
+def _op_bytes(workload: Workload) -> _OpBytes:
+    operands = [op.operand_bytes for op in workload.ops]
+    return _OpBytes(np.array([b.get("output", 0.0) for b in operands]),
+                    np.array([b.get("weight", 0.0) * op.tags.get("weight_copies", op.count) if op.parameters else 0.0
+                              for b, op in zip(operands, workload.ops)]),
+                    np.array([b.get("kv_read", 0.0) * op.count for b, op in zip(operands, workload.ops)]))
+
+
+def _unit_slot(hw: HeteroHardware, params: np.ndarray, attr: str) -> np.ndarray:
+    """(P, U): each unit's parameter named by its device kind's ``attr`` (``idle_param``, ``capacity_param``)."""
     sl = hw.slices()
-    return np.array([row[sl[u]][unit.device.param_index[unit.device.idle_param]] for u, unit in hw.units.items()])
+    return np.stack([params[:, sl[u]][:, unit.device.param_index[getattr(unit.device, attr)]]
+                     for u, unit in hw.units.items()], axis=1)
 
 
-def _place_point(hw, workload, table, costs: _Costs, p: int, row: np.ndarray, objective: str, allowed):
-    """Place the ops of one design point; returns (Placement, chosen parts (N, U, N_OUT)) or raises ValueError."""
-    parts = costs.parts[p]
-    t_parts = parts[..., O_TIME]
+def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, float]:
+    stages = table[:, COL["stage"]].astype(int)
+    n_stages = int(stages.max()) + 1 if len(stages) else 1
+    return stages, n_stages, workload.devices / n_stages
+
+
+def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, allowed):
+    """Per point: op times and dynamic energies per option (P, N, O), links, static power (the DP's inputs)."""
+    t_parts = costs.parts[..., O_TIME]
     with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=2), t_parts.max(axis=2), np.inf)
+        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)[:, costs.of]
     time = np.where(allowed, time, np.inf)
-    n_stages = int(table[:, COL["stage"]].max()) + 1 if len(table) else 1
-    per_stage = workload.devices / n_stages
-    energy = parts[..., list(_DYNAMIC)].sum(axis=(2, 3)) * per_stage
+    _, _, per_stage = _stages(table, workload)
+    energy = (costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
     energy = np.where(np.isfinite(time), energy, 0.0)
-    links = link_matrices(hw.spec, row[hw.slices()["links"]])
-    links = (links[0], links[1], links[2] * per_stage)
-    static_w = float(_idle(hw, row).sum()) * workload.devices
-    placement = assign(time, energy, costs.frac, _out_bytes(workload), table[:, COL["count"]], links, objective,
-                       static_w)
-    chosen = parts[np.arange(len(workload.ops)), placement.option]  # (N, U, N_OUT)
-    return placement, chosen
+    packed = params[:, hw.slices()["links"]]
+    distinct = _distinct(packed)
+    matrices = []
+    for row in distinct.rows:
+        bw, lat, e = link_matrices(hw.spec, row)
+        matrices.append((bw, lat, e * per_stage))
+    links = [matrices[d] for d in distinct.of]
+    static_w = _unit_slot(hw, params, "idle_param").sum(axis=1) * workload.devices
+    return time, energy, links, static_w
 
 
-def _record(placement: Placement, chosen: np.ndarray, idle: np.ndarray) -> np.ndarray:
-    """Per-op hetero record: combined cost slots plus unit, share, transfers (see H_* slots)."""
-    n_ops, n_units = chosen.shape[0], chosen.shape[1]
-    rec = np.zeros((n_ops, H_OUT))
-    for n in range(n_ops):
-        share = placement.frac[n]
-        used = np.flatnonzero(share > 0)
-        slow = used[np.argmax(chosen[n, used, O_TIME])]
-        primary = used[np.argmax(share[used])]
-        rec[n, :N_OUT] = chosen[n, slow]
-        rec[n, O_TIME] = chosen[n, used, O_TIME].max()
-        for slot in ADDITIVE_FIELDS[1:]:
-            rec[n, slot] = chosen[n, used, slot].sum()
-        rec[n, O_MAPPING:N_OUT] = chosen[n, primary, O_MAPPING:N_OUT]
-        rec[n, H_UNIT] = primary
-        rec[n, H_SECOND] = next((u for u in used if u != primary), -1)
-        rec[n, H_SHARE] = share[primary]
-    rec[:, H_XFER_S], rec[:, H_XFER_J], rec[:, H_XFER_BYTES] = (placement.transfer_time, placement.transfer_energy,
-                                                               placement.transfer_bytes)
-    rec[:, H_STATIC_W] = idle.sum()
+def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed,
+                  out_bytes: np.ndarray) -> Placements:
+    """Place the ops of every design point (``params`` rows, matching ``costs``)."""
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
+
+
+def _records(costs: _Costs, placed: Placements, idle: np.ndarray) -> np.ndarray:
+    """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
+    (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
+    static power."""
+    parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
+    n_units = frac.shape[-1]
+    used = np.broadcast_to(frac > 0, parts.shape[:4])
+    t = parts[..., O_TIME]
+    slow = np.argmax(np.where(used, t, -np.inf), axis=3)
+    primary = np.argmax(np.where(frac > 0, frac, -np.inf), axis=2)  # (D, O): the same for every point
+    opt = np.zeros(parts.shape[:3] + (H_OUT,))
+    opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
+    opt[..., O_TIME] = np.where(used, t, -np.inf).max(axis=3)
+    for slot in ADDITIVE_FIELDS[1:]:
+        opt[..., slot] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    by_primary = np.take_along_axis(parts, np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1)),
+                                    axis=3)[..., 0, :]
+    opt[..., O_MAPPING:N_OUT] = by_primary[..., O_MAPPING:N_OUT]
+    opt[..., H_UNIT] = primary
+    second = (frac > 0) & (np.arange(n_units)[None, None, :] != primary[..., None])
+    opt[..., H_SECOND] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
+    opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
+    rec = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, H_OUT)
+    rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
+                                                                     placed.transfer_bytes)
+    rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
     return rec
 
 
-def _unit_need(hw: HeteroHardware, workload: Workload, frac: np.ndarray) -> np.ndarray:
-    """Bytes resident on each unit: weights of the ops it runs (any share), its share of the KV cache read by the
-    attention it runs, and the activations (on every unit)."""
+def _unit_need(workload: Workload, op_bytes: _OpBytes, frac: np.ndarray) -> np.ndarray:
+    """(P, U) bytes resident on each unit (``frac`` (P, N, U)): weights of the ops it runs (any share), its share of
+    the KV cache read by the attention it runs, and the activations (on every unit)."""
     mem = workload.memory_bytes
-    n_units = frac.shape[1]
-    w_op = np.array([op.operand_bytes.get("weight", 0.0) * op.tags.get("weight_copies", op.count)
-                     if op.parameters else 0.0 for op in workload.ops])
-    kv_op = np.array([op.operand_bytes.get("kv_read", 0.0) * op.count for op in workload.ops])
-    need = np.full(n_units, float(mem.get("activations", 0.0)))
+    w_op, kv_op = op_bytes.weight, op_bytes.kv
+    need = np.full(frac.shape[::2], float(mem.get("activations", 0.0)))
     for total, per_op, by_share in ((mem.get("weights", 0.0), w_op, False), (mem.get("kv_cache", 0.0), kv_op, True)):
         if total <= 0:
             continue
@@ -189,111 +257,160 @@ def _unit_need(hw: HeteroHardware, workload: Workload, frac: np.ndarray) -> np.n
             need += total  # not attributable to an op: every unit holds it
             continue
         weight = frac if by_share else (frac > 0).astype(float)
-        need += total * (per_op[:, None] * weight).sum(axis=0) / per_op.sum()
+        need += total * (per_op[None, :, None] * weight).sum(axis=1) / per_op.sum()
     other = sum(v for k, v in mem.items() if k not in ("weights", "kv_cache", "activations"))
     return need + other
 
 
-def _capacities(hw: HeteroHardware, row: np.ndarray) -> np.ndarray:
-    sl = hw.slices()
-    return np.array([row[sl[u]][unit.device.param_index[unit.device.capacity_param]]
-                     for u, unit in hw.units.items()])
-
-
-def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency: float,
-                   period: float) -> dict[str, float]:
-    """Latency, period, energy by component (``costs``' slots × count, hand-overs as interconnect), idle energy of
-    every device over the period, and the derived totals."""
-    out: dict[str, float] = {"latency_s": latency, "period_s": period}
-    dynamic = 0.0
+def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency,
+                   period) -> dict[str, np.ndarray]:
+    """Per point: latency, period, energy by component (``costs``' slots × count over all axes but the first,
+    hand-overs as interconnect), idle energy of every device over the period, and the derived totals."""
+    out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
+    dynamic = np.zeros(len(rec))
     for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
-        e = float((costs[..., slot] * count).sum() * per_stage)
+        e = (costs[..., slot] * count).reshape(len(rec), -1).sum(axis=1) * per_stage
         if name == "interconnect":
-            e += float(rec[:, H_XFER_J].sum())
+            e = e + rec[..., H_XFER_J].sum(axis=1)
         out[f"energy_{name}_j"] = e
-        dynamic += e
-    return finish_totals(out, dynamic, float(rec[0, H_STATIC_W]) if len(rec) else 0.0, workload, latency, period)
+        dynamic = dynamic + e
+    static_w = rec[:, 0, H_STATIC_W] if rec.shape[1] else np.zeros(len(rec))
+    return finish_totals(out, dynamic, static_w, workload, latency, period)
 
 
-def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, float]:
-    """Totals of one placed point from its per-op records."""
+def _on_unit(rec: np.ndarray, u: int) -> np.ndarray:
+    return (rec[..., H_UNIT] == u) | (rec[..., H_SECOND] == u)
+
+
+def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
+    """Totals of placed points from their per-op records (P, N, H_OUT)."""
     count = table[:, COL["count"]]
-    stages = table[:, COL["stage"]].astype(int)
-    n_stages = int(stages.max()) + 1 if len(stages) else 1
-    per_stage = workload.devices / n_stages
-    op_time = rec[:, O_TIME] * count + rec[:, H_XFER_S]
-    stage_time = np.array([op_time[stages == s].sum() for s in range(n_stages)])
+    stages, n_stages, per_stage = _stages(table, workload)
+    op_time = rec[..., O_TIME] * count + rec[..., H_XFER_S]
+    stage_time = np.stack([op_time[:, stages == s].sum(axis=1) for s in range(n_stages)], axis=1)
     if overlap:
         busy = []
         for s in range(n_stages):
             idx = np.flatnonzero(stages == s)
-            units = [sum(rec[n, O_TIME] * count[n] for n in idx if u in (rec[n, H_UNIT], rec[n, H_SECOND]))
-                     for u in range(len(hw.units))]
-            busy.append(max(units + [rec[idx, H_XFER_S].sum()]))
-        period = float(max(busy))
+            units = []
+            for u in range(len(hw.units)):
+                acc = np.zeros(len(rec))  # summed op by op, in op order
+                for n in idx:
+                    acc = acc + np.where(_on_unit(rec[:, n], u), rec[:, n, O_TIME] * count[n], 0.0)
+                units.append(acc)
+            busy.append(np.max(np.stack(units + [rec[:, idx, H_XFER_S].sum(axis=1)], axis=1), axis=1))
+        period = np.max(np.stack(busy, axis=1), axis=1)
     else:
-        period = float(stage_time.max())
-    latency = float(stage_time.sum())
+        period = stage_time.max(axis=1)
+    latency = stage_time.sum(axis=1)
     out = _energy_totals(workload, rec, rec, count, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
-        on = (rec[:, H_UNIT] == u) | (rec[:, H_SECOND] == u)
-        out[f"utilization_{name}"] = float((rec[on, O_TIME] * count[on]).sum()) / n_stages / period
+        on = _on_unit(rec, u)
+        out[f"utilization_{name}"] = np.where(on, rec[..., O_TIME] * count, 0.0).sum(axis=1) / n_stages / period
     return out
 
 
-def _half_costs(hw: HeteroHardware, workload: Workload, params: np.ndarray, code: int) -> list[np.ndarray]:
-    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving). An op that
-    cannot be halved (a batch of one) runs whole in the first sub-batch and costs nothing in the second."""
-    firsts, rests, shares = _split_tables(workload, 2)
+def _half_costs(hw: HeteroHardware, params: np.ndarray, code: int, halves, of: np.ndarray) -> list[np.ndarray]:
+    """Per unit: (2, P, N, N_OUT) costs of each op's two half batches (the sub-batches of interleaving);
+    ``halves`` is ``_split_tables(…, 2)``, ``of`` the distinct op of each op. An op that cannot be halved (a batch of
+    one) runs whole in the first sub-batch and costs nothing in the second."""
+    firsts, rests, shares = halves
+    whole = shares[0][of] == 0
     sl = hw.slices()
-    halves = [np.stack([_unit_raw(unit, t, params[:, sl[u]], code) for t in (firsts[0], rests[0])])
-              for u, unit in hw.units.items()]
-    for h in halves:
-        h[1][:, shares[0] == 0] = 0.0
-    return halves
+    out = [np.stack([_unit_raw(unit, t, params[:, sl[u]], code)[:, of] for t in (firsts[0], rests[0])])
+           for u, unit in hw.units.items()]
+    for h in out:
+        h[1][:, whole] = 0.0
+    return out
 
 
-def _blocked(hw: HeteroHardware, row: np.ndarray) -> bool:
-    """Whether a PIM unit's memory is blocked (PIM computation and normal traffic exclude each other)."""
+def _blocked(hw: HeteroHardware, params: np.ndarray) -> np.ndarray:
+    """Per point: whether a PIM unit's memory is blocked (PIM computation and normal traffic exclude each other)."""
     sl = hw.slices()
+    blocked = np.zeros(len(params), dtype=bool)
     for u, unit in hw.units.items():
-        if unit.kind == "pim" and row[sl[u]][unit.device.param_index["dual"]] < 0.5:
-            return True
-    return False
+        if unit.kind == "pim":
+            blocked |= params[:, sl[u]][:, unit.device.param_index["dual"]] < 0.5
+    return blocked
 
 
-def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndarray], row: np.ndarray):
-    """Totals of one placed point whose batch runs as two interleaved sub-batches (``cosim.schedulers.subbatch``).
-    ``halves``: per unit, (2, N, N_OUT) costs of each op's half batches. Each sub-batch's ops use their placed unit;
-    a hand-over into an op is split between the sub-batches and held by the op's unit."""
-    from cosim.schedulers.subbatch import interleave
+def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndarray], params: np.ndarray):
+    """Totals of placed points whose batch runs as two interleaved sub-batches (the schedule of
+    ``cosim.schedulers.subbatch``, computed for all points by ``cosim.schedulers.subbatch_batch``).
+    ``halves``: per unit, (2, P, N, N_OUT) costs of each op's half batches. Each sub-batch's ops use their placed
+    unit; a hand-over into an op is split between the sub-batches and held by the op's unit."""
+    from cosim.schedulers.subbatch_batch import interleave_points
 
     count = table[:, COL["count"]]
-    stages = table[:, COL["stage"]].astype(int)
-    n_stages = int(stages.max()) + 1 if len(stages) else 1
-    per_stage = workload.devices / n_stages
-    units = rec[:, H_UNIT].astype(int)
-    n = np.arange(len(units))
-    half = np.stack([np.stack([halves[units[i]][sb, i] for i in n]) for sb in range(2)])  # (2, N, N_OUT)
-    times = half[:, :, O_TIME] + rec[None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
-    blocked = _blocked(hw, row)
-    periods, busy = [], np.zeros(len(hw.units))
+    stages, n_stages, per_stage = _stages(table, workload)
+    units = rec[..., H_UNIT].astype(int)  # (P, N)
+    half = np.zeros((2,) + rec.shape[:2] + (N_OUT,))
+    for u in range(len(hw.units)):
+        half = np.where((units == u)[None, :, :, None], halves[u], half)
+    half = half.transpose(1, 0, 2, 3)  # (P, 2, N, N_OUT)
+    times = half[..., O_TIME] + rec[:, None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
+    blocked = _blocked(hw, params)
+    latency, period = np.zeros(len(rec)), np.zeros(len(rec))
+    busy = np.zeros((len(rec), len(hw.units)))
     for s in range(n_stages):
         idx = np.flatnonzero(stages == s)
-        sim = interleave(times[:, idx], units[idx], count[idx], len(hw.units), blocked)
-        periods.append(sim.period_s)
-        busy += sim.busy_s / n_stages
-    period, latency = float(max(periods)), float(sum(periods))
+        stage_period, stage_busy = interleave_points(times[:, :, idx], units[:, idx], count[idx], len(hw.units),
+                                                     blocked)
+        period = stage_period if s == 0 else np.maximum(period, stage_period)
+        latency = latency + stage_period
+        busy += stage_busy / n_stages
     out = _energy_totals(workload, rec, half, count, per_stage, latency, period)
     for u, name in enumerate(hw.units):
-        out[f"utilization_{name}"] = float(busy[u]) / period
+        out[f"utilization_{name}"] = busy[:, u] / period
     return out
+
+
+def _chunks(n_points: int, per_point: int) -> list[slice]:
+    """Slices of points so that one chunk's cost arrays stay near 128 MB."""
+    size = max(1, 16_000_000 // max(per_point, 1))
+    return [slice(i, min(i + size, n_points)) for i in range(0, n_points, size)]
+
+
+def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode,
+                    pins, splits, halves_tables):
+    """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
+    names = list(hardware.units)
+    costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
+    allowed = _pins(hardware, workload, costs.options, pins)
+    n = len(params)
+    reasons = np.full(n, "", dtype=object)
+    placed = _place_points(hardware, workload, table, costs, params, objective, allowed, op_bytes.out)
+    reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
+                           "unreachable")
+    need, cap = _unit_need(workload, op_bytes, placed.frac), _unit_slot(hardware, params, "capacity_param")
+    worst = np.argmax(need / cap, axis=1)
+    need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
+    over = placed.ok & (need_w > cap_w)
+    for p in np.flatnonzero(over):
+        reasons[p] = (f"memory: unit {names[worst[p]]!r} needs {need_w[p] / 1e9:.2f} GB for its placed ops > "
+                      f"capacity {cap_w[p] / 1e9:.2f} GB")
+    good = placed.ok & ~over
+    memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
+    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"))
+    composed: dict[str, np.ndarray] = {}
+    if good.any():
+        g = np.flatnonzero(good)
+        if mode == "subbatch":
+            halves = _half_costs(hardware, params[g], code, halves_tables, costs.of)
+            composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
+        else:
+            composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
+        composed = {k: (g, v) for k, v in composed.items()}
+    return good, reasons, memory, rec, composed
 
 
 def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.ndarray, objective: str = "latency",
                     table: np.ndarray | None = None, with_raw: bool = False, pins: dict[str, str] | None = None):
-    """As ``cosim.engine.evaluate_points`` for a heterogeneous device; ``raw`` holds hetero per-op records."""
-    objective_code(objective)
+    """As ``cosim.engine.evaluate_points`` for a heterogeneous device; ``raw`` holds hetero per-op records.
+
+    Points with the same settings (split, steps, concurrency) are evaluated together: unit kernels once per distinct
+    op and unit parameter vector, placement and composition vectorised over points."""
+    code = objective_code(objective)
     params = np.atleast_2d(np.asarray(params, dtype=np.float64))
     table = op_table(workload) if table is None else table
     n = params.shape[0]
@@ -303,40 +420,31 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     totals["devices"][:] = workload.devices
     raw = np.full((n, table.shape[0], H_OUT), np.nan)
     settings = params[:, hardware.slices()["settings"]]
-    groups: dict[tuple, list[int]] = {}
+    by_settings: dict[tuple, list[int]] = {}
     for p in range(n):
-        groups.setdefault((bool(settings[p, 0]), int(settings[p, 1])), []).append(p)
-    code = objective_code(objective)
-    for (allow_split, steps), members in groups.items():
-        costs = _evaluate_units(hardware, workload, table, params[members], code, allow_split, steps)
-        allowed = _pins(hardware, workload, costs.options, pins)
-        halves = None
-        for j, p in enumerate(members):
-            row = params[p]
-            try:
-                placement, chosen = _place_point(hardware, workload, table, costs, j, row, objective, allowed)
-            except ValueError as exc:
-                totals["reason"][p] = f"placement: {exc}"
-                continue
-            need, cap = _unit_need(hardware, workload, placement.frac), _capacities(hardware, row)
-            worst = int(np.argmax(need / cap))
-            totals["memory_per_device_bytes"][p], totals["memory_capacity_bytes"][p] = need[worst], cap[worst]
-            if need[worst] > cap[worst]:
-                totals["reason"][p] = (f"memory: unit {list(hardware.units)[worst]!r} needs {need[worst] / 1e9:.2f} "
-                                       f"GB for its placed ops > capacity {cap[worst] / 1e9:.2f} GB")
-                continue
-            rec = _record(placement, chosen, _idle(hardware, row))
-            raw[p] = rec
-            mode = CONCURRENCY[int(settings[p, 2])]
-            if mode == "subbatch":
-                if halves is None:
-                    halves = _half_costs(hardware, workload, params[members], code)
-                composed = _compose_subbatch(hardware, workload, table, rec, [h[:, j] for h in halves], row)
-            else:
-                composed = _compose(hardware, workload, table, rec, mode == "overlap")
-            for key, value in composed.items():
-                totals.setdefault(key, np.full(n, np.nan))[p] = value
-            totals["feasible"][p] = True
+        key = (bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])])
+        by_settings.setdefault(key, []).append(p)
+    splits: dict[int, tuple] = {}
+    n_units = len(hardware.units)
+    groups, op_bytes = _op_groups(workload, table), _op_bytes(workload)
+    for (allow_split, steps, mode), members in by_settings.items():
+        if allow_split and steps > 1 and steps not in splits:
+            splits[steps] = _split_tables(workload, groups, steps)
+        if mode == "subbatch" and 2 not in splits:
+            splits[2] = _split_tables(workload, groups, 2)
+        n_opt = len(split_options(n_units, steps, allow_split))
+        members = np.array(members)
+        for chunk in _chunks(len(members), len(groups.first) * n_opt * n_units * N_OUT):
+            idx = members[chunk]
+            good, reasons, memory, rec, composed = _evaluate_group(
+                hardware, workload, table, groups, op_bytes, params[idx], code, objective, allow_split, steps, mode,
+                pins, splits.get(steps), splits.get(2))
+            totals["reason"][idx] = reasons
+            totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
+            raw[idx[good]] = rec[good]
+            for key, (g, value) in composed.items():
+                totals.setdefault(key, np.full(n, np.nan))[idx[g]] = value
+            totals["feasible"][idx] = good
     return (totals, raw) if with_raw else totals
 
 
@@ -405,9 +513,12 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     except ValidationError as exc:
         raise HardwareConfigError(format_validation_error(exc)) from None
     hw = compose_hetero("placement", spec, units)
-    params = hw.params
+    params = hw.params[None, :]
     table = op_table(workload)
-    costs = _evaluate_units(hw, workload, table, params[None, :], objective_code(objective), allow_split, split_steps)
+    groups = _op_groups(workload, table)
+    splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
+    costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
-    placement, _ = _place_point(hw, workload, table, costs, 0, params, objective, allowed)
-    return placement
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    return assign(time[0], energy[0], costs.frac, _op_bytes(workload).out, table[:, COL["count"]], links[0],
+                  objective, static_w[0])

@@ -27,12 +27,16 @@ from hw_models.cost import B_POWER, N_OUT, O_BOUND, O_MAPPING
 from hw_models.preset import read_preset
 from workloads import Op, Workload
 from workloads.dtypes import DTYPE_BITS
+from mappings.scoring import TIE_TOLERANCE
 from workloads.table import op_table
 
 EXAMPLES = max(5, int(os.environ.get("COSIM_PROPERTY_EXAMPLES", "60")) // 4)
 PROPS = settings(max_examples=EXAMPLES, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 REL = 1e-9
+# Latencies compared across design points: a mapping search counts times within its tie tolerance as equal and picks
+# the least energy among them, so a faster design may get a mapping up to that tolerance slower than before.
+LAT_REL = 4 * TIE_TOLERANCE
 
 KINDS = ("gpu", "spatial", "fpga", "pim", "logic_pim", "iot", "hetero")
 BY_KIND = {k: list(available_hardware(kind=k)["name"]) for k in KINDS}
@@ -547,7 +551,7 @@ def test_more_bandwidth_or_compute_is_never_slower(name, data, factor, role):
     assume(totals["feasible"][0])
     assert totals["feasible"][1], totals["reason"][1]
     base, more = totals["latency_s"]
-    assert more <= base * (1 + REL), (name, names, factor, base, more)
+    assert more <= base * (1 + LAT_REL), (name, names, factor, base, more)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -565,9 +569,9 @@ def test_higher_event_energy_never_lowers_energy(name, data, factor):
     assume(totals["feasible"][0])
     base, more = totals["latency_s"]
     if power_bound(hw, wl, rows):
-        assert more >= base * (1 - REL)
+        assert more >= base * (1 - LAT_REL)
     else:
-        assert more == pytest.approx(base, rel=REL), (name, names, factor)
+        assert more == pytest.approx(base, rel=LAT_REL), (name, names, factor)
     assert totals["energy_j"][1] >= totals["energy_j"][0] * (1 - REL)
     # Energy of the energy-optimal mapping is a minimum of per-mapping energies that each grow: it grows too. (Not
     # for sub-batch interleaving, whose totals are not what its placement minimises: see the test below.)
@@ -603,9 +607,9 @@ def test_idle_power_adds_exactly_power_times_period(name, data, watts, devices):
     e0, e1 = totals["energy_j"]
     added = watts * devices
     if power_bound(hw, wl, [hw.params, more]):  # less TDP headroom for dynamic power: a throttled op slows down
-        assert t1 >= t0 * (1 - REL) and e1 >= e0 * (1 - REL)
+        assert t1 >= t0 * (1 - LAT_REL) and e1 >= e0 * (1 - REL)
         return
-    assert t1 == pytest.approx(t0, rel=REL)
+    assert t1 == pytest.approx(t0, rel=LAT_REL)
     assert e1 - e0 == pytest.approx(added * totals["period_s"][0], rel=1e-6), (t0, t1, totals["period_s"], e0, e1)
     assert totals["energy_static_j"][1] == pytest.approx(totals["energy_static_j"][0] + added * totals["period_s"][0],
                                                          rel=REL)
