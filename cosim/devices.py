@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from hw_models.preset import HardwareConfigError, apply_overrides, available_presets, read_preset
+from hw_models.preset import HardwareConfigError, available_presets, read_preset, resolve_values
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardwar
         return load_hetero(preset, overrides)
     overrides = dict(overrides or {})
     kind = device_kind(preset.kind)
-    values = apply_overrides(preset.values, overrides, schema_paths(kind.spec_class))
+    values = resolve_values(preset, overrides, schema_paths(kind.spec_class))
     try:
         spec = kind.spec_class(**values)
     except ValidationError as exc:
