@@ -48,6 +48,24 @@ def sram_kb(array: int) -> int:
     return REFERENCE_SRAM_KB * array * array // (REFERENCE_ARRAY * REFERENCE_ARRAY)
 
 
+def cosim_overrides(array: int, df: str) -> dict:
+    """Overrides of cosim's SCALE-Sim-32x32 preset that match these settings: the dataflow, and for other arrays the
+    array size and the three SRAMs (``memory.global_buffer_kib``); derived parameters follow the array."""
+    out = {"compute.dataflow": df}
+    if array != REFERENCE_ARRAY:
+        out.update({"compute.pe_rows": array, "compute.pe_cols": array, "memory.global_buffer_kib": 3 * sram_kb(array)})
+    return out
+
+
+def gemm_shape(row: dict) -> tuple[int, int, int]:
+    """(M, N, K) of a CSV row; conv rows are pre-padded: output = (ifmap - filter) / stride + 1, M = pixels,
+    K = R·S·C."""
+    if row["kind"] == "gemm":
+        return int(row["M"]), int(row["N"]), int(row["K"])
+    out = (int(row["ifmap_hw_padded"]) - int(row["filter_rs"])) // int(row["stride"]) + 1
+    return out * out, int(row["num_filters"]), int(row["filter_rs"]) ** 2 * int(row["channels"])
+
+
 def config_text(array: int, df: str) -> str:
     """A SCALE-Sim config file for an array×array array with the reference settings."""
     kb = sram_kb(array)

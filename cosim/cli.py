@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="show a hardware preset (with sources) or a workload config")
     sh.add_argument("name")
+    sh.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                    help="hardware override to show beside the preset's value, e.g. --set compute.pe_cols=128")
 
     wk = sub.add_parser("workload", help="inspect a workload's ops, or import an ONNX model as a trace")
     wsub = wk.add_subparsers(dest="workload_command", required=True, metavar="ACTION",
@@ -237,24 +239,32 @@ def cmd_list(args) -> int:
 def cmd_show(args) -> int:
     import yaml
 
-    from hw_models.preset import available_presets, leaf_paths, read_preset
+    from hw_models.preset import available_presets, read_preset
     from workloads import available_workloads, workload_parameters
     from workloads.model_config import available_model_configs, load_model_config
 
     if args.name.lower() in available_presets():
+        from cosim.devices import load_hardware
+        from hw_models.describe import describe_parameters
+
+        overrides = _pairs(args.overrides, "--set")
+        load_hardware(args.name, overrides)  # validates the overrides as a run would
         preset = read_preset(args.name)
         print(f"{preset.name} ({preset.kind}) — {preset.values.get('description', '')}")
         print(f"file: {preset.path}")
-        for path in leaf_paths(preset.values):
-            if path in ("name", "kind", "description"):
+        for rec in describe_parameters(preset, overrides, tuple(overrides)):
+            unit = "" if rec.unit == "plain number" else f"  [{rec.unit}]"
+            if rec.overridden:
+                was = f"{rec.expression} = {rec.preset_value}" if rec.expression else rec.preset_value
+                print(f"  {rec.path} = {rec.value}  override (preset: {was}){unit}")
+                print(f"      source: override (preset source: {rec.source or 'none'})" if rec.preset_value is not None
+                      else "      source: override (the preset leaves this parameter out)")
                 continue
-            node = preset.values
-            for key in path.split("."):
-                node = node[key]
-            print(f"  {path} = {node}")
-            numeric = isinstance(node, (int, float)) and not isinstance(node, bool)
-            if numeric or path in preset.sources:
-                print(f"      source: {preset.sources.get(path, 'MISSING')}")
+            derived = f"  (derived: {rec.expression})" if rec.expression else ""
+            print(f"  {rec.path} = {rec.value}{derived}{unit}")
+            numeric = isinstance(rec.value, (int, float)) and not isinstance(rec.value, bool)
+            if numeric or rec.source:
+                print(f"      source: {rec.source or 'MISSING'}")
         return 0
     if args.name.lower() in available_workloads():
         from workloads.registry import workload_entry

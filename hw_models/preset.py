@@ -149,8 +149,9 @@ def apply_overrides(values: dict[str, Any], overrides: dict[str, Any],
         current = _lookup(values, path)
         numeric = current is None or (isinstance(current, (int, float)) and not isinstance(current, bool))
         if numeric and (isinstance(value, str) or isinstance(value, bool)):
-            raise HardwareConfigError(
-                f"{path} must be a plain number in {unit_of(path)} (the unit is part of the name), got {value!r}")
+            unit = unit_of(path)
+            raise HardwareConfigError(f"{path} must be a plain number" + (
+                f" in {unit} (the unit is part of the name)" if unit != "plain number" else "") + f", got {value!r}")
         node = out
         *parents, last = path.split(".")
         for key in parents:
