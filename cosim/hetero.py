@@ -20,7 +20,7 @@ from cosim.engine import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.cost import (N_OUT, O_BOUND, O_DRAM_BYTES, O_E_COMPUTE, O_E_DRAM, O_E_L2, O_E_LINK, O_E_STATIC,
                             O_L2_BYTES, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.hetero import LINK_FIELDS, HeteroSpec, flatten, link_matrices, pack_links
-from hw_models.preset import HardwareConfigError, Preset
+from hw_models.preset import HardwareConfigError, Preset, reevaluate
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
 from workloads.ir import Op, Workload
@@ -92,7 +92,7 @@ def load_hetero(preset: Preset, overrides: dict[str, Any] | None = None) -> Hete
     from pydantic import ValidationError
 
     overrides = dict(overrides or {})
-    values = _apply(preset.values, overrides)
+    values = reevaluate(preset, _apply(preset.values, overrides), overrides)
     try:
         spec = HeteroSpec(**values)
     except ValidationError as exc:

@@ -21,7 +21,6 @@ from workloads.naming import suggest
 from workloads.yaml_files import load_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
-__all__ = ["HardwareConfigError", "Preset", "apply_overrides", "available_presets", "read_preset", "resolve_values"]
 
 
 @dataclass
@@ -165,6 +164,11 @@ def resolve_values(preset: Preset, overrides: dict[str, Any] | None = None,
     """The preset's values with ``overrides`` applied, then every derived parameter that was not itself overridden
     re-evaluated from the overridden inputs (so ``compute.pe_cols=128`` also rescales a bandwidth derived from it)."""
     overrides = overrides or {}
-    values = apply_overrides(preset.values, overrides, optional_paths)
+    return reevaluate(preset, apply_overrides(preset.values, overrides, optional_paths), overrides)
+
+
+def reevaluate(preset: Preset, values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate, in ``values`` (the preset's values after ``overrides``), every derived parameter of ``preset`` that
+    ``overrides`` does not set itself; an override of a derived parameter replaces its expression."""
     pending = {path: text for path, text in preset.expressions.items() if path not in overrides}
     return evaluate_expressions(values, pending, preset.name)

@@ -69,6 +69,16 @@ def test_hetero_units_follow_their_expressions():
     assert npu.param("gb_bytes") == 4 * 2048 * 1024
 
 
+def test_hetero_preset_expressions_follow_link_overrides():
+    from cosim.hetero import load_hetero
+
+    preset = read_preset("NeuPIMs")
+    preset.expressions["links.membus.bandwidth_gbps"] = "links.membus.latency_us * 1e5"
+    hw = load_hetero(preset, {"links.membus.latency_us": 0.02})
+    assert hw.spec.links["membus"].bandwidth_gbps == pytest.approx(2000)
+    assert load_hetero(preset, {"links.membus.bandwidth_gbps": 7}).spec.links["membus"].bandwidth_gbps == 7
+
+
 def test_cycle_is_an_error_naming_preset_and_paths():
     with pytest.raises(HardwareConfigError, match=r"'toy'.*cycle: (b -> c -> b|c -> b -> c)"):
         resolve_values(toy({"b": "c + 1", "c": "b * 2"}))
