@@ -136,21 +136,34 @@ def jobs() -> list[tuple[str, str]]:
     return [(layer, df) for df in DATAFLOWS for layer in [*GEMMS, *CONVS]]
 
 
-def write_array(array: int, out: Path) -> None:
-    """Compute every missing row of ``out`` one layer per process, writing the file after each row."""
-    done = {(r["layer"], r["df"]): r for r in csv.DictReader(out.open())} if out.exists() else {}
-    for layer, df in jobs():
-        if (layer, df) in done:
-            continue
-        with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
-            row, seconds = pool.submit(_timed, layer, df, array).result()
-        done[(layer, df)] = row
-        with out.open("w", newline="") as f:
-            writer = csv.DictWriter(f, COLUMNS)
-            writer.writeheader()
-            writer.writerows(done[key] for key in jobs() if key in done)
-        print(f"{array}x{array} {layer} {df}: {row['total_cycles']} cycles ({seconds:.0f} s, "
-              f"{len(done)}/{len(jobs())} rows)", flush=True)
+def _read(out: Path) -> dict[tuple[str, str], dict[str, str]]:
+    return {(r["layer"], r["df"]): r for r in csv.DictReader(out.open())} if out.exists() else {}
+
+
+def _write(out: Path, rows: dict[tuple[str, str], dict[str, str]]) -> None:
+    with out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows[key] for key in jobs() if key in rows)
+
+
+def write_arrays(arrays: list[int], out_dir: Path) -> None:
+    """Compute every missing row of each array's file, one layer per process, the smaller layers of every array first
+    (convolutions, then GEMMs by size), rewriting the file after each row (rows stay in the 32x32 file's order)."""
+    order = [(layer, df) for layer in [*CONVS, "bert_attn_out", "bert_qkv", "bert_ffn1", "bert_ffn2"]
+             for df in DATAFLOWS]
+    for layer, df in order:
+        for array in arrays:
+            out = out_dir / f"scalesim_{array}x{array}.csv"
+            done = _read(out)
+            if (layer, df) in done:
+                continue
+            with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
+                row, seconds = pool.submit(_timed, layer, df, array).result()
+            done[(layer, df)] = row
+            _write(out, done)
+            print(f"{array}x{array} {layer} {df}: {row['total_cycles']} cycles ({seconds:.0f} s, "
+                  f"{len(done)}/{len(jobs())} rows)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,8 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         for array in args.arrays:
             writer.writerow(run_layer(layer, df, array))
         return
-    for array in args.arrays:
-        write_array(array, args.out_dir / f"scalesim_{array}x{array}.csv")
+    write_arrays(args.arrays, args.out_dir)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hw_models.preset import Preset, leaf_paths, read_preset, resolve_values, unit_of
+from hw_models.preset import Preset, leaf_paths, read_preset, resolve_values, unit_of, value_at
 
 _META = ("name", "kind", "description")
 
@@ -28,15 +28,6 @@ class ParameterRecord:
     overridden: bool
 
 
-def _get(tree: dict[str, Any], path: str) -> Any:
-    node: Any = tree
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def describe_parameters(preset: str | Preset, overrides: dict[str, Any] | None = None,
                         optional_paths: tuple[str, ...] = ()) -> list[ParameterRecord]:
     """Every parameter of ``preset`` (a name or a read preset) with ``overrides`` applied and derived values
@@ -44,7 +35,7 @@ def describe_parameters(preset: str | Preset, overrides: dict[str, Any] | None =
     preset = read_preset(preset) if isinstance(preset, str) else preset
     overrides = dict(overrides or {})
     values = resolve_values(preset, overrides, optional_paths)
-    return [ParameterRecord(path=path, value=_get(values, path), unit=unit_of(path),
+    return [ParameterRecord(path=path, value=value_at(values, path), unit=unit_of(path),
                             source=preset.sources.get(path, ""), expression=preset.expressions.get(path),
-                            preset_value=_get(preset.values, path), overridden=path in overrides)
+                            preset_value=value_at(preset.values, path), overridden=path in overrides)
             for path in leaf_paths(values) if path not in _META]

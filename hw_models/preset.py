@@ -58,7 +58,8 @@ def read_preset(name: str) -> Preset:
 def _parse(path: Path, mtime_ns: int) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """Parse a preset file once per modification time, derived values evaluated (callers copy the result)."""
     values, sources = split_sources(load_yaml(path))
-    expressions = {p: _lookup(values, p).text for p in leaf_paths(values) if isinstance(_lookup(values, p), Expression)}
+    leaves = {p: value_at(values, p) for p in leaf_paths(values)}
+    expressions = {p: leaf.text for p, leaf in leaves.items() if isinstance(leaf, Expression)}
     evaluate_expressions(values, expressions, str(values.get("name", path.stem)))
     return values, sources, expressions
 
@@ -120,7 +121,8 @@ def unit_of(path: str) -> str:
     return "plain number"
 
 
-def _lookup(tree: dict[str, Any], path: str) -> Any:
+def value_at(tree: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a nested dict, or None where the path does not exist."""
     node: Any = tree
     for key in path.split("."):
         if not isinstance(node, dict) or key not in node:
@@ -145,7 +147,7 @@ def apply_overrides(values: dict[str, Any], overrides: dict[str, Any],
                 f"unknown hardware parameter {path!r}; {suggest(path, allowed)}allowed: {', '.join(present)}"
                 + (f"; also settable: {', '.join(p for p in allowed if p not in present)}"
                    if len(allowed) > len(present) else ""))
-        current = _lookup(values, path)
+        current = value_at(values, path)
         numeric = current is None or (isinstance(current, (int, float)) and not isinstance(current, bool))
         if numeric and (isinstance(value, str) or isinstance(value, bool)):
             unit = unit_of(path)
