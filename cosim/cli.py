@@ -256,7 +256,8 @@ def cmd_show(args) -> int:
             unit = "" if rec.unit == "plain number" else f"  [{rec.unit}]"
             if rec.overridden:
                 was = f"{rec.expression} = {rec.preset_value}" if rec.expression else rec.preset_value
-                print(f"  {rec.path} = {rec.value}  override (preset: {was}){unit}")
+                was = "not set in this file" if rec.preset_value is None else f"preset: {was}"
+                print(f"  {rec.path} = {rec.value}  override ({was}){unit}")
                 print(f"      source: override (preset source: {rec.source or 'none'})" if rec.preset_value is not None
                       else "      source: override (the preset leaves this parameter out)")
                 continue
