@@ -147,7 +147,7 @@ def heuristic_gaps(shapes: int = 120) -> None:
             for _ in range(shapes):
                 hw = load_hardware("SCALE-Sim-32x32", {"compute.pe_rows": 16, "compute.pe_cols": 16,
                                                        "compute.dataflow": "free",
-                                                       "memory.global_buffer_kb": float(rng.choice([16, 64, 256]))})
+                                                       "memory.global_buffer_kib": float(rng.choice([16, 64, 256]))})
                 m, n, k = (float(v) for v in rng.integers(64, 2048, size=3))
                 args = (m, n, k, 1.0, 1.0, 1.0, 1.0, 1.0, int8, hw.params, objective, 0)
                 exact = exhaustive_gemm(*args, 1)[1][0]

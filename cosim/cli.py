@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="show a hardware preset (with sources) or a workload config")
     sh.add_argument("name")
+    sh.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                    help="hardware override to show beside the preset's value, e.g. --set compute.pe_cols=128")
 
     wk = sub.add_parser("workload", help="inspect a workload's ops, or import an ONNX model as a trace")
     wsub = wk.add_subparsers(dest="workload_command", required=True, metavar="ACTION",
@@ -222,14 +224,26 @@ def cmd_list(args) -> int:
 def cmd_show(args) -> int:
     import yaml
 
-    from cosim.api import HardwareDescription, describe
+    from cosim.api import HardwareDescription, describe, describe_hardware
 
     described = describe(args.name)
     if isinstance(described, HardwareDescription):
+        overrides = _pairs(args.overrides, "--set")
+        if overrides:  # validated as a run would validate them
+            described = describe_hardware(described.name, overrides)
         print(f"{described.name} ({described.kind}) — {described.description}")
         print(f"file: {described.file}")
         for row in described.parameters.itertuples():
-            print(f"  {row.path} = {row.value}")
+            unit = f"  [{row.unit}]" if row.unit and row.unit != "plain number" else ""
+            if row.overridden:
+                preset = f"{row.expression} = {row.preset_value}" if row.expression else row.preset_value
+                was = "not set in this file" if row.preset_value is None else f"preset: {preset}"
+                print(f"  {row.path} = {row.value}  override ({was}){unit}")
+                print(f"      source: override (preset source: {row.preset_source or 'none'})"
+                      if row.preset_value is not None else "      source: override (the preset leaves this parameter out)")
+                continue
+            derived = f"  (derived: {row.expression})" if row.expression else ""
+            print(f"  {row.path} = {row.value}{derived}{unit}")
             numeric = isinstance(row.value, (int, float)) and not isinstance(row.value, bool)
             if numeric or row.source is not None:
                 print(f"      source: {'MISSING' if row.source is None else row.source}")

@@ -12,7 +12,7 @@ from typing import Any
 from hw_models.hardware import load_hardware, schema_fields, schema_paths
 from hw_models.hetero import HeteroSpec, Link, SETTINGS, apply_overrides as apply_hetero_overrides, flatten
 from hw_models.kinds import COMPOSITE_KINDS, hardware_kind, kind_names
-from hw_models.preset import HardwareConfigError, apply_overrides, available_presets, read_preset, unit_of
+from hw_models.preset import HardwareConfigError, available_presets, read_preset, resolve_values, unit_of
 
 PARAMETER_COLUMNS = ("path", "value", "unit", "source", "overridden", "preset_value", "preset_source", "expression")
 SPACE_COLUMNS = ("path", "type", "unit", "value", "default", "minimum", "exclusive_minimum", "maximum",
@@ -26,7 +26,8 @@ _IDENTITY = ("name", "kind", "description")
 class HardwareDescription:
     """One preset as data. ``parameters`` has one row per parameter (:data:`PARAMETER_COLUMNS`): its dotted path,
     value in use, unit (from the name's suffix), source (``"override"`` when overridden), whether it is overridden,
-    the preset's own value and source beside it, and the expression of a derived parameter (else None)."""
+    the preset's own value and source beside it, and the expression of a derived parameter (else None; on an
+    overridden row, the preset's expression the override replaced)."""
 
     name: str
     kind: str
@@ -41,23 +42,31 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _row(path: str, value: Any, overridden: bool, preset_value: Any, preset_source: str | None) -> dict[str, Any]:
+def _row(path: str, value: Any, overridden: bool, preset_value: Any, preset_source: str | None,
+         expression: str | None = None) -> dict[str, Any]:
     return {"path": path, "value": value, "unit": unit_of(path) if _numeric(value) else "",
             "source": OVERRIDE_SOURCE if overridden else preset_source, "overridden": overridden,
-            "preset_value": preset_value, "preset_source": preset_source, "expression": None}
+            "preset_value": preset_value, "preset_source": preset_source, "expression": expression}
 
 
 def _device_rows(preset_name: str, overrides: dict[str, Any], preset_overrides: dict[str, Any] | None = None,
                  preset_sources: dict[str, str] | None = None, prefix: str = "") -> list[dict[str, Any]]:
-    """Rows of a single device; ``preset_overrides`` (with ``preset_sources``) are part of its preset's values, as a
-    heterogeneous preset's per-unit overrides are."""
+    """Rows of a single device, derived parameters re-evaluated after the overrides; ``preset_overrides`` (with
+    ``preset_sources``) are part of its preset's values, as a heterogeneous preset's per-unit overrides are."""
     preset = read_preset(preset_name)
     optional = schema_paths(hardware_kind(preset.kind).spec_class)
-    base = apply_overrides(preset.values, preset_overrides or {}, optional)
-    current, base_flat = flatten(apply_overrides(base, overrides, optional)), flatten(base)
+    preset_overrides = preset_overrides or {}
+    base = flatten(resolve_values(preset, preset_overrides, optional))
+    current = flatten(resolve_values(preset, {**preset_overrides, **overrides}, optional))
     sources = {**preset.sources, **(preset_sources or {})}
-    return [_row(prefix + path, value, path in overrides, base_flat.get(path), sources.get(path))
-            for path, value in current.items() if path not in _IDENTITY]
+    rows = []
+    for path, value in current.items():
+        if path in _IDENTITY:
+            continue
+        # A derived parameter's expression; on an overridden row it is the preset's, which the override replaced.
+        expression = None if path in preset_overrides else preset.expressions.get(path)
+        rows.append(_row(prefix + path, value, path in overrides, base.get(path), sources.get(path), expression))
+    return rows
 
 
 def _hetero_rows(preset, overrides: dict[str, Any]) -> list[dict[str, Any]]:

@@ -144,7 +144,7 @@ def _loop_nest(hw: Hardware, m: float, n: float, k: float, batch: float, ab: flo
                                                                                      if copies == 2 else ""))
         else:
             lines.append(f"{indent}{shape} streamed from DRAM (the global buffer does not hold {operand}s)")
-    lines.append(f"{indent}buffer footprint {_bytes(total)} of {_bytes(spec.memory.global_buffer_kb * 1024)}")
+    lines.append(f"{indent}buffer footprint {_bytes(total)} of {_bytes(spec.memory.global_buffer_kib * 1024)}")
     rows_d, cols_d, stream_d = _SPATIAL[dataflow]
     pr, pc = spec.compute.pe_rows, spec.compute.pe_cols
     fr, fc = math.ceil(tile[rows_d] / pr), math.ceil(tile[cols_d] / pc)

@@ -137,13 +137,13 @@ def to_spatial(spec: FPGASpec) -> SpatialSpec:
     ports = d.buffer_bram36_tiles + d.buffer_uram_blocks
     port_pj = ((d.buffer_bram36_tiles * w.bram36_port_uw_per_mhz + d.buffer_uram_blocks * w.uram_port_uw_per_mhz)
                / ports if ports else 0.0)
-    gb_kb = max(buffer_bytes(spec) / 1024, 1e-3)
+    gb_kib = max(buffer_bytes(spec) / 1024, 1e-3)
     return SpatialSpec(
         name=spec.name, kind="spatial", description=spec.description,
         compute=dict(pe_rows=d.pe_rows, pe_cols=d.pe_cols, arrays=1, clock_mhz=d.clock_mhz,
                      macs_per_pe_per_cycle=macs, dataflow=d.dataflow, systolic=d.systolic,
                      vector_lanes=d.vector_lanes, vector_ops_per_lane_per_cycle=1),
-        memory=dict(register_bytes_per_pe=d.register_bytes_per_pe, local_buffer_kb_per_pe=0, global_buffer_kb=gb_kb,
+        memory=dict(register_bytes_per_pe=d.register_bytes_per_pe, local_buffer_kib_per_pe=0, global_buffer_kib=gb_kib,
                     global_buffer_bandwidth_bytes_per_cycle=max(2 * ports * PORT_BYTES, 1),
                     global_buffer_holds=d.global_buffer_holds, double_buffering=d.double_buffering,
                     dram_capacity_gb=spec.part.ddr_capacity_gb, dram_bandwidth_gbps=spec.part.ddr_bandwidth_gbps),

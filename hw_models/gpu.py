@@ -23,7 +23,7 @@ class GPUCompute(Strict):
     tensor_tflops: PerDtype  # dense tensor-core peak
     vector_tflops: PerDtype  # CUDA-core (non-tensor) peak
     sfu_ops_per_clock_per_sm: float = Field(gt=0)  # exp/rcp throughput of the special function units
-    smem_per_sm_kb: float = Field(gt=0)
+    smem_per_sm_kib: float = Field(gt=0)
 
 
 class GPUMemory(Strict):
@@ -118,7 +118,7 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["sm_count"]] = c.sm_count
     v[P["clock_hz"]] = c.clock_mhz * 1e6
     v[P["sfu_per_clk_sm"]] = c.sfu_ops_per_clock_per_sm
-    v[P["smem_bytes_per_sm"]] = c.smem_per_sm_kb * 1024
+    v[P["smem_bytes_per_sm"]] = c.smem_per_sm_kib * 1024
     for i, d in enumerate(DTYPES):
         # Tensor cores do not run every datatype (fp32 on A100 has no tensor path): use the vector peak then.
         v[P[f"tensor_{d}"]] = max(tensor[i], vector[i]) * 1e12

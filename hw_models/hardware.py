@@ -12,7 +12,7 @@ from hw_models.hetero import HeteroSpec, SETTINGS, apply_overrides as apply_hete
 from hw_models.hetero import pack_settings
 from hw_models.kind import HardwareKind
 from hw_models.kinds import hardware_kind
-from hw_models.preset import HardwareConfigError, Preset, apply_overrides, available_presets, read_preset
+from hw_models.preset import HardwareConfigError, Preset, available_presets, read_preset, reevaluate, resolve_values
 
 
 @dataclass
@@ -111,7 +111,7 @@ def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardwar
         return load_hetero(preset, overrides)
     overrides = dict(overrides or {})
     kind = hardware_kind(preset.kind)
-    values = apply_overrides(preset.values, overrides, schema_paths(kind.spec_class))
+    values = resolve_values(preset, overrides, schema_paths(kind.spec_class))
     spec = _validated(kind.spec_class, values, preset.name)
     return Hardware(name=preset.name, kind=preset.kind, spec=spec, sources=preset.sources, overrides=overrides,
                     params=kind.pack(spec))
@@ -120,7 +120,8 @@ def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardwar
 def load_hetero(preset: Preset, overrides: dict[str, Any] | None = None) -> HeteroHardware:
     """Validate a ``kind: hetero`` preset (with dotted-path overrides) and load each unit's preset."""
     overrides = dict(overrides or {})
-    spec = _validated(HeteroSpec, apply_hetero_overrides(preset.values, overrides), preset.name)
+    values = reevaluate(preset, apply_hetero_overrides(preset.values, overrides), overrides)
+    spec = _validated(HeteroSpec, values, preset.name)
     units: dict[str, Hardware] = {}
     for name, ref in spec.units.items():
         try:

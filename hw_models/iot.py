@@ -79,12 +79,12 @@ class IotParallel(Strict):
 
 
 class IotMemory(Strict):
-    l1_kb: float = Field(gt=0)
+    l1_kib: float = Field(gt=0)
     l1_banks: int = Field(gt=0)
-    l2_kb: float = Field(ge=0)
+    l2_kib: float = Field(ge=0)
     dma_bytes_per_cycle: float = Field(gt=0)
     dma_setup_cycles: float = Field(ge=0)
-    l3_mb: float = Field(ge=0)
+    l3_mib: float = Field(ge=0)
     l3_bandwidth_mbps: float = Field(ge=0)  # MB/s
 
 
@@ -149,11 +149,11 @@ def pack_params(spec: IotSpec) -> np.ndarray:
     for op in FP_OPS:
         v[P[f"fp_{op}"]] = getattr(table, op) if table is not None else np.inf
     v[P["fork_join"]], v[P["barrier"]] = spec.parallel.fork_join_cycles, spec.parallel.barrier_cycles
-    v[P["l1_bytes"]], v[P["l1_banks"]] = m.l1_kb * 1024, m.l1_banks
-    v[P["l2_bytes"]] = m.l2_kb * 1024
+    v[P["l1_bytes"]], v[P["l1_banks"]] = m.l1_kib * 1024, m.l1_banks
+    v[P["l2_bytes"]] = m.l2_kib * 1024
     v[P["dma_bpc"]], v[P["dma_setup"]] = m.dma_bytes_per_cycle, m.dma_setup_cycles
-    v[P["l3_bytes"]], v[P["l3_bw"]] = m.l3_mb * 1024 * 1024, m.l3_bandwidth_mbps * 1e6
-    v[P["memory_bytes"]] = v[P["l2_bytes"]] + v[P["l3_bytes"]] if m.l2_kb > 0 else v[P["l1_bytes"]] + v[P["l3_bytes"]]
+    v[P["l3_bytes"]], v[P["l3_bw"]] = m.l3_mib * 1024 * 1024, m.l3_bandwidth_mbps * 1e6
+    v[P["memory_bytes"]] = v[P["l2_bytes"]] + v[P["l3_bytes"]] if m.l2_kib > 0 else v[P["l1_bytes"]] + v[P["l3_bytes"]]
     scale = (c.voltage_v / e.reference_voltage_v) ** 2  # dynamic energy ∝ C·V²
     v[P["e_cycle"]] = e.e_core_cycle_pj * 1e-12 * scale
     v[P["e_l1"]] = e.e_l1_access_pj * 1e-12 * scale

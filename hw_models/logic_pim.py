@@ -26,10 +26,10 @@ class LogicPIMCompute(Strict):
 
 
 class LogicPIMBuffers(Strict):
-    module_buffer_kb: float = Field(gt=0)  # per GEMM module (weight tile)
-    input_buffer_mb: float = Field(gt=0)  # per stack, holds the activation panel broadcast to the modules
-    output_buffer_mb: float = Field(gt=0)  # per stack
-    softmax_buffer_kb: float = Field(gt=0)  # per stack, holds the attention scores of one (sequence, KV head)
+    module_buffer_kib: float = Field(gt=0)  # per GEMM module (weight tile)
+    input_buffer_mib: float = Field(gt=0)  # per stack, holds the activation panel broadcast to the modules
+    output_buffer_mib: float = Field(gt=0)  # per stack
+    softmax_buffer_kib: float = Field(gt=0)  # per stack, holds the attention scores of one (sequence, KV head)
 
 
 class LogicPIMMemory(Strict):
@@ -89,10 +89,10 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     v[P["macs_per_module"]] = c.macs_per_module
     v[P["clock_hz"]] = c.clock_mhz * 1e6
     v[P["softmax_ops_s"]] = c.softmax_ops_per_cycle_per_stack * c.stacks * c.clock_mhz * 1e6
-    v[P["module_buffer_bytes"]] = b.module_buffer_kb * 1024
-    v[P["input_buffer_bytes"]] = b.input_buffer_mb * 1024 * 1024
-    v[P["output_buffer_bytes"]] = b.output_buffer_mb * 1024 * 1024
-    v[P["softmax_buffer_bytes"]] = b.softmax_buffer_kb * 1024
+    v[P["module_buffer_bytes"]] = b.module_buffer_kib * 1024
+    v[P["input_buffer_bytes"]] = b.input_buffer_mib * 1024 * 1024
+    v[P["output_buffer_bytes"]] = b.output_buffer_mib * 1024 * 1024
+    v[P["softmax_buffer_bytes"]] = b.softmax_buffer_kib * 1024
     v[P["capacity_bytes"]] = c.stacks * m.capacity_per_stack_gb * 1e9
     v[P["external_bw"]] = m.external_bandwidth_gbps * 1e9
     v[P["internal_bw"]] = spec.internal_bandwidth_bytes_s

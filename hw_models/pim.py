@@ -3,7 +3,7 @@
 A device has ``channels`` × ``banks_per_channel`` banks; each bank has ``multipliers_per_bank`` multipliers fed from
 its open row through column accesses of ``column_bytes``. Opening a row costs an activation (tRCD, and tRP to close
 it, with the row open at least tRAS); the channel's activation rate is limited by tFAW; refresh steals tRFC every
-tREFI. The external channel bus (``bus_bits_per_channel`` at ``pin_gbps``) carries normal memory traffic: in
+tREFI. The external channel bus (``bus_bits_per_channel`` at ``pin_gbit_per_s``) carries normal memory traffic: in
 ``blocked`` mode it and PIM computation exclude each other, with ``dual_row_buffers`` they proceed together.
 
 Energy is counted events × per-event energy: activations, column reads, MACs and I/O bits, plus background power.
@@ -50,7 +50,7 @@ class PIMTiming(Strict):
 
 class PIMBus(Strict):
     bus_bits_per_channel: int = Field(gt=0)
-    pin_gbps: float = Field(gt=0)
+    pin_gbit_per_s: float = Field(gt=0)
 
 
 class PIMEnergy(Strict):
@@ -77,7 +77,7 @@ class PIMSpec(Strict):
     power: PIMPower
 
     def external_bandwidth_gbps(self) -> float:
-        return self.organization.channels * self.bus.bus_bits_per_channel / 8 * self.bus.pin_gbps
+        return self.organization.channels * self.bus.bus_bits_per_channel / 8 * self.bus.pin_gbit_per_s
 
     def internal_bandwidth_gbps(self) -> float:
         """Row-buffer → multiplier bandwidth of all banks streaming columns at once (no activation overhead)."""

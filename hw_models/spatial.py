@@ -44,8 +44,8 @@ class SpatialCompute(Strict):
 
 class SpatialMemory(Strict):
     register_bytes_per_pe: float = Field(gt=0)
-    local_buffer_kb_per_pe: float = Field(ge=0)
-    global_buffer_kb: float = Field(gt=0)
+    local_buffer_kib_per_pe: float = Field(ge=0)
+    global_buffer_kib: float = Field(gt=0)
     global_buffer_bandwidth_bytes_per_cycle: float = Field(gt=0)
     global_buffer_holds: list[Literal["input", "weight", "output"]] = Field(min_length=1)
     double_buffering: bool
@@ -60,7 +60,7 @@ class SpatialEnergy(Strict):
     e_global_buffer_pj_per_byte: float = Field(ge=0)
     # When set, the buffer energy above is for a buffer of this size and scales with sqrt(size / reference): SRAM
     # access energy grows with the square root of capacity (wire length across the array).
-    e_global_buffer_reference_kb: Optional[float] = Field(default=None, gt=0)
+    e_global_buffer_reference_kib: Optional[float] = Field(default=None, gt=0)
     e_dram_pj_per_bit: float = Field(ge=0)
     e_vector_pj_per_op: float = Field(ge=0)
 
@@ -117,8 +117,8 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
                                                                     _resolve(e.e_mac_pj, d))
         v[P[f"e_mac_{d}"]] = (getattr(e.e_mac_pj, e_chosen) if e_chosen else 0.0) * 1e-12
     v[P["reg_bytes"]] = m.register_bytes_per_pe
-    v[P["local_bytes"]] = m.local_buffer_kb_per_pe * 1024
-    v[P["gb_bytes"]] = m.global_buffer_kb * 1024
+    v[P["local_bytes"]] = m.local_buffer_kib_per_pe * 1024
+    v[P["gb_bytes"]] = m.global_buffer_kib * 1024
     v[P["gb_bw_bytes_per_cycle"]] = m.global_buffer_bandwidth_bytes_per_cycle
     for operand in ("input", "weight", "output"):
         v[P[f"gb_holds_{operand}"]] = 1.0 if operand in m.global_buffer_holds else 0.0
@@ -127,7 +127,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["dram_bw"]] = m.dram_bandwidth_gbps * 1e9
     v[P["e_reg"]] = e.e_register_pj_per_access * 1e-12
     v[P["e_local_byte"]] = e.e_local_buffer_pj_per_byte * 1e-12
-    scale = (m.global_buffer_kb / e.e_global_buffer_reference_kb) ** 0.5 if e.e_global_buffer_reference_kb else 1.0
+    scale = (m.global_buffer_kib / e.e_global_buffer_reference_kib) ** 0.5 if e.e_global_buffer_reference_kib else 1.0
     v[P["e_gb_byte"]] = e.e_global_buffer_pj_per_byte * 1e-12 * scale
     v[P["e_dram_byte"]] = e.e_dram_pj_per_bit * 8e-12
     v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12

@@ -32,12 +32,12 @@ def test_lists_ops_without_op(capsys):
 
 @pytest.mark.parametrize("objective", ["latency", "energy", "edp"])
 def test_best_mapping_is_the_engines(capsys, objective):
-    hw = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kb": 64})
+    hw = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kib": 64})
     wl = load_workload("bert-base", seq_len=128, dtype="int8")
     engine = simulate(hw, wl, objective=objective).ops
     for index in (5, 11):
         code, out, _ = run(capsys, "map", "SCALE-Sim-32x32", *BERT, "--op", str(index), "--objective", objective,
-                           "--top", "3", "--set", "compute.dataflow=free", "--set", "memory.global_buffer_kb=64")
+                           "--top", "3", "--set", "compute.dataflow=free", "--set", "memory.global_buffer_kib=64")
         assert code == 0
         best = re.search(r"^best: (.*)$", out, re.M).group(1)
         assert best == engine["mapping"][index]

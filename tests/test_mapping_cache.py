@@ -19,14 +19,14 @@ def map_and_cost(table, params, objective):
 
 
 def _setup():
-    hw = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kb": 64})
+    hw = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kib": 64})
     wl = load_workload("resnet-18", dtype="int8")
     return hw, wl, op_table(wl)
 
 
 def test_second_sweep_point_hits_and_is_bit_identical():
     hw, wl, table = _setup()
-    other = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kb": 128})
+    other = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kib": 128})
     params = np.stack([hw.params, other.params])
     direct = map_and_cost(table, params, 2)
     cache = CachedMapper()
@@ -39,7 +39,7 @@ def test_second_sweep_point_hits_and_is_bit_identical():
     again = cache(table, hw.params, 2)
     assert cache.hits == len(table) and cache.misses == 2 * len(table)
     np.testing.assert_array_equal(again[0], direct[0])
-    third = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kb": 32})
+    third = load_hardware("SCALE-Sim-32x32", {"compute.dataflow": "free", "memory.global_buffer_kib": 32})
     mixed = cache(table, np.stack([third.params, other.params]), 2)
     assert cache.hits == 2 * len(table)
     np.testing.assert_array_equal(mixed, map_and_cost(table, np.stack([third.params, other.params]), 2))

@@ -30,13 +30,13 @@ HOLDS = ("input", "weight", "output")
 HEURISTIC_GAP = {0: 1.05, 1: 1.6, 2: 1.8}
 
 
-def variant(rows=32, cols=32, dataflow="os", gb_kb=192.0, double=True, holds=HOLDS, arrays=1, local_kb=0.0,
+def variant(rows=32, cols=32, dataflow="os", gb_kib=192.0, double=True, holds=HOLDS, arrays=1, local_kb=0.0,
             dram_gbps=1e6, systolic=True) -> np.ndarray:
     """The SCALE-Sim preset's parameter vector with some fields replaced (as overrides would pack them)."""
     p = BASE.copy()
     p[P["rows"]], p[P["cols"]], p[P["arrays"]] = rows, cols, arrays
     p[P["dataflow"]] = DATAFLOWS.index(dataflow)
-    p[P["gb_bytes"]] = gb_kb * 1024
+    p[P["gb_bytes"]] = gb_kib * 1024
     p[P["double_buffering"]] = 1.0 if double else 0.0
     for operand in HOLDS:
         p[P[f"gb_holds_{operand}"]] = 1.0 if operand in holds else 0.0
@@ -84,7 +84,7 @@ hw_variants = st.builds(
     variant,
     rows=st.sampled_from([4, 8, 16, 32]), cols=st.sampled_from([4, 8, 16, 32]),
     dataflow=st.sampled_from(DATAFLOWS),
-    gb_kb=st.sampled_from([0.25, 1.0, 4.0, 16.0, 192.0]),
+    gb_kib=st.sampled_from([0.25, 1.0, 4.0, 16.0, 192.0]),
     double=st.booleans(),
     holds=st.sampled_from([HOLDS, ("input", "weight"), ("weight",), ("input", "output"), ("output",)]),
     arrays=st.sampled_from([1, 2]),
@@ -125,23 +125,24 @@ def test_parallel_exhaustive_is_bit_identical(m, n, k, params, objective):
 
 def test_illegal_tiles_are_skipped_by_capacity():
     """A buffer that fits only small tiles: the best mapping obeys the capacity and matches brute force."""
-    params = variant(rows=8, cols=8, gb_kb=0.5, double=True)
+    params = variant(rows=8, cols=8, gb_kib=0.5, double=True)
     top, scores, _ = exhaustive_gemm(200.0, 200.0, 200.0, 1.0, 1.0, 1.0, 1.0, 1.0, INT8, params, 0, 0, 1)
     best, rec, legal = brute_force(200, 200, 200, 1, 1, 1.0, 1.0, 1.0, 1.0, params, 0, 0)
     assert_ranked_first(top[0], legal, 0)
     tm, tn, tk = top[0, O_MAP_2], top[0, O_MAP_3], top[0, O_MAP_4]
     assert 2 * (tm * tk + tk * tn + tm * tn) <= 512
     # with no room even for the smallest tile there is no mapping
-    none = variant(rows=8, cols=8, gb_kb=0.01)
+    none = variant(rows=8, cols=8, gb_kib=0.01)
     _, scores, evaluated = exhaustive_gemm(200.0, 200.0, 200.0, 1.0, 1.0, 1.0, 1.0, 1.0, INT8, none, 0, 12, 1)
     assert evaluated == 0 and not np.isfinite(scores[0])
 
 
 def test_overrides_pack_like_the_test_variants():
     hw = load_hardware("SCALE-Sim-32x32", {"compute.pe_rows": 8, "compute.pe_cols": 16, "compute.dataflow": "free",
-                                           "memory.global_buffer_kb": 4, "memory.double_buffering": False,
+                                           "memory.global_buffer_kib": 4, "memory.double_buffering": False,
                                            "memory.global_buffer_holds": ["weight"]})
-    expected = variant(rows=8, cols=16, dataflow="free", gb_kb=4, double=False, holds=("weight",))
+    expected = variant(rows=8, cols=16, dataflow="free", gb_kib=4, double=False, holds=("weight",))
+    expected[P["gb_bw_bytes_per_cycle"]] = 8 + 2 * 16  # the preset derives it from the array: rows + 2 x cols
     keep = np.arange(len(expected)) != P["e_gb_byte"]  # buffer energy may scale with its size when packed
     np.testing.assert_array_equal(hw.params[keep], expected[keep])
 
@@ -157,7 +158,7 @@ def _heuristic(m, n, k, params, objective, seed, budget=2000, max_tiles=0):
 @given(m=st.integers(64, 3000), n=st.integers(64, 3000), k=st.integers(64, 3000), seed=st.integers(0, 2**31 - 1),
        objective=st.sampled_from([0, 1, 2]))
 def test_heuristic_deterministic_and_never_better(m, n, k, seed, objective):
-    params = variant(rows=16, cols=16, dataflow="free", gb_kb=64)
+    params = variant(rows=16, cols=16, dataflow="free", gb_kib=64)
     a = _heuristic(m, n, k, params, objective, seed)
     b = _heuristic(m, n, k, params, objective, seed)
     for x, y in zip(a, b):
@@ -174,7 +175,7 @@ def test_heuristic_gap_is_bounded(objective):
     rng = np.random.default_rng(7)
     gaps = []
     for _ in range(25):
-        params = variant(rows=16, cols=16, dataflow="free", gb_kb=float(rng.choice([16, 64, 256])))
+        params = variant(rows=16, cols=16, dataflow="free", gb_kib=float(rng.choice([16, 64, 256])))
         m, n, k = (int(v) for v in rng.integers(64, 2048, size=3))
         _, exact, _ = exhaustive_gemm(float(m), float(n), float(k), 1.0, 1.0, 1.0, 1.0, 1.0, INT8, params, objective,
                                       0, 1)
@@ -188,7 +189,7 @@ def test_heuristic_gap_is_bounded(objective):
 
 
 def test_fine_space_over_budget_uses_the_heuristic():
-    params = variant(rows=4, cols=4, dataflow="free", gb_kb=192)
+    params = variant(rows=4, cols=4, dataflow="free", gb_kib=192)
     m = n = k = 1000.0
     space = 250 ** 3 * N_ORDERS * 3
     budget = 5000
