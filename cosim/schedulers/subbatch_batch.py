@@ -12,7 +12,7 @@ equality with SimPy on random op times, unit assignments, counts and the blocked
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from cosim.schedulers.subbatch import sequence
 
@@ -118,10 +118,10 @@ def _schedule(dur, unit_of, n_units, blocked, passes):
     return period
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def _periods(dur, unit_of, n_units, blocked, passes):
     out, busy = np.zeros(dur.shape[0]), np.zeros((dur.shape[0], n_units))
-    for p in range(dur.shape[0]):
+    for p in prange(dur.shape[0]):  # points are independent
         out[p] = _schedule(dur[p], unit_of[p], n_units, blocked[p], passes)
         for k in range(dur.shape[2]):  # the SimPy model's accumulation order
             for sb in range(2):
