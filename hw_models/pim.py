@@ -143,9 +143,14 @@ _FASTER = Effect(latency="down", energy="down")  # static energy falls with the 
 _ROWS = "rows are spread over all banks in whole rows per bank (ceil)"
 _CLOCKS = "timings are programmed in whole clocks, ceil(t / tCK)"
 _SLOWER = Effect(latency="up", energy="up", steps=_CLOCKS)
+_MORE_BANKS = Effect(
+    latency="any", energy="any", steps=_ROWS,
+    why="more banks share a matrix's rows, but where the multipliers per bank are derived from a fixed total "
+        "(HBM-PIM: 2048 lanes per stack) each bank gets fewer: a matrix of fewer rows than banks gets no more banks "
+        "and fewer lanes per bank")
 EFFECTS = {
-    "organization.channels": Effect(latency="down", energy="down", steps=_ROWS),
-    "organization.banks_per_channel": Effect(latency="down", energy="down", steps=_ROWS),
+    "organization.channels": _MORE_BANKS,
+    "organization.banks_per_channel": _MORE_BANKS,
     "organization.multipliers_per_bank": _FASTER,
     "organization.pim_clock_mhz": _FASTER,
     "organization.page_bytes": Effect(

@@ -81,8 +81,9 @@ def _spatial_probes() -> list[Workload]:
 
 
 def _pim_probes() -> list[Workload]:
-    # short KV rows (a 256 B matrix per head, under one page): the bank opens rows faster than tFAW allows
-    short = _op("decode_short_fp16", "attention", {"batch": 8, "heads": 8, "kv_heads": 8, "q_len": 1, "kv_len": 2,
+    # short KV rows (a 256 B matrix per head, under one page) on every bank: a channel opens rows as fast as tFAW
+    # allows
+    short = _op("decode_short_fp16", "attention", {"batch": 160, "heads": 32, "kv_heads": 32, "q_len": 1, "kv_len": 2,
                                                    "head_dim": 64, "causal": 1, "kv_cache": 1}, "fp16")
     return [*dtype_probes(("fp16",), conv=False, streaming=False),
             Workload("probe-short-rows", [short], item_unit="item", items=1),
