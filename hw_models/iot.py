@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from hw_models.effects import Effect
 from hw_models.spec_base import Strict
 from hw_models.kind import HardwareKind, renamed_bounds
 
@@ -40,7 +41,9 @@ class FPCycles(Strict):
 
 
 class IotCycles(Strict):
-    """Cycles per integer-side instruction class (issue to issue, incl. typical stalls)."""
+    """Cycles per integer-side instruction class (issue to issue, incl. typical stalls). There is no scalar MAC
+    class: integer GEMMs run on the packed-SIMD dot product, float GEMMs on the FMA, and scalar kernels count their
+    multiplies and adds separately."""
 
     alu: float = Field(gt=0)
     mul: float = Field(gt=0)
@@ -48,7 +51,6 @@ class IotCycles(Strict):
     load: float = Field(gt=0)
     store: float = Field(gt=0)
     branch: float = Field(ge=0)  # extra cycles of the conditional branch that follows a compare
-    mac: float = Field(gt=0)  # a scalar 32-bit multiply-accumulate
     simd_dot: float = Field(gt=0)  # one packed-SIMD dot-product instruction
 
 
@@ -109,7 +111,7 @@ class IotSpec(Strict):
     energy: IotEnergy
 
 
-_INT = ("alu", "mul", "div", "load", "store", "branch", "mac", "simd_dot")
+_INT = ("alu", "mul", "div", "load", "store", "branch", "simd_dot")
 P_NAMES = (["cores", "clock_hz", "max_clock_hz", "simd_macs", "fpus", "fp_native", "rb_m", "rb_n"]
            + [f"c_{c}" for c in _INT] + [f"fp_{o}" for o in FP_OPS]
            + ["fork_join", "barrier", "l1_bytes", "l1_banks", "l2_bytes", "dma_bpc", "dma_setup", "l3_bytes",
@@ -180,5 +182,40 @@ def operating_point_check(params: np.ndarray) -> np.ndarray:
     return out
 
 
+_FASTER = Effect(latency="down", energy="down")  # fewer active cycles, less leakage time
+_SLOWER = Effect(latency="up", energy="up")
+_BLOCKS = "output blocks are spread over the cores in whole blocks per core (ceil)"
+EFFECTS = {
+    "compute.cores": Effect(
+        latency="any", energy="any", capacity="up", feasible="up", steps=_BLOCKS,
+        why="more cores split the parallel work, but each adds a partial sum the serial merge must add (slower on "
+            "tiny kernels), more L1 bank conflicts and active fork/join cycles; memories sized per core grow"),
+    "compute.clock_mhz": Effect(latency="down", energy="down", feasible="down"),  # above the DVFS limit: no mapping
+    "compute.voltage_v": Effect(energy="up", feasible="up"),  # dynamic energy ~ V^2, leakage ~ V; higher f_max
+    "compute.max_clock_mhz": Effect(feasible="up"),
+    "compute.max_clock_voltage_v": Effect(feasible="down"),  # the same f_max reached only at a higher voltage
+    "compute.threshold_voltage_v": Effect(feasible="down"),  # less overdrive V - Vth: lower f_max
+    "compute.int8_macs_per_simd": Effect(latency="down", energy="down", steps="K steps per dot product (ceil)"),
+    "compute.fpus": _FASTER,
+    "compute.register_block_*": Effect(
+        latency="any", energy="any", steps="whole register blocks per output (ceil)",
+        why="a larger register block reuses each loaded operand more, but pads a small dimension (a GEMV's one "
+            "row) to the block"),
+    "compute.*": _SLOWER,  # cycle counts of instruction classes, FP operations and the integer exponential
+    "parallel.*": _SLOWER,
+    "memory.l1_kib": Effect(
+        latency="down", energy="any", capacity="up", feasible="up",
+        why="a larger L1 admits larger tiles; the fastest tiling may move more bytes by DMA"),
+    "memory.l1_banks": _FASTER,
+    "memory.l2_kib": Effect(latency="down", energy="down", capacity="up", feasible="up"),
+    "memory.dma_bytes_per_cycle": _FASTER,
+    "memory.dma_setup_cycles": _SLOWER,
+    "memory.l3_mib": Effect(capacity="up", feasible="up"),
+    "memory.l3_bandwidth_mbps": _FASTER,
+    "energy.reference_voltage_v": Effect(energy="down"),  # per-event energies are given at this voltage
+    "energy.*": Effect(energy="up"),
+}
+
 KIND = HardwareKind("iot", IotSpec, pack_params, P, capacity_param="memory_bytes", idle_param="leakage_w",
-                    bound_names=renamed_bounds({"l2": "dma", "memory": "l3"}), check=operating_point_check)
+                    bound_names=renamed_bounds({"l2": "dma", "memory": "l3"}), check=operating_point_check,
+                    effects=EFFECTS)

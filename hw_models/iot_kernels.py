@@ -47,8 +47,8 @@ ORDER_NAMES = ("weights resident", "activations resident")  # the L1 tiling's lo
 _N, _CLK, _FMAX, _SIMD, _FPUS, _NATIVE = P["cores"], P["clock_hz"], P["max_clock_hz"], P["simd_macs"], P["fpus"], \
     P["fp_native"]
 _RBM, _RBN = P["rb_m"], P["rb_n"]
-_ALU, _MUL, _DIV, _LD, _ST, _BR, _MAC, _DOT = (P["c_alu"], P["c_mul"], P["c_div"], P["c_load"], P["c_store"],
-                                               P["c_branch"], P["c_mac"], P["c_simd_dot"])
+_ALU, _MUL, _DIV, _LD, _ST, _BR, _DOT = (P["c_alu"], P["c_mul"], P["c_div"], P["c_load"], P["c_store"],
+                                         P["c_branch"], P["c_simd_dot"])
 _FADD, _FMUL, _FDIV, _FCMP, _FEXP, _FSQRT, _FMA = (P["fp_add"], P["fp_mul"], P["fp_div"], P["fp_cmp"], P["fp_exp"],
                                                     P["fp_sqrt"], P["fp_fma"])
 _FORK, _BAR, _L1, _BANKS, _L2 = P["fork_join"], P["barrier"], P["l1_bytes"], P["l1_banks"], P["l2_bytes"]

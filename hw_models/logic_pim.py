@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from hw_models.effects import Effect
 from hw_models.spec_base import Strict
 from hw_models.kind import HardwareKind, renamed_bounds
 
@@ -105,5 +106,33 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     return v
 
 
+_FASTER = Effect(latency="down", energy="down")  # idle energy falls with the time
+_TILES = ("the weights of a module tile are whole multiples of the MACs that fit the module buffer, and tiles fill the "
+          "modules in waves")
+EFFECTS = {
+    "compute.stacks": Effect(
+        latency="down", energy="any", capacity="up", feasible="up", steps=_TILES,
+        why="each stack adds GEMM modules, bandwidth and capacity but also its logic die's idle power"),
+    "compute.gemm_modules_per_stack": Effect(latency="down", energy="down", steps=_TILES),
+    "compute.macs_per_module": Effect(
+        latency="any", energy="any", steps=_TILES,
+        why="more MACs per module shorten each tile but change the weights per tile (whole multiples of the MACs "
+            "that fit the buffer), so the tile count and the padding of the last wave of tiles can grow"),
+    "compute.clock_mhz": _FASTER,
+    "compute.softmax_ops_per_cycle_per_stack": _FASTER,
+    "buffers.module_buffer_kib": Effect(
+        latency="any", energy="any", steps=_TILES,
+        why="a larger weight tile means fewer, coarser tiles: the last wave's padding can grow or shrink"),
+    "buffers.input_buffer_mib": Effect(latency="down", energy="down", steps="activation rows per block (floor)"),
+    "buffers.output_buffer_mib": Effect(latency="down", energy="down", steps="activation rows per block (floor)"),
+    "buffers.softmax_buffer_kib": _FASTER,
+    "memory.capacity_per_stack_gb": Effect(capacity="up", feasible="up"),
+    "memory.external_bandwidth_gbps": _FASTER,
+    "memory.internal_bandwidth_multiplier": _FASTER,
+    "power.idle_w": Effect(energy="up"),
+    "energy.*": Effect(energy="up"),
+}
+
 KIND = HardwareKind("logic_pim", LogicPIMSpec, pack_params, P, capacity_param="capacity_bytes",
-                    idle_param="idle_w", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}))
+                    idle_param="idle_w", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}),
+                    effects=EFFECTS)

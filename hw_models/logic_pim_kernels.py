@@ -5,11 +5,12 @@ Time of an op is a roofline over the logic die's resources, never below ``max(FL
 - GEMM (weight-stationary): each module loads ``macs_per_module`` weights of an 8 KB weight tile into its MACs, then
   the activation rows stream past them, so a tile takes ``(tile / macs) × rows`` cycles and tiles are spread over all
   modules in waves (padding of the last wave is the tiling overhead). The activation panel (rows × K) is broadcast from
-  the stack's input buffer; when it does not fit, the rows are processed in blocks and the weights are streamed from
+  the stack's input buffer and the rows' outputs (rows × N) accumulate in its output buffer until the K reduction
+  ends; when either does not fit, the rows are processed in blocks that fit both and the weights are streamed from
   DRAM once per block.
 - attention: K and V are streamed once at the internal bandwidth; the query heads sharing a KV head (GQA) are the
-  rows of the GEMV; scores are normalised by the softmax unit, and spill to DRAM when one (sequence, KV head)'s scores
-  exceed its buffer.
+  rows of the GEMV; scores are normalised by the softmax unit; the part of one (sequence, KV head)'s fp32 scores that
+  exceeds the softmax buffer spills to DRAM (written and read back once).
 - streaming ops (norms, activations, routing, KV writes): the softmax unit's vector datapath at the internal bandwidth.
 - collectives: Logic-PIM has no network port, so they have no mapping (infinite time).
 
@@ -33,7 +34,8 @@ from workloads.table import (C_A_BYTES, C_BATCH, C_BYTES, C_FLOPS, C_HEAD_DIM, C
                              K_GEMM, K_KV_WRITE, K_STREAM)
 
 _MODULES, _MACS, _CLK, _SOFTMAX = P["modules"], P["macs_per_module"], P["clock_hz"], P["softmax_ops_s"]
-_MOD_BUF, _IN_BUF, _SM_BUF = P["module_buffer_bytes"], P["input_buffer_bytes"], P["softmax_buffer_bytes"]
+_MOD_BUF, _IN_BUF, _OUT_BUF, _SM_BUF = (P["module_buffer_bytes"], P["input_buffer_bytes"], P["output_buffer_bytes"],
+                                       P["softmax_buffer_bytes"])
 _BW, _IDLE = P["internal_bw"], P["idle_w"]
 _E_MAC, _E_OP, _E_DRAM = P["e_mac"], P["e_softmax_op"], P["e_dram_byte"]
 _E_MBUF, _E_SBUF = P["e_module_buffer_byte"], P["e_shared_buffer_byte"]
@@ -77,7 +79,8 @@ def gemm_cost(row, params, out):
     tiles = b * math.ceil(k * n / tile)
     waves = math.ceil(tiles / params[_MODULES])
     t_compute = waves * (tile / macs) * m / params[_CLK]
-    block = max(1.0, math.floor(params[_IN_BUF] / (k * ab)))  # activation rows resident in the input buffer
+    # activation rows resident in the input buffer whose outputs fit the output buffer
+    block = max(1.0, math.floor(min(params[_IN_BUF] / (k * ab), params[_OUT_BUF] / (n * ob))))
     passes = math.ceil(m / block)
     w_total = k * n * wb * row[C_W_COUNT]
     a_total, c_total = b * m * k * ab, b * m * n * ob
@@ -106,9 +109,8 @@ def attention_cost(row, params, out):
     t_compute = max(waves * (tile / macs) * rows / params[_CLK], flops / peak_flops(params))
     scores = b * h * (flops / (4.0 * b * h * d)) if b * h * d > 0 else 0.0
     t_sfu = scores / params[_SOFTMAX]
-    spill = 0.0
-    if rows * kv * 4.0 > params[_SM_BUF]:
-        spill = 2.0 * scores * 4.0  # fp32 scores written to and read back from DRAM
+    # fp32 scores of one (sequence, KV head) beyond the softmax buffer: written to and read back from DRAM
+    spill = 2.0 * b * kvh * max(0.0, rows * kv * 4.0 - params[_SM_BUF])
     dram = 2.0 * b * kvh * kv * d * kb + b * h * q * d * (ab + ob) + spill
     t_dram = dram / params[_BW]
     buf = 2.0 * b * h * q * d * (ab + ob) + 2.0 * (dram - spill)

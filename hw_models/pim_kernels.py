@@ -15,7 +15,7 @@ Which ops run on the banks: GEMV-like ops whose matrix lives in DRAM —
 KV-cache layout: each matrix starts at a row boundary (one page per sequence and head, as a paged cache allocates
 them), so a matrix of ``B`` bytes opens ``ceil(B / page_bytes)`` rows and its last row is partly used; rows are spread
 evenly over all banks of all channels. A bank pays per row ``max(tRAS, tRCD + columns × passes × t_col) + tRP``;
-a channel can activate at most ``activations_per_tfaw`` rows per tFAW; refresh stretches the time by
+a channel (holding ``ceil(rows / channels)`` of them) can activate at most ``activations_per_tfaw`` rows per tFAW; refresh stretches the time by
 ``1 / (1 - tRFC/tREFI)``. In ``blocked`` mode the op's bus traffic and its bank computation add; with dual row
 buffers they overlap (max). Energy: activations, column reads, MACs and I/O bytes times their energies, plus static
 power × time.
@@ -63,7 +63,8 @@ def gemv_banks(n_mats, mat_bytes, passes, operand_bytes, params):
     cols_per_row = cols_per_mat / rows_per_mat
     open_time = max(params[_T_RAS], params[_T_RCD] + cols_per_row * passes * t_col)
     t_bank = rows_bank * (open_time + params[_T_RP])
-    t_faw = rows_bank * params[_BANKS] * params[_T_FAW] / params[_ACT_FAW]  # the busiest channel's activations
+    # the busiest channel's activations: rows are spread evenly over the channels
+    t_faw = math.ceil(rows / params[_CH]) * params[_T_FAW] / params[_ACT_FAW]
     time = max(t_bank, t_faw) * params[_REFRESH]
     return time, rows, n_mats * cols_per_mat * passes, n_mats * mat_bytes / width * passes
 

@@ -81,21 +81,68 @@ def _spatial_probes() -> list[Workload]:
 
 
 def _pim_probes() -> list[Workload]:
+    # short KV rows (a 256 B matrix per head, under one page) on every bank: a channel opens rows as fast as tFAW
+    # allows
+    short = _op("decode_short_fp16", "attention", {"batch": 160, "heads": 32, "kv_heads": 32, "q_len": 1, "kv_len": 2,
+                                                   "head_dim": 64, "causal": 1, "kv_cache": 1}, "fp16")
     return [*dtype_probes(("fp16",), conv=False, streaming=False),
+            Workload("probe-short-rows", [short], item_unit="item", items=1),
             _catalog("gpt3-7b", phase="decode", batch=8, context=512)]
 
 
 def _logic_pim_probes() -> list[Workload]:
+    # a compute-bound GEMM whose weight tiles do not divide evenly into the modules' waves
+    odd = _op("gemm_odd_fp16", "matmul", {"m": 256, "n": 1500, "k": 1500, "batch": 1}, "fp16", weight=True)
     return [*dtype_probes(("fp16",), conv=False),
+            Workload("probe-odd-gemm", [odd], item_unit="item", items=1),
             _catalog("mixtral-8x7b", phase="decode", batch=16, context=512, tensor_parallel=4)]
 
 
 def _iot_probes() -> list[Workload]:
-    return [_catalog("ds-cnn-s", batch=1), _catalog("decision-tree"), _catalog("svm-rbf"), _catalog("kmeans")]
+    from collections import Counter
+
+    from workloads.classic_ml import kernel_op
+    # a vector normalisation: the only kernel that takes square roots (no catalog model does)
+    norm = kernel_op("l2_normalise", Counter(fp_mul=256, fp_add=256, fp_sqrt=16, fp_div=256, loads=512, stores=256),
+                     Counter(), "fp32", params=256)
+    return [*dtype_probes(("int8", "fp32"), big=512),  # 512 x 512 int8 weights (256 KiB) exceed an MCU's SRAM
+            Workload("probe-sqrt", [norm], item_unit="item", items=1),
+            _catalog("ds-cnn-s", batch=1), _catalog("decision-tree"), _catalog("svm-rbf"), _catalog("kmeans"),
+            _catalog("svm-rbf", dtype="int8"), _catalog("kmeans", dtype="int8"), _catalog("naive-bayes")]
+
+
+def _iot_context(path: str, values: dict) -> dict:
+    """Settings under which an IoT parameter has a role: the FP emulation tables are read in their ``fp_mode``; the
+    threshold voltage below the top operating point (there the DVFS limit is the maximum clock whatever Vth is);
+    FPU sharing and L1 bank conflicts with more than one core."""
+    c = "compute."
+    if path.startswith(c + "emulation_standard_cycles."):
+        return {c + "fp_mode": "emulation-standard"}
+    if path.startswith(c + "emulation_optimized_cycles."):
+        return {c + "fp_mode": "emulation-optimized"}
+    if path == c + "threshold_voltage_v":
+        vth, vmax = values[path], values[c + "max_clock_voltage_v"]
+        volt = (vth + vmax) / 2
+        fmax = values[c + "max_clock_mhz"] * (volt - vth) / (vmax - vth)
+        return {c + "voltage_v": volt, c + "clock_mhz": 0.9 * fmax}
+    if path in (c + "fpus", "memory.l1_banks", "memory.l3_bandwidth_mbps") and values[c + "cores"] == 1:
+        return {c + "cores": 8}  # a single core neither shares units nor outruns its flash
+    return {}
+
+
+def _pim_context(path: str, values: dict) -> dict:
+    """Row and column timings bind only when the bank units keep up with the column stream: a PIM whose multipliers
+    are the bottleneck (HBM-PIM's 300 MHz PCUs) is checked with 4x faster units."""
+    if path in ("timing.tccd_l_ns", "timing.tras_ns", "timing.tfaw_ns", "organization.activations_per_tfaw"):
+        return {"organization.pim_clock_mhz": 4 * values["organization.pim_clock_mhz"]}
+    return {}
 
 
 PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probes, "pim": _pim_probes,
           "logic_pim": _logic_pim_probes, "iot": _iot_probes}
+# Per kind: (parameter path, the preset's numeric values) → settings applied to both the base and the variant, for
+# parameters that have a role only in some mode or operating point (none: the preset as it is).
+CONTEXTS = {"iot": _iot_context, "pim": _pim_context}
 
 
 @lru_cache(maxsize=None)
@@ -133,6 +180,7 @@ class Variant:
     value: float
     params: np.ndarray | None = None  # None when the value was rejected at the boundary
     error: str = ""
+    context: dict = field(default_factory=dict)  # settings of its base point (``CONTEXTS``)
 
 
 @dataclass
@@ -142,20 +190,23 @@ class PresetRun:
     preset: str
     kind: str
     variants: list[Variant]
-    base: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → value (scalar arrays)
+    base: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → (variants,) base point
     runs: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → (variants,)
 
 
 def make_variants(preset: str, factors=(UP, DOWN, TINY)) -> list[Variant]:
     out = []
-    for path, value in numeric_parameters(preset):
+    numeric = numeric_parameters(preset)
+    context_of = CONTEXTS.get(load_hardware(preset).kind, lambda path, values: {})
+    for path, value in numeric:
+        context = context_of(path, dict(numeric))
         for f in factors:
             new = scaled(value, f, isinstance(value, int))
             if new is None:
                 continue
-            v = Variant(path, f, new)
+            v = Variant(path, f, new, context=context)
             try:
-                v.params = load_hardware(preset, {path: new}).params
+                v.params = load_hardware(preset, {**context, path: new}).params
             except HardwareConfigError as exc:
                 v.error = str(exc)
             out.append(v)
@@ -167,16 +218,20 @@ def run_preset(preset: str, factors=(UP, DOWN, TINY), objective: str = "latency"
     base_hw = load_hardware(preset)
     variants = make_variants(preset, factors)
     ok = [v for v in variants if v.params is not None]
-    stack = np.vstack([base_hw.params] + [v.params for v in ok])
+    contexts = {repr(sorted(v.context.items())): v.context for v in variants}
+    bases = {key: load_hardware(preset, ctx).params for key, ctx in contexts.items()}
+    keys = list(bases)
+    stack = np.vstack([bases[k] for k in keys] + [v.params for v in ok])
+    of = np.array([keys.index(repr(sorted(v.context.items()))) for v in variants], dtype=int)
     run = PresetRun(preset, base_hw.kind, variants)
+    idx = [i for i, v in enumerate(variants) if v.params is not None]
     for wl in probes(base_hw.kind):
         totals = evaluate_points(base_hw, wl, stack, objective)
         metrics = {m: np.asarray(totals[_TOTALS[m]], dtype=float) for m in METRICS}
-        run.base.append({m: a[0] for m, a in metrics.items()})
+        run.base.append({m: a[of] for m, a in metrics.items()})
         full = {m: np.full(len(variants), np.nan) for m in METRICS}
-        idx = [i for i, v in enumerate(variants) if v.params is not None]
         for m in METRICS:
-            full[m][idx] = metrics[m][1:]
+            full[m][idx] = metrics[m][len(keys):]
         run.runs.append(full)
     return run
 
@@ -197,7 +252,7 @@ def direction_violations(run: PresetRun) -> list[str]:
         grows = v.factor > 1
         for w, wl in enumerate(probes(run.kind)):
             for m in METRICS:
-                before, after = run.base[w][m], run.runs[w][m][i]
+                before, after = run.base[w][m][i], run.runs[w][m][i]
                 if m in ("latency", "energy") and not (np.isfinite(before) and np.isfinite(after)):
                     continue  # infeasible on one side: the feasibility metric speaks for it
                 if not moved(effect.allowed(m, grows), before, after, NOISE):
@@ -218,7 +273,7 @@ def jump_violations(run: PresetRun) -> list[str]:
             continue
         for w, wl in enumerate(probes(run.kind)):
             for m in ("latency", "energy"):
-                before, after = run.base[w][m], run.runs[w][m][i]
+                before, after = run.base[w][m][i], run.runs[w][m][i]
                 if np.isfinite(before) and np.isfinite(after) and before > 0:
                     if abs(after / before - 1) > SMOOTH:
                         out.append(f"{run.preset}: {v.path} ×{TINY} on {wl.name}: {m} {before:.6g} → {after:.6g}")
@@ -233,7 +288,7 @@ def unread_parameters(run: PresetRun) -> list[str]:
         if v.params is not None:
             for w in range(len(run.base)):
                 for m in METRICS:
-                    before, after = run.base[w][m], run.runs[w][m][i]
+                    before, after = run.base[w][m][i], run.runs[w][m][i]
                     if (np.isnan(before) != np.isnan(after)) or (not np.isnan(before) and not moved("none", before,
                                                                                                        after, 0.0)):
                         hit = True

@@ -436,7 +436,7 @@ SCALINGS = {
         "bandwidth": [["dma_bpc"], ["l3_bw"]],
         # A faster clock needs the DVFS limit raised with it (a faster part), or the point becomes infeasible.
         "compute": [["clock_hz", "max_clock_hz"],
-                    ["1/c_alu", "1/c_mul", "1/c_div", "1/c_load", "1/c_store", "1/c_branch", "1/c_mac",
+                    ["1/c_alu", "1/c_mul", "1/c_div", "1/c_load", "1/c_store", "1/c_branch",
                      "1/c_simd_dot"] + [f"1/fp_{o}" for o in ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")]],
         "energy": [["e_cycle"], ["e_l1"], ["e_l2_byte"], ["e_l3_byte"]],
     },
