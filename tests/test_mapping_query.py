@@ -91,7 +91,7 @@ def test_latency_optimum_is_the_least_energy_among_equally_fast(dtype):
 def test_exhaustive_search_is_chosen_after_pruning():
     """A fine space whose raw size exceeds the budget but whose buffer-legal part fits it is searched exhaustively."""
     hw = load_hardware("SCALE-Sim-32x32", {"compute.pe_rows": 8, "compute.pe_cols": 8, "compute.dataflow": "free",
-                                           "memory.global_buffer_kb": 1})
+                                           "memory.global_buffer_kib": 1})
     p = hw.params
     m = n = k = 512.0
     g = 8
