@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 import numpy as np
 from numba import njit
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hw_models.spec_base import PerDtype, Strict
 from hw_models.effects import Effect
@@ -61,11 +61,20 @@ class GPUPower(Strict):
 
 
 class GPUEnergy(Strict):
+    """Energy per operation of each unit and per bit moved at each level."""
+
     e_tensor_pj_per_flop: PerDtype
-    e_vector_pj_per_flop: float = Field(gt=0)
+    e_vector_pj_per_flop: PerDtype  # CUDA-core energy per FLOP of each datatype (fp32 required: the fallback)
     e_l2_pj_per_bit: float = Field(ge=0)
     e_hbm_pj_per_bit: float = Field(ge=0)
     e_nvlink_pj_per_bit: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _fp32_vector_energy(self):
+        if self.e_vector_pj_per_flop.fp32 is None:
+            raise ValueError("e_vector_pj_per_flop.fp32 is required: datatypes without their own CUDA-core energy "
+                             "use it")
+        return self
 
 
 class GPUSpec(Strict):
@@ -92,7 +101,8 @@ P_NAMES = (
     + [f"tensor_{d}" for d in DTYPES] + [f"vector_{d}" for d in DTYPES]
     + ["hbm_bytes", "hbm_bw", "l2_bytes", "l2_bw", "launch_s", "link_bw", "link_latency_s", "tdp_w", "idle_w"]
     + [f"e_tensor_{d}" for d in DTYPES]
-    + ["e_vector_flop", "e_l2_byte", "e_hbm_byte", "e_link_byte"]
+    + [f"e_vector_{d}" for d in DTYPES]
+    + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
@@ -130,7 +140,9 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     """The kernels' float64 parameter vector in SI units (FLOP/s, B/s, s, W, J)."""
     c, m, e = spec.compute, spec.memory, spec.energy
     tensor, e_tensor = _per_dtype(c.tensor_tflops, e.e_tensor_pj_per_flop)
-    vector, _ = _per_dtype(c.vector_tflops)
+    vector, e_vector = _per_dtype(c.vector_tflops, e.e_vector_pj_per_flop)
+    e_vector_fp32 = e.e_vector_pj_per_flop.fp32
+    e_vector = [x if x is not None else e_vector_fp32 for x in e_vector]
     v = np.zeros(len(P_NAMES))
     v[P["sm_count"]] = c.sm_count
     v[P["clock_hz"]] = c.clock_mhz * 1e6
@@ -141,7 +153,8 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
         # datatype the tensor cores lack, fp32 on A100, has tensor peak 0 and runs on the CUDA cores).
         v[P[f"tensor_{d}"]] = tensor[i] * 1e12
         v[P[f"vector_{d}"]] = vector[i] * 1e12
-        v[P[f"e_tensor_{d}"]] = (e_tensor[i] if e_tensor[i] else e.e_vector_pj_per_flop) * 1e-12
+        v[P[f"e_tensor_{d}"]] = (e_tensor[i] if e_tensor[i] else e_vector[i]) * 1e-12
+        v[P[f"e_vector_{d}"]] = e_vector[i] * 1e-12
     v[P["hbm_bytes"]] = m.hbm_capacity_gb * 1e9
     v[P["hbm_bw"]] = m.hbm_bandwidth_gbps * 1e9
     v[P["l2_bytes"]] = m.l2_capacity_mb * 1e6
@@ -151,7 +164,6 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["link_latency_s"]] = spec.interconnect.nvlink_latency_us * 1e-6
     v[P["tdp_w"]] = spec.power.tdp_w
     v[P["idle_w"]] = spec.power.idle_w
-    v[P["e_vector_flop"]] = e.e_vector_pj_per_flop * 1e-12
     v[P["e_l2_byte"]] = e.e_l2_pj_per_bit * 8e-12
     v[P["e_hbm_byte"]] = e.e_hbm_pj_per_bit * 8e-12
     v[P["e_link_byte"]] = e.e_nvlink_pj_per_bit * 8e-12

@@ -26,7 +26,7 @@ _P_E_TENSOR = P["e_tensor_fp64"]
 _P_SM, _P_CLK, _P_SFU, _P_SMEM = P["sm_count"], P["clock_hz"], P["sfu_per_clk_sm"], P["smem_bytes_per_sm"]
 _P_HBM_BW, _P_L2, _P_L2_BW, _P_LAUNCH = P["hbm_bw"], P["l2_bytes"], P["l2_bw"], P["launch_s"]
 _P_LINK_BW, _P_LINK_LAT, _P_TDP, _P_IDLE = P["link_bw"], P["link_latency_s"], P["tdp_w"], P["idle_w"]
-_P_E_VEC, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_flop"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
+_P_E_VECTOR, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_fp64"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
 _P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P["prefill_q_block"]
 _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
 _FP16 = DTYPES.index("fp16")
@@ -84,7 +84,7 @@ def _faster_unit(work, flops, other_busy, e_rest, dt, params):
         if unit == 0:
             peak, e_flop = params[_P_TENSOR + dt], params[_P_E_TENSOR + dt]
         else:
-            peak, e_flop = params[_P_VECTOR + dt], params[_P_E_VEC]
+            peak, e_flop = params[_P_VECTOR + dt], params[_P_E_VECTOR + dt]
         if peak <= 0.0:
             continue
         e = flops * e_flop
@@ -179,7 +179,7 @@ def attention_cost(row, params, out):
     t_sfu = exps / (params[_P_SFU] * sms * params[_P_CLK])
     t_l2 = l2_bytes / params[_P_L2_BW]
     t_dram = dram_bytes / params[_P_HBM_BW]
-    e_softmax = params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VEC]
+    e_softmax = params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VECTOR + _FP32]  # online softmax runs in fp32
     e_l2, e_dram = l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
     out[O_TIME] = np.inf
     peak, e_math = _faster_unit(work, flops, max(t_sfu, t_l2, t_dram), e_softmax + e_l2 + e_dram, dt, params)
@@ -206,9 +206,9 @@ def attention_cost(row, params, out):
 def streaming_cost(row, params, out):
     """Elementwise, norm, softmax, gather and KV-cache writes: CUDA-core arithmetic over data streamed from HBM."""
     dt = int(row[C_DTYPE])
-    vec = params[_P_VECTOR + dt]
+    vec, e_flop = params[_P_VECTOR + dt], params[_P_E_VECTOR + dt]
     if vec <= 0.0:
-        vec = params[_P_VECTOR + _FP32]
+        vec, e_flop = params[_P_VECTOR + _FP32], params[_P_E_VECTOR + _FP32]
     flops = row[C_FLOPS]
     nbytes = row[C_BYTES]
     t_compute = flops / vec
@@ -216,7 +216,7 @@ def streaming_cost(row, params, out):
     t_l2 = nbytes / params[_P_L2_BW]
     busy = max(t_compute, t_dram, t_l2)
     bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
-    _finish(out, busy, flops * params[_P_E_VEC], nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
+    _finish(out, busy, flops * e_flop, nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
             params)
     out[O_UTIL] = flops / (out[O_TIME] * vec)
     out[O_BYTES_OFFCHIP] = nbytes
@@ -242,7 +242,7 @@ def collective_cost(row, params, out):
         sent = msg
     busy = sent / bw + steps * lat
     hbm = 2.0 * sent  # each step reads the outgoing chunk and writes the incoming one
-    _finish(out, busy, row[C_FLOPS] * params[_P_E_VEC], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
+    _finish(out, busy, row[C_FLOPS] * params[_P_E_VECTOR + _FP32], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
             B_LINK, params)
     out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
     out[O_BYTES_OFFCHIP] = hbm

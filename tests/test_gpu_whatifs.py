@@ -59,7 +59,7 @@ def test_a_faster_vector_unit_never_slows_a_model(bert):
 
 def test_a_gemm_runs_on_the_faster_unit_with_that_units_energy(bert):
     # A vector unit faster than the tensor cores even under the power cap takes the GEMMs, at its own energy.
-    h = load_hardware(H100, {"compute.vector_tflops.fp16": 4000.0, "energy.e_vector_pj_per_flop": 0.1})
+    h = load_hardware(H100, {"compute.vector_tflops.fp16": 4000.0, "energy.e_vector_pj_per_flop.fp16": 0.1})
     r = simulate(h, bert)
     gemms = r.ops[r.ops["kind"] == "matmul"]
     assert (gemms["flops"] / gemms["time_s"] > 989.4e12 * 0.5).any()
