@@ -34,7 +34,9 @@ class GPUCompute(Strict):
 
 class GPUMemory(Strict):
     hbm_capacity_gb: float = Field(gt=0)
-    hbm_bandwidth_gbps: float = Field(gt=0)
+    hbm_bandwidth_gbps: float = Field(gt=0)  # a preset with a published bus and data rate derives it from them
+    dram_bus_width_bits: Optional[float] = Field(default=None, gt=0)  # total device-memory bus width
+    dram_data_rate_mtps: Optional[float] = Field(default=None, gt=0)  # transfers per second per pin, in millions
     l2_capacity_mb: float = Field(gt=0)
     l2_bandwidth_gbps: float = Field(gt=0)
 
@@ -200,6 +202,7 @@ EFFECTS = {
         why="more shared memory makes more tiles legal (a point no tile fitted becomes feasible); " + _TILE_CHOICE),
     "memory.hbm_capacity_gb": Effect(capacity="up", feasible="up"),
     "memory.hbm_bandwidth_gbps": _FASTER,
+    "memory.dram_*": _FASTER,  # bus width and data rate make the bandwidth
     "memory.l2_capacity_mb": Effect(
         latency="down", energy="any", steps="an operand starts to fit in L2 and stops being re-read from HBM",
         why="more L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),

@@ -86,3 +86,22 @@ def test_power_never_exceeds_the_cap_and_idle_power_never_speeds_a_gpu(bert):
     assert feasible.tolist() == [True, True, True, True, False, False]
     assert all(b >= a for a, b in zip(latency[:4], latency[1:4]))
     assert (np.asarray(totals["power_w"], dtype=float)[feasible] <= 700.0 * (1 + 1e-9)).all()
+
+
+def test_the_fp16_cuda_core_peak_is_reachable_within_tdp():
+    # Found by the every-parameter-is-read check: the CUDA cores' energy per FLOP was the fp32 figure for every
+    # datatype, so an fp16 op at the 133.8 TFLOPS peak drew 1.24 kW and the cap held it at the fp32 rate: the fp16
+    # vector peak changed nothing. Now fp16 has its own energy and a CUDA-core-bound fp16 op runs at its peak.
+    from workloads import Op, Workload
+    op = Op("poly", "elementwise", {"elements": 1 << 22, "inputs": 1, "flops_per_element": 2048}, dtype="fp16")
+    wl = Workload("poly", [op])
+    stock = simulate(load_hardware(H100), wl)
+    slower = simulate(load_hardware(H100, {"compute.vector_tflops.fp16": 66.9}), wl)
+    assert slower.latency_s > 1.5 * stock.latency_s
+    assert op.flops / stock.latency_s > 0.9 * 133.8e12
+
+
+def test_dram_bandwidth_follows_bus_width_and_data_rate():
+    jetson = "Jetson-AGX-Orin-64GB"
+    assert load_hardware(jetson).param("hbm_bw") == 204.8e9
+    assert load_hardware(jetson, {"memory.dram_data_rate_mtps": 3200}).param("hbm_bw") == 102.4e9
