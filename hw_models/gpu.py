@@ -122,6 +122,7 @@ def tile_smem_bytes(tile_m: float, tile_n: float, element_bytes: float) -> float
     """Shared memory one threadblock tile holds: A and B panels of TILE_K columns, PIPELINE_STAGES deep."""
     return (tile_m + tile_n) * TILE_K * element_bytes * PIPELINE_STAGES
 
+
 # When a datatype has no native support, arithmetic runs in the first supported one of this chain.
 _FALLBACK = {"int4": ["int4", "int8", "fp16"], "int8": ["int8", "fp16"], "fp8": ["fp8", "fp16"],
              "bf16": ["bf16", "fp16"], "fp16": ["fp16", "bf16", "fp32"], "tf32": ["tf32", "fp32"],
@@ -177,6 +178,7 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["softmax_flops_per_score"]] = r.softmax_vector_flops_per_score
     return v
 
+
 _TILE_CHOICE = ("the latency-ranked tile search may switch to a tile with more padding or L2 re-reads, and a faster "
                 "unit may take math at a higher energy per FLOP: dynamic energy can rise while static energy "
                 "(idle power x time) falls")
@@ -219,8 +221,7 @@ EFFECTS = {
     "runtime.l2_resident_operand_fraction": Effect(
         latency="down", energy="any", steps="an operand starts to fit in its share of L2",
         why="a larger share of L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),
-    "runtime.softmax_vector_flops_per_score": Effect(
-        latency="up", energy="up", why="", steps=""),
+    "runtime.softmax_vector_flops_per_score": Effect(latency="up", energy="up"),  # energy, and time under the cap
     "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
     "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
     "power.tdp_w": Effect(
