@@ -129,8 +129,10 @@ def evaluate_points(hardware: Hardware, workload: Workload, params: np.ndarray, 
         for i in np.flatnonzero(unmappable):
             bad = int(np.flatnonzero(~np.isfinite(raw[i, :, O_TIME]))[0])
             op = workload.ops[bad]
+            why = (kind.unmappable_reason(params[i], op) if kind.unmappable_reason is not None
+                   else "datatype not supported or buffers too small")
             totals["reason"][i] = (f"mapping: op {op.name!r} ({op.kind}, {op.dtype}) has no legal mapping on this "
-                                   f"device (datatype not supported or buffers too small)")
+                                   f"device ({why})")
         feasible = feasible & ~unmappable
         totals["feasible"] = feasible
         if feasible.any():

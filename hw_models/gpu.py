@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from numba import njit
+from pydantic import Field, model_validator
 
 from hw_models.spec_base import PerDtype, Strict
+from hw_models.effects import Effect
 from hw_models.kind import HardwareKind
 
 from workloads.dtypes import DTYPE_BITS
+from workloads.table import K_GEMM, KIND_CODES
 
 DTYPES = tuple(DTYPE_BITS)  # kernel dtype codes follow this order
 
@@ -19,16 +22,21 @@ DTYPES = tuple(DTYPE_BITS)  # kernel dtype codes follow this order
 
 class GPUCompute(Strict):
     sm_count: int = Field(gt=0)
-    clock_mhz: float = Field(gt=0)
-    tensor_tflops: PerDtype  # dense tensor-core peak
-    vector_tflops: PerDtype  # CUDA-core (non-tensor) peak
+    clock_mhz: float = Field(gt=0)  # clock of the CUDA-core (vector) peaks and of the SFUs
+    tensor_clock_mhz: float = Field(gt=0)  # clock of the tensor-core peaks (Hopper quotes them at a lower clock)
+    tensor_flops_per_clock_per_sm: PerDtype  # dense tensor-core FLOP per clock per SM
+    vector_flops_per_clock_per_sm: PerDtype  # CUDA-core FLOP per clock per SM
+    tensor_tflops: PerDtype  # dense tensor-core peak (presets: SMs x per-SM rate x clock)
+    vector_tflops: PerDtype  # CUDA-core (non-tensor) peak (presets: SMs x per-SM rate x clock)
     sfu_ops_per_clock_per_sm: float = Field(gt=0)  # exp/rcp throughput of the special function units
     smem_per_sm_kib: float = Field(gt=0)
 
 
 class GPUMemory(Strict):
     hbm_capacity_gb: float = Field(gt=0)
-    hbm_bandwidth_gbps: float = Field(gt=0)
+    hbm_bandwidth_gbps: float = Field(gt=0)  # a preset with a published bus and data rate derives it from them
+    dram_bus_width_bits: Optional[float] = Field(default=None, gt=0)  # total device-memory bus width
+    dram_data_rate_mtps: Optional[float] = Field(default=None, gt=0)  # transfers per second per pin, in millions
     l2_capacity_mb: float = Field(gt=0)
     l2_bandwidth_gbps: float = Field(gt=0)
 
@@ -50,16 +58,25 @@ class GPUInterconnect(Strict):
 
 
 class GPUPower(Strict):
-    tdp_w: float = Field(gt=0)
+    tdp_w: float = Field(gt=0)  # a cap at or below idle_w leaves nothing to compute with: the point is infeasible
     idle_w: float = Field(ge=0)
 
 
 class GPUEnergy(Strict):
+    """Energy per operation of each unit and per bit moved at each level."""
+
     e_tensor_pj_per_flop: PerDtype
-    e_vector_pj_per_flop: float = Field(gt=0)
+    e_vector_pj_per_flop: PerDtype  # CUDA-core energy per FLOP of each datatype (fp32 required: the fallback)
     e_l2_pj_per_bit: float = Field(ge=0)
     e_hbm_pj_per_bit: float = Field(ge=0)
     e_nvlink_pj_per_bit: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _fp32_vector_energy(self):
+        if self.e_vector_pj_per_flop.fp32 is None:
+            raise ValueError("e_vector_pj_per_flop.fp32 is required: datatypes without their own CUDA-core energy "
+                             "use it")
+        return self
 
 
 class GPUSpec(Strict):
@@ -86,10 +103,25 @@ P_NAMES = (
     + [f"tensor_{d}" for d in DTYPES] + [f"vector_{d}" for d in DTYPES]
     + ["hbm_bytes", "hbm_bw", "l2_bytes", "l2_bw", "launch_s", "link_bw", "link_latency_s", "tdp_w", "idle_w"]
     + [f"e_tensor_{d}" for d in DTYPES]
-    + ["e_vector_flop", "e_l2_byte", "e_hbm_byte", "e_link_byte"]
+    + [f"e_vector_{d}" for d in DTYPES]
+    + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
+
+# Legal threadblock tiles searched for GEMMs: tile_m x tile_n x split_k (tile_k fixed at 32, 3 pipeline stages).
+TILE_M = np.array([16, 32, 64, 128, 256], dtype=np.float64)
+TILE_N = np.array([32, 64, 128, 256], dtype=np.float64)
+SPLIT_K = np.array([1, 2, 4, 8, 16], dtype=np.float64)
+TILE_K = 32.0
+PIPELINE_STAGES = 3.0
+
+
+@njit(cache=True)
+def tile_smem_bytes(tile_m: float, tile_n: float, element_bytes: float) -> float:
+    """Shared memory one threadblock tile holds: A and B panels of TILE_K columns, PIPELINE_STAGES deep."""
+    return (tile_m + tile_n) * TILE_K * element_bytes * PIPELINE_STAGES
+
 
 # When a datatype has no native support, arithmetic runs in the first supported one of this chain.
 _FALLBACK = {"int4": ["int4", "int8", "fp16"], "int8": ["int8", "fp16"], "fp8": ["fp8", "fp16"],
@@ -97,15 +129,13 @@ _FALLBACK = {"int4": ["int4", "int8", "fp16"], "int8": ["int8", "fp16"], "fp8": 
              "fp32": ["fp32"], "fp64": ["fp64", "fp32"]}
 
 
-def _per_dtype(values: PerDtype, energy: PerDtype | None = None) -> tuple[list[float], list[float]]:
-    """Resolve each datatype to (peak, energy) of the datatype it runs in."""
+def _per_dtype(values: PerDtype, energy: PerDtype | None = None) -> tuple[list[float], list[float | None]]:
+    """Resolve each datatype to (peak, energy) of the datatype it runs in (peak 0 and energy None: no such unit)."""
     peaks, energies = [], []
     for d in DTYPES:
         chosen = next((c for c in _FALLBACK[d] if getattr(values, c) is not None), None)
         peaks.append(getattr(values, chosen) if chosen else 0.0)
-        if energy is not None:
-            e = getattr(energy, chosen) if chosen else None
-            energies.append(e if e is not None else 0.0)
+        energies.append(getattr(energy, chosen) if chosen and energy is not None else None)
     return peaks, energies
 
 
@@ -113,17 +143,21 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     """The kernels' float64 parameter vector in SI units (FLOP/s, B/s, s, W, J)."""
     c, m, e = spec.compute, spec.memory, spec.energy
     tensor, e_tensor = _per_dtype(c.tensor_tflops, e.e_tensor_pj_per_flop)
-    vector, _ = _per_dtype(c.vector_tflops)
+    vector, e_vector = _per_dtype(c.vector_tflops, e.e_vector_pj_per_flop)
+    e_vector_fp32 = e.e_vector_pj_per_flop.fp32
+    e_vector = [x if x is not None else e_vector_fp32 for x in e_vector]
     v = np.zeros(len(P_NAMES))
     v[P["sm_count"]] = c.sm_count
     v[P["clock_hz"]] = c.clock_mhz * 1e6
     v[P["sfu_per_clk_sm"]] = c.sfu_ops_per_clock_per_sm
     v[P["smem_bytes_per_sm"]] = c.smem_per_sm_kib * 1024
     for i, d in enumerate(DTYPES):
-        # Tensor cores do not run every datatype (fp32 on A100 has no tensor path): use the vector peak then.
-        v[P[f"tensor_{d}"]] = max(tensor[i], vector[i]) * 1e12
+        # Each unit keeps its own peak and energy; the kernels run an op on whichever unit finishes it first (a
+        # datatype the tensor cores lack, fp32 on A100, has tensor peak 0 and runs on the CUDA cores).
+        v[P[f"tensor_{d}"]] = tensor[i] * 1e12
         v[P[f"vector_{d}"]] = vector[i] * 1e12
-        v[P[f"e_tensor_{d}"]] = (e_tensor[i] if tensor[i] >= vector[i] and e_tensor[i] else e.e_vector_pj_per_flop) * 1e-12
+        v[P[f"e_tensor_{d}"]] = (e_tensor[i] if e_tensor[i] else e_vector[i]) * 1e-12
+        v[P[f"e_vector_{d}"]] = e_vector[i] * 1e-12
     v[P["hbm_bytes"]] = m.hbm_capacity_gb * 1e9
     v[P["hbm_bw"]] = m.hbm_bandwidth_gbps * 1e9
     v[P["l2_bytes"]] = m.l2_capacity_mb * 1e6
@@ -133,7 +167,6 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["link_latency_s"]] = spec.interconnect.nvlink_latency_us * 1e-6
     v[P["tdp_w"]] = spec.power.tdp_w
     v[P["idle_w"]] = spec.power.idle_w
-    v[P["e_vector_flop"]] = e.e_vector_pj_per_flop * 1e-12
     v[P["e_l2_byte"]] = e.e_l2_pj_per_bit * 8e-12
     v[P["e_hbm_byte"]] = e.e_hbm_pj_per_bit * 8e-12
     v[P["e_link_byte"]] = e.e_nvlink_pj_per_bit * 8e-12
@@ -146,4 +179,82 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     return v
 
 
-KIND = HardwareKind("gpu", GPUSpec, pack_params, P, capacity_param="hbm_bytes", idle_param="idle_w")
+_TILE_CHOICE = ("the latency-ranked tile search may switch to a tile with more padding or L2 re-reads, and a faster "
+                "unit may take math at a higher energy per FLOP: dynamic energy can rise while static energy "
+                "(idle power x time) falls")
+_FASTER = Effect(latency="down", energy="any", why="faster: static energy (idle x time) falls; " + _TILE_CHOICE,
+                 steps="wave quantisation over SMs and the tile search's choice switch at boundaries")
+
+# What each parameter does when it grows (hw_models.effects); first matching pattern wins.
+EFFECTS = {
+    "compute.sm_count": Effect(
+        latency="down", energy="any", steps="waves: CTAs per wave change with the SM count; tile choice switches",
+        why="more SMs raise every peak (SMs x per-SM rate x clock) and cut waves, so time and static energy fall; "
+            "flash-decoding splits the KV cache over more SMs, adding L2 reduction traffic, and the tile search may "
+            "pick a tile with more padding"),
+    "compute.clock_mhz": _FASTER,
+    "compute.tensor_clock_mhz": _FASTER,
+    "compute.tensor_flops_per_clock_per_sm.*": _FASTER,
+    "compute.vector_flops_per_clock_per_sm.*": _FASTER,
+    "compute.tensor_tflops.*": _FASTER,
+    "compute.vector_tflops.*": _FASTER,
+    "compute.sfu_ops_per_clock_per_sm": Effect(latency="down", energy="down"),
+    "compute.smem_per_sm_kib": Effect(
+        latency="down", energy="any", feasible="up", steps="tile boundary: a bigger tile becomes legal",
+        why="more shared memory makes more tiles legal (a point no tile fitted becomes feasible); " + _TILE_CHOICE),
+    "memory.hbm_capacity_gb": Effect(capacity="up", feasible="up"),
+    "memory.hbm_bandwidth_gbps": _FASTER,
+    "memory.dram_*": _FASTER,  # bus width and data rate make the bandwidth
+    "memory.l2_capacity_mb": Effect(
+        latency="down", energy="any", steps="an operand starts to fit in L2 and stops being re-read from HBM",
+        why="more L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),
+    "memory.l2_bandwidth_gbps": _FASTER,
+    "runtime.kernel_launch_us": Effect(latency="up", energy="up"),
+    "runtime.kv_cache_page_tokens": Effect(latency="up", energy="up",
+                                           steps="whole pages: the KV read rounds up to a page boundary"),
+    "runtime.decode_kv_split_tokens": Effect(
+        latency="any", energy="any", steps="the split count is an integer",
+        why="longer flash-decoding splits mean fewer splits: less L2 reduction traffic but fewer SMs busy"),
+    "runtime.prefill_query_block_rows": Effect(
+        latency="any", energy="any", steps="query blocks are whole: blocks per head and waves change in steps",
+        why="bigger query blocks re-read the KV panels fewer times but leave fewer blocks to fill the SMs"),
+    "runtime.l2_resident_operand_fraction": Effect(
+        latency="down", energy="any", steps="an operand starts to fit in its share of L2",
+        why="a larger share of L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),
+    "runtime.softmax_vector_flops_per_score": Effect(latency="up", energy="up"),  # energy, and time under the cap
+    "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
+    "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
+    "power.tdp_w": Effect(
+        latency="down", energy="any", feasible="up",
+        why="a higher cap lets power-bound ops run faster (static energy falls), but ranked by latency the tile "
+            "search may then pick a tile that finishes sooner at higher dynamic energy; a cap at or below idle "
+            "power is infeasible"),
+    "power.idle_w": Effect(latency="up", energy="up", feasible="down"),
+    "energy.*": Effect(latency="up", energy="up"),
+}
+
+
+def power_check(params: np.ndarray) -> np.ndarray:
+    """Per design point: why no work can run ('' = fine). A TDP at or below idle power leaves no power to compute
+    with: the GPU cannot do anything within its cap, so the point is infeasible (never uncapped)."""
+    params = np.atleast_2d(params)
+    tdp, idle = params[:, P["tdp_w"]], params[:, P["idle_w"]]
+    return np.array(["" if t > i else f"power: power.tdp_w {t:g} W is not above power.idle_w {i:g} W: no power "
+                     f"headroom to compute within the cap" for t, i in zip(tdp, idle)], dtype=object)
+
+
+def unmappable_reason(params: np.ndarray, op) -> str:
+    """Why ``op`` has no legal kernel at the point ``params`` (one packed row)."""
+    if KIND_CODES.get(op.kind) == K_GEMM:
+        element = max(op.act_bits, op.weight_bits) / 8
+        need = tile_smem_bytes(TILE_M.min(), TILE_N.min(), element)
+        have = params[P["smem_bytes_per_sm"]]
+        if need > have:
+            return (f"no tile fits shared memory: the smallest GEMM tile ({TILE_M.min():g}x{TILE_N.min():g}, k "
+                    f"{TILE_K:g}, {PIPELINE_STAGES:g} stages) needs {need:g} B, compute.smem_per_sm_kib gives "
+                    f"{have:g} B")
+    return "datatype not supported or buffers too small"
+
+
+KIND = HardwareKind("gpu", GPUSpec, pack_params, P, capacity_param="hbm_bytes", idle_param="idle_w",
+                    check=power_check, unmappable_reason=unmappable_reason, effects=EFFECTS)

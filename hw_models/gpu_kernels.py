@@ -15,7 +15,7 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_BYTES_IN_MEMORY,
                             O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC,
                             O_MAPPING, O_TIME, O_UTIL)
-from hw_models.gpu import DTYPES, P
+from hw_models.gpu import DTYPES, P, SPLIT_K, TILE_K, TILE_M, TILE_N, tile_smem_bytes
 from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
@@ -26,18 +26,12 @@ _P_E_TENSOR = P["e_tensor_fp64"]
 _P_SM, _P_CLK, _P_SFU, _P_SMEM = P["sm_count"], P["clock_hz"], P["sfu_per_clk_sm"], P["smem_bytes_per_sm"]
 _P_HBM_BW, _P_L2, _P_L2_BW, _P_LAUNCH = P["hbm_bw"], P["l2_bytes"], P["l2_bw"], P["launch_s"]
 _P_LINK_BW, _P_LINK_LAT, _P_TDP, _P_IDLE = P["link_bw"], P["link_latency_s"], P["tdp_w"], P["idle_w"]
-_P_E_VEC, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_flop"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
+_P_E_VECTOR, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_fp64"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
 _P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P["prefill_q_block"]
 _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
-# Legal threadblock tiles searched for GEMMs: tile_m x tile_n x split_k (tile_k fixed at 32, 3 pipeline stages).
-TILE_M = np.array([16, 32, 64, 128, 256], dtype=np.float64)
-TILE_N = np.array([32, 64, 128, 256], dtype=np.float64)
-SPLIT_K = np.array([1, 2, 4, 8, 16], dtype=np.float64)
-TILE_K = 32.0
-PIPELINE_STAGES = 3.0
 N_TILES = TILE_M.size * TILE_N.size * SPLIT_K.size
 
 
@@ -49,15 +43,26 @@ def tile_shape(index):
 
 
 @njit(cache=True)
+def _capped_time(busy, e_dyn, params):
+    """Time of an op after launch overhead and the TDP cap: the part throttles so that average power stays at TDP;
+    with no power above idle (TDP <= idle) no work can run (inf)."""
+    t = busy + params[_P_LAUNCH]
+    if e_dyn > 0.0:
+        headroom = params[_P_TDP] - params[_P_IDLE]
+        if headroom <= 0.0:
+            return np.inf
+        t = max(t, e_dyn / headroom)
+    return t
+
+
+@njit(cache=True)
 def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
     """Add launch overhead, apply the TDP cap, add static energy, fill ``out``."""
-    t = time_busy + params[_P_LAUNCH]
+    e_dyn = e_compute + e_l2 + e_dram + e_link
+    t = _capped_time(time_busy, e_dyn, params)
     if params[_P_LAUNCH] > time_busy:
         bound = B_LAUNCH
-    e_dyn = e_compute + e_l2 + e_dram + e_link
-    headroom = params[_P_TDP] - params[_P_IDLE]
-    if headroom > 0.0 and e_dyn / t > headroom:
-        t = e_dyn / headroom  # the part throttles so that average power stays at TDP
+    if t > time_busy + params[_P_LAUNCH]:
         bound = B_POWER
     out[O_TIME] = t
     out[O_E_COMPUTE] = e_compute
@@ -70,6 +75,26 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
 
 
 @njit(cache=True)
+def _faster_unit(work, flops, other_busy, e_rest, dt, params):
+    """(peak, compute energy) of the unit — tensor cores or CUDA cores — that finishes math taking ``work / peak``
+    seconds first, power cap included (ties: the lower energy); peak 0 when neither can run it. Each unit keeps its
+    own energy per FLOP, so a faster but costlier unit wins only if it is faster under the cap too."""
+    best_t, best_peak, best_e = np.inf, 0.0, 0.0
+    for unit in range(2):
+        if unit == 0:
+            peak, e_flop = params[_P_TENSOR + dt], params[_P_E_TENSOR + dt]
+        else:
+            peak, e_flop = params[_P_VECTOR + dt], params[_P_E_VECTOR + dt]
+        if peak <= 0.0:
+            continue
+        e = flops * e_flop
+        t = _capped_time(max(work / peak, other_busy), e + e_rest, params)
+        if t < best_t or (t == best_t and e < best_e):
+            best_t, best_peak, best_e = t, peak, e
+    return best_peak, best_e
+
+
+@njit(cache=True)
 def gemm_cost(row, params, tile_index, out):
     """A (batched) GEMM with one threadblock tile: wave quantization over SMs, tile padding, L2 re-reads."""
     tm, tn, sk = tile_shape(tile_index)
@@ -77,8 +102,7 @@ def gemm_cost(row, params, tile_index, out):
     ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
     dt = int(row[C_DTYPE])
     out[O_TIME] = np.inf
-    cta_smem = (tm + tn) * TILE_K * max(ab, wb) * PIPELINE_STAGES
-    if cta_smem > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
+    if tile_smem_bytes(tm, tn, max(ab, wb)) > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
         return
     k_split = math.ceil(k / sk)
     if k_split < TILE_K and sk > 1:
@@ -87,10 +111,8 @@ def gemm_cost(row, params, tile_index, out):
     tiles_m, tiles_n = math.ceil(m / tm), math.ceil(n / tn)
     ctas = tiles_m * tiles_n * b * sk
     sms = params[_P_SM]
-    peak = params[_P_TENSOR + dt]
     tile_flops = 2.0 * tm * tn * k_pad
     waves = math.ceil(ctas / sms)
-    t_compute = waves * tile_flops / (peak / sms)
     a_total = b * m * k * ab * row[C_A_UNIQUE]
     w_count = row[C_W_COUNT]
     w_total = k * n * wb * w_count
@@ -111,11 +133,15 @@ def gemm_cost(row, params, tile_index, out):
         dram_bytes += partials
     t_l2 = l2_bytes / params[_P_L2_BW]
     t_dram = dram_bytes / params[_P_HBM_BW]
+    flops_done = ctas * tile_flops
+    e_l2, e_dram = l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
+    peak, e_compute = _faster_unit(waves * tile_flops * sms, flops_done, max(t_l2, t_dram), e_l2 + e_dram, dt, params)
+    if peak <= 0.0:
+        return  # no unit runs this datatype, or no power headroom to run anything
+    t_compute = waves * tile_flops / (peak / sms)
     busy = max(t_compute, t_l2, t_dram)
     bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
-    flops_done = ctas * tile_flops
-    e_compute = flops_done * params[_P_E_TENSOR + dt]
-    _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
+    _finish(out, busy, e_compute, e_l2, e_dram, 0.0, bound, params)
     out[O_UTIL] = 2.0 * b * m * n * k / (out[O_TIME] * peak)
     out[O_BYTES_OFFCHIP] = dram_bytes
     out[O_BYTES_ONCHIP] = l2_bytes
@@ -130,7 +156,6 @@ def attention_cost(row, params, out):
     ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
     dt = int(row[C_DTYPE])
     sms = params[_P_SM]
-    peak = params[_P_TENSOR + dt]
     flops = row[C_FLOPS]
     pairs = flops / (4.0 * b * h * d) if b * h * d > 0 else 0.0
     q_bytes = b * h * q * d * ab
@@ -149,11 +174,18 @@ def attention_cost(row, params, out):
         units = b * h * q_blocks
         l2_bytes = q_bytes + o_bytes + kv_read * (h / kvh) * q_blocks
         dram_bytes = q_bytes + kv_read + o_bytes
-    t_compute = math.ceil(units / sms) * (flops / units) / (peak / sms) if units > 0 else 0.0
+    work = math.ceil(units / sms) * (flops / units) * sms if units > 0 else 0.0
     exps = b * h * pairs
     t_sfu = exps / (params[_P_SFU] * sms * params[_P_CLK])
     t_l2 = l2_bytes / params[_P_L2_BW]
     t_dram = dram_bytes / params[_P_HBM_BW]
+    e_softmax = params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VECTOR + _FP32]  # online softmax runs in fp32
+    e_l2, e_dram = l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
+    out[O_TIME] = np.inf
+    peak, e_math = _faster_unit(work, flops, max(t_sfu, t_l2, t_dram), e_softmax + e_l2 + e_dram, dt, params)
+    if peak <= 0.0:
+        return  # no unit runs this datatype, or no power headroom to run anything
+    t_compute = math.ceil(units / sms) * (flops / units) / (peak / sms) if units > 0 else 0.0
     busy = max(t_compute, t_sfu, t_l2, t_dram)
     if busy == t_compute:
         bound = B_COMPUTE
@@ -163,9 +195,8 @@ def attention_cost(row, params, out):
         bound = B_SFU
     else:
         bound = B_L2
-    e_compute = flops * params[_P_E_TENSOR + dt] + params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VEC]
-    _finish(out, busy, e_compute, l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM], 0.0, bound, params)
-    out[O_UTIL] = flops / (out[O_TIME] * peak) if peak > 0 else 0.0
+    _finish(out, busy, e_math + e_softmax, e_l2, e_dram, 0.0, bound, params)
+    out[O_UTIL] = flops / (out[O_TIME] * peak)
     out[O_BYTES_OFFCHIP] = dram_bytes
     out[O_BYTES_ONCHIP] = l2_bytes
     out[O_MAPPING] = -1.0
@@ -175,9 +206,9 @@ def attention_cost(row, params, out):
 def streaming_cost(row, params, out):
     """Elementwise, norm, softmax, gather and KV-cache writes: CUDA-core arithmetic over data streamed from HBM."""
     dt = int(row[C_DTYPE])
-    vec = params[_P_VECTOR + dt]
+    vec, e_flop = params[_P_VECTOR + dt], params[_P_E_VECTOR + dt]
     if vec <= 0.0:
-        vec = params[_P_VECTOR + _FP32]
+        vec, e_flop = params[_P_VECTOR + _FP32], params[_P_E_VECTOR + _FP32]
     flops = row[C_FLOPS]
     nbytes = row[C_BYTES]
     t_compute = flops / vec
@@ -185,7 +216,7 @@ def streaming_cost(row, params, out):
     t_l2 = nbytes / params[_P_L2_BW]
     busy = max(t_compute, t_dram, t_l2)
     bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
-    _finish(out, busy, flops * params[_P_E_VEC], nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
+    _finish(out, busy, flops * e_flop, nbytes * params[_P_E_L2], nbytes * params[_P_E_HBM], 0.0, bound,
             params)
     out[O_UTIL] = flops / (out[O_TIME] * vec)
     out[O_BYTES_OFFCHIP] = nbytes
@@ -211,7 +242,7 @@ def collective_cost(row, params, out):
         sent = msg
     busy = sent / bw + steps * lat
     hbm = 2.0 * sent  # each step reads the outgoing chunk and writes the incoming one
-    _finish(out, busy, row[C_FLOPS] * params[_P_E_VEC], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
+    _finish(out, busy, row[C_FLOPS] * params[_P_E_VECTOR + _FP32], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
             B_LINK, params)
     out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
     out[O_BYTES_OFFCHIP] = hbm

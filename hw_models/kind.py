@@ -26,6 +26,8 @@ class HardwareKind:
     bound_names: tuple[str, ...] = BOUND_NAMES
     # Per-point feasibility beyond memory (an FPGA design that overflows its part): params → reasons, '' = ok.
     check: Callable[[np.ndarray], np.ndarray] | None = None
+    # Why an op has no legal mapping at a point (one packed row, the op) → text; None: the generic reason.
+    unmappable_reason: Callable[[np.ndarray, Any], str] | None = None
     # What each parameter does to latency, energy, capacity and feasibility when it grows (hw_models.effects).
     effects: dict[str, Effect] = field(default_factory=dict)
 

@@ -13,7 +13,7 @@ from numba import njit
 from hw_models.cost import N_OUT, O_MAPPING, O_TIME
 from hw_models.gpu_kernels import N_TILES, attention_cost, collective_cost, gemm_cost, streaming_cost
 from mappings.scoring import empty_top, insert_top
-from workloads.table import C_KIND, K_ATTENTION, K_COLLECTIVE, K_GATHER, K_GEMM, K_KV_WRITE, K_STREAM
+from workloads.table import C_BATCH, C_K, C_KIND, C_M, C_N, K_ATTENTION, K_COLLECTIVE, K_GATHER, K_GEMM, K_KV_WRITE, K_STREAM
 
 
 @njit(cache=True)
@@ -34,11 +34,13 @@ def top_gemm_tiles(row, params, objective, top_k):
 
 @njit(cache=True)
 def best_gemm(row, params, objective, out):
-    """Search every legal tile; leave the best tile's cost in ``out`` (untouched when no tile is legal: an empty
-    GEMM costs nothing)."""
+    """Search every legal tile; leave the best tile's cost in ``out``. An empty GEMM costs nothing; a non-empty one
+    with no legal tile (shared memory too small for every tile, no unit for its datatype) costs inf: unmappable."""
     _, _, records = top_gemm_tiles(row, params, objective, 1)
     if np.isfinite(records[0, O_TIME]):
         out[:] = records[0]
+    elif row[C_M] > 0 and row[C_N] > 0 and row[C_K] > 0 and row[C_BATCH] > 0:
+        out[O_TIME] = np.inf
 
 
 @njit(cache=True)

@@ -69,7 +69,15 @@ def _catalog(name: str, **params) -> Workload:
 
 
 def _gpu_probes() -> list[Workload]:
-    return [*dtype_probes(("fp16", "bf16", "fp32", "tf32", "fp8", "int8", "int4", "fp64")),
+    # CUDA-core-bound elementwise ops (a long polynomial per element) read the vector peaks and energies; a one-group
+    # decode reads the flash-decoding split length (with many groups every SM already has a group).
+    vector = Workload("probe-gpu-vector", [
+        _op(f"poly_{d}", "elementwise", {"elements": 1 << 22, "inputs": 1, "flops_per_element": 2048}, d)
+        for d in ("fp16", "fp32", "fp64")] + [
+        _op("decode_one_group", "attention", {"batch": 1, "heads": 8, "kv_heads": 1, "q_len": 1, "kv_len": 4096,
+                                              "head_dim": 128, "causal": 1, "kv_cache": 1}, "fp16")],
+        item_unit="item", items=1)
+    return [*dtype_probes(("fp16", "bf16", "fp32", "tf32", "fp8", "int8", "int4", "fp64")), vector,
             _catalog("llama-2-7b", phase="decode", batch=8, context=1024, tensor_parallel=2),
             _catalog("bert-base", batch=8, seq_len=512)]
 

@@ -61,7 +61,9 @@ def test_describe_hardware_gives_values_units_and_sources():
     assert (row["value"], row["unit"], row["preset_value"]) == (3350, "GB/s (10^9 bytes per second)", 3350)
     assert row["source"] == row["preset_source"] and "H100" in row["source"]
     assert not params["overridden"].any()
-    assert params["expression"].isna().all()
+    derived = params["expression"].notna()  # peaks are SMs x per-SM rate x clock
+    assert "compute.tensor_tflops.fp16" in set(params.loc[derived, "path"])
+    assert params.loc[derived, "source"].str.startswith("derived").all()
     numeric = params[params["value"].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))]
     assert len(numeric) > 20 and numeric["source"].notna().all()
     assert not {"name", "kind", "description"} & set(params["path"])

@@ -414,7 +414,8 @@ SCALINGS = {
     "gpu": {
         "bandwidth": [["hbm_bw"], ["l2_bw"]],
         "compute": [[f"tensor_{d}" for d in _GPU_DTYPES] + [f"vector_{d}" for d in _GPU_DTYPES] + ["clock_hz"]],
-        "energy": [[f"e_tensor_{d}" for d in _GPU_DTYPES], ["e_vector_flop"], ["e_l2_byte"], ["e_hbm_byte"]],
+        "energy": [[f"e_tensor_{d}" for d in _GPU_DTYPES], [f"e_vector_{d}" for d in _GPU_DTYPES], ["e_l2_byte"],
+                   ["e_hbm_byte"]],
     },
     "spatial": {
         "bandwidth": [["dram_bw"], ["gb_bw_bytes_per_cycle"]],
