@@ -143,7 +143,8 @@ ARRAY = ("a bigger array does each fold's work in fewer folds, but every fold of
          "granularity is the array's smaller side, so tiles, folds and the legal mappings change too")
 FOLDS = "folds and tiles are whole numbers: a ceil over folds, arrays or tile trips moves in steps"
 TILES = "the largest tile that fits the buffer is a whole number of array-sized blocks: tiling changes in steps"
-SEARCH_STEPS = "the search switches between mappings whose costs differ by a step"
+SEARCH_STEPS = ("where the search switches between two equally fast mappings, latency is continuous but energy steps "
+                "to the other mapping's")
 
 EFFECTS = {
     "compute.pe_rows": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH,

@@ -122,6 +122,19 @@ def numeric_parameters(preset: str) -> list[tuple[str, float]]:
     return out
 
 
+def integer_parameter(kind: str, path: str) -> bool:
+    """Whether the kind's schema declares ``path`` an integer (a float written as ``192`` in YAML is still a float)."""
+    model = hardware_kind(kind).spec_class
+    annotation = None
+    for part in path.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False
+        annotation = fields[part].annotation
+        model = annotation
+    return annotation is int
+
+
 def scaled(value: float, factor: float, integer: bool) -> float | int | None:
     """``value × factor`` (integers rounded, kept ≥ 1 when they were); None when it does not change."""
     if integer:
@@ -172,7 +185,7 @@ def make_variants(preset: str, factors=(UP, DOWN, TINY)) -> list[Variant]:
     kind = describe_hardware(preset).kind
     for path, value in numeric_parameters(preset):
         for f in _factors(kind, path, factors):
-            new = scaled(value, f, isinstance(value, int))
+            new = scaled(value, f, integer_parameter(kind, path))
             if new is None:
                 continue
             v = Variant(path, f, new)
