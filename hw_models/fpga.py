@@ -15,11 +15,13 @@ per byte. Energy then follows the work actually done (idle PEs of a memory-bound
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from hw_models.effects import Effect
+from hw_models.spatial import ARRAY, FOLDS, SEARCH, SEARCH_STEPS, TILES
 from hw_models.spatial import P as SP
 from hw_models.spatial import P_NAMES as SPATIAL_NAMES
 from hw_models.spatial import SpatialSpec
@@ -57,7 +59,6 @@ class FPGADesign(Strict):
     buffer_uram_blocks: int = Field(ge=0)
     global_buffer_holds: list[Literal["input", "weight", "output"]] = Field(min_length=1)
     double_buffering: bool
-    register_bytes_per_pe: float = Field(gt=0)
     vector_lanes: int = Field(gt=0)
     luts_per_pe: float = Field(ge=0)
     ffs_per_pe: float = Field(ge=0)
@@ -72,7 +73,7 @@ class FPGAPower(Strict):
     toggle_rate: float = Field(gt=0, le=1)
     dsp_uw_per_mhz: float = Field(ge=0)
     bram36_port_uw_per_mhz: float = Field(ge=0)
-    uram_port_uw_per_mhz: float = Field(ge=0)
+    uram_port_uw_per_mhz: Optional[float] = Field(default=None, ge=0)  # required when the part has URAM
     lut_uw_per_mhz: float = Field(ge=0)
     ff_uw_per_mhz: float = Field(ge=0)
     ddr_pj_per_bit: float = Field(ge=0)
@@ -87,6 +88,12 @@ class FPGASpec(Strict):
     part: FPGAPart
     design: FPGADesign
     power: FPGAPower
+
+    @model_validator(mode="after")
+    def _uram_power(self) -> "FPGASpec":
+        if self.part.uram_blocks > 0 and self.power.uram_port_uw_per_mhz is None:
+            raise ValueError("power.uram_port_uw_per_mhz is required when part.uram_blocks > 0")
+        return self
 
 
 def used_resources(spec: FPGASpec) -> dict[str, float]:
@@ -117,13 +124,18 @@ def macs_per_pe(spec: FPGASpec) -> PerDtype:
     return PerDtype(**values)
 
 
+def _uram_port_uw_per_mhz(spec: FPGASpec) -> float:
+    """URAM port power; a part without URAM has no figure (a design using URAM on it fails the resource check)."""
+    return spec.power.uram_port_uw_per_mhz or 0.0
+
+
 def power_breakdown(spec: FPGASpec) -> dict[str, float]:
     """Estimator-style power (W) with every used resource active: static + Σ used × µW/MHz × toggle × MHz."""
     u, w, d = used_resources(spec), spec.power, spec.design
     scale = w.toggle_rate * d.clock_mhz * 1e-6
     return {"static": w.static_w, "dsp": u["dsp"] * w.dsp_uw_per_mhz * scale,
             "bram36": 2 * d.buffer_bram36_tiles * w.bram36_port_uw_per_mhz * scale,
-            "uram": 2 * d.buffer_uram_blocks * w.uram_port_uw_per_mhz * scale,
+            "uram": 2 * d.buffer_uram_blocks * _uram_port_uw_per_mhz(spec) * scale,
             "lut": u["lut"] * w.lut_uw_per_mhz * scale, "ff": u["ff"] * w.ff_uw_per_mhz * scale}
 
 
@@ -135,7 +147,7 @@ def to_spatial(spec: FPGASpec) -> SpatialSpec:
              + d.ffs_per_pe * w.ff_uw_per_mhz) * w.toggle_rate  # energy of one active PE cycle
     e_mac = PerDtype(**{k: pe_pj / v for k, v in macs if v is not None})
     ports = d.buffer_bram36_tiles + d.buffer_uram_blocks
-    port_pj = ((d.buffer_bram36_tiles * w.bram36_port_uw_per_mhz + d.buffer_uram_blocks * w.uram_port_uw_per_mhz)
+    port_pj = ((d.buffer_bram36_tiles * w.bram36_port_uw_per_mhz + d.buffer_uram_blocks * _uram_port_uw_per_mhz(spec))
                / ports if ports else 0.0)
     gb_kib = max(buffer_bytes(spec) / 1024, 1e-3)
     return SpatialSpec(
@@ -143,7 +155,7 @@ def to_spatial(spec: FPGASpec) -> SpatialSpec:
         compute=dict(pe_rows=d.pe_rows, pe_cols=d.pe_cols, arrays=1, clock_mhz=d.clock_mhz,
                      macs_per_pe_per_cycle=macs, dataflow=d.dataflow, systolic=d.systolic,
                      vector_lanes=d.vector_lanes, vector_ops_per_lane_per_cycle=1),
-        memory=dict(register_bytes_per_pe=d.register_bytes_per_pe, local_buffer_kib_per_pe=0, global_buffer_kib=gb_kib,
+        memory=dict(local_buffer_kib_per_pe=0, global_buffer_kib=gb_kib,
                     global_buffer_bandwidth_bytes_per_cycle=max(2 * ports * PORT_BYTES, 1),
                     global_buffer_holds=d.global_buffer_holds, double_buffering=d.double_buffering,
                     dram_capacity_gb=spec.part.ddr_capacity_gb, dram_bandwidth_gbps=spec.part.ddr_bandwidth_gbps),
@@ -182,5 +194,35 @@ def resource_check(params: np.ndarray) -> np.ndarray:
     return out
 
 
+RESOURCES_USED = "the design needs more of the part's DSPs, BRAM/URAM, LUTs or flip-flops and may overflow it"
+BUFFER = ("more BRAM/URAM tiles make a bigger, wider buffer (the search finds larger tiles, " + SEARCH + "; per-byte "
+          "energy averages the BRAM and URAM port energies) and the design may overflow the part (or newly fit tiles)")
+
+EFFECTS = {
+    "part.dsp_slices": Effect(feasible="up"),
+    "part.bram36_tiles": Effect(feasible="up"),
+    "part.uram_blocks": Effect(feasible="up"),
+    "part.luts": Effect(feasible="up"),
+    "part.flip_flops": Effect(feasible="up"),
+    "part.macs_per_dsp_per_cycle.*": Effect(latency="down", energy="any", why=SEARCH, steps=FOLDS),
+    "part.int8_packed_macs_per_dsp": Effect(latency="down", energy="any", why=SEARCH, steps=FOLDS),
+    "part.ddr_bandwidth_gbps": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
+    "part.ddr_capacity_gb": Effect(capacity="up", feasible="up"),
+    "design.pe_rows": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH + "; "
+                             + RESOURCES_USED, steps=FOLDS),
+    "design.pe_cols": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH + "; "
+                             + RESOURCES_USED, steps=FOLDS),
+    "design.dsps_per_pe": Effect(latency="down", energy="any", feasible="down", why=SEARCH, steps=FOLDS),
+    "design.clock_mhz": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
+    "design.buffer_bram36_tiles": Effect(latency="down", energy="any", feasible="any", why=BUFFER, steps=TILES),
+    "design.buffer_uram_blocks": Effect(latency="down", energy="any", feasible="any", why=BUFFER, steps=TILES),
+    "design.vector_lanes": Effect(latency="down", energy="down", feasible="down"),
+    "design.luts_per_pe": Effect(energy="up", feasible="down"),
+    "design.ffs_per_pe": Effect(energy="up", feasible="down"),
+    "design.luts_per_vector_lane": Effect(energy="up", feasible="down"),
+    "design.control_*": Effect(feasible="down"),
+    "power.*": Effect(energy="up"),
+}
+
 KIND = HardwareKind("fpga", FPGASpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"l2": "buffer"}), check=resource_check)
+                    bound_names=renamed_bounds({"l2": "buffer"}), check=resource_check, effects=EFFECTS)

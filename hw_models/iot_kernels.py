@@ -70,11 +70,13 @@ def conflict_factor(requests, banks):
 @njit(cache=True)
 def parallel_cycles(work, accesses, fp_occupancy, cores, params):
     """Cycles of one core when ``work`` cycles with ``accesses`` L1 accesses are split over ``cores`` cores:
-    even split plus bank-conflict stalls, bounded below by the shared FPUs' occupancy."""
+    even split plus bank-conflict stalls, bounded below by the shared FPUs' occupancy. A core issues at most one L1
+    access per cycle, so it needs at least one cycle per access, and its request rate is at most one per cycle."""
     if cores <= 1.0 or work <= 0.0:
         return work
-    per_core = work / cores
-    rate = accesses / work  # accesses per cycle of one core
+    issue = max(work, accesses)
+    per_core = issue / cores
+    rate = accesses / issue  # accesses per cycle of one core, at most 1
     stall = (accesses / cores) * (conflict_factor(cores * rate, params[_BANKS]) - 1.0)
     t = per_core + stall
     if params[_NATIVE] > 0.5 and params[_FPUS] < cores:

@@ -1,9 +1,10 @@
 """The spatial-accelerator template: a PE array, a memory hierarchy and a dataflow constraint.
 
 Systolic NPUs (TPU-like), row-stationary arrays (Eyeriss-like), FPGA PE arrays and multicore microcontroller clusters
-are instances. The hierarchy has four levels, each with capacity, bandwidth and per-access energy:
+are instances. The hierarchy has four levels:
 
-- ``register``: per-PE operand registers (the stationary operand of a fold lives here);
+- ``register``: per-PE operand registers (the stationary operand of a fold lives here; one operand per PE by
+  construction of the dataflows, so only their per-access energy is a parameter);
 - ``local_buffer``: an optional per-PE scratchpad (0 bytes when absent) that keeps a stationary tile across folds;
 - ``global_buffer``: the shared on-chip SRAM that holds the tiles of all operands the preset lets it hold;
 - ``dram``: off-chip DRAM/HBM.
@@ -18,6 +19,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
+from hw_models.effects import Effect
 from hw_models.spec_base import PerDtype, Strict
 from hw_models.kind import HardwareKind, renamed_bounds
 
@@ -43,7 +45,6 @@ class SpatialCompute(Strict):
 
 
 class SpatialMemory(Strict):
-    register_bytes_per_pe: float = Field(gt=0)
     local_buffer_kib_per_pe: float = Field(ge=0)
     global_buffer_kib: float = Field(gt=0)
     global_buffer_bandwidth_bytes_per_cycle: float = Field(gt=0)
@@ -85,7 +86,7 @@ class SpatialSpec(Strict):
 P_NAMES = (
     ["rows", "cols", "arrays", "clock_hz", "dataflow", "systolic", "vector_ops_per_cycle"]
     + [f"macs_{d}" for d in DTYPES] + [f"e_mac_{d}" for d in DTYPES]
-    + ["reg_bytes", "local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
+    + ["local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
        "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
        "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score"]
 )
@@ -116,7 +117,6 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
         e_chosen = _resolve(e.e_mac_pj, d) if chosen is None else (chosen if getattr(e.e_mac_pj, chosen) else
                                                                     _resolve(e.e_mac_pj, d))
         v[P[f"e_mac_{d}"]] = (getattr(e.e_mac_pj, e_chosen) if e_chosen else 0.0) * 1e-12
-    v[P["reg_bytes"]] = m.register_bytes_per_pe
     v[P["local_bytes"]] = m.local_buffer_kib_per_pe * 1024
     v[P["gb_bytes"]] = m.global_buffer_kib * 1024
     v[P["gb_bw_bytes_per_cycle"]] = m.global_buffer_bandwidth_bytes_per_cycle
@@ -135,5 +135,41 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     return v
 
 
+# Mechanisms behind the effects that are not monotone (shared with the FPGA kind, whose designs lower to this template).
+SEARCH = ("the mapping search minimises latency (near-ties broken by energy), so a change that makes one mapping "
+          "cheaper can select another that moves more bytes or runs longer at static power")
+ARRAY = ("a bigger array does each fold's work in fewer folds, but every fold of a systolic array pays rows + cols "
+         "skew cycles of fill and drain and a small layer leaves PEs idle, so a larger array can be slower; the tile "
+         "granularity is the array's smaller side, so tiles, folds and the legal mappings change too")
+FOLDS = "folds and tiles are whole numbers: a ceil over folds, arrays or tile trips moves in steps"
+TILES = "the largest tile that fits the buffer is a whole number of array-sized blocks: tiling changes in steps"
+SEARCH_STEPS = ("where the search switches between two equally fast mappings, latency is continuous but energy steps "
+                "to the other mapping's")
+
+EFFECTS = {
+    "compute.pe_rows": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH,
+                              steps=FOLDS),
+    "compute.pe_cols": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH,
+                              steps=FOLDS),
+    "compute.arrays": Effect(latency="down", energy="any", feasible="up", why=SEARCH, steps=FOLDS),
+    "compute.clock_mhz": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
+    "compute.macs_per_pe_per_cycle.*": Effect(latency="down", energy="any", feasible="up", why=SEARCH,
+                                              steps=FOLDS),
+    "compute.vector_lanes": Effect(latency="down", energy="down"),
+    "compute.vector_ops_per_lane_per_cycle": Effect(latency="down", energy="down"),
+    "compute.softmax_ops_per_score": Effect(latency="up", energy="up"),
+    "memory.local_buffer_kib_per_pe": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
+    "memory.global_buffer_kib": Effect(latency="down", energy="any", feasible="up",
+                                       why=SEARCH + "; with a reference size, buffer energy per byte grows with the "
+                                       "square root of capacity", steps=TILES),
+    "memory.global_buffer_bandwidth_bytes_per_cycle": Effect(latency="down", energy="any", why=SEARCH,
+                                                             steps=SEARCH_STEPS),
+    "memory.dram_capacity_gb": Effect(capacity="up", feasible="up"),
+    "memory.dram_bandwidth_gbps": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
+    "energy.e_global_buffer_reference_kib": Effect(energy="down"),
+    "energy.*": Effect(energy="up"),
+    "power.static_w": Effect(energy="up"),
+}
+
 KIND = HardwareKind("spatial", SpatialSpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"l2": "buffer"}))
+                    bound_names=renamed_bounds({"l2": "buffer"}), effects=EFFECTS)

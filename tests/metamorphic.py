@@ -9,6 +9,7 @@ one batched ``evaluate_points`` call per workload.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +21,7 @@ from cosim.engine import evaluate_points
 from hw_models.effects import METRICS, effect_of, moved
 from hw_models.kinds import hardware_kind
 from hw_models.preset import HardwareConfigError
+from mappings.scoring import TIE_TOLERANCE
 from workloads import Op, Workload
 from workloads.dtypes import DTYPE_BITS
 
@@ -83,7 +85,12 @@ def _gpu_probes() -> list[Workload]:
 
 
 def _spatial_probes() -> list[Workload]:
-    return [*dtype_probes(("fp16", "int8", "fp32"), big=256),
+    # A 4096³ int8 GEMM: large enough that the buffer's port width or DRAM bounds the time, and a smaller buffer
+    # limits the tiles, even on the 256×256 and 4×128×128 arrays, whose 256-element probes fit one tile.
+    large = Workload("probe-large-int8", [_op("gemm_large_int8", "matmul", {"m": 4096, "n": 4096, "k": 4096,
+                                                                             "batch": 1}, "int8", weight=True)],
+                     item_unit="item", items=1)
+    return [*dtype_probes(("fp16", "int8", "fp32"), big=256), large,
             _catalog("resnet-18", batch=1),
             _catalog("bert-base", batch=1, seq_len=128)]
 
@@ -170,6 +177,19 @@ def numeric_parameters(preset: str) -> list[tuple[str, float]]:
     return out
 
 
+def integer_parameter(kind: str, path: str) -> bool:
+    """Whether the kind's schema declares ``path`` an integer (a float written as ``192`` in YAML is still a float)."""
+    model = hardware_kind(kind).spec_class
+    annotation = None
+    for part in path.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False
+        annotation = fields[part].annotation
+        model = annotation
+    return annotation is int
+
+
 def scaled(value: float, factor: float, integer: bool) -> float | int | None:
     """``value × factor`` (integers rounded, kept ≥ 1 when they were); None when it does not change."""
     if integer:
@@ -198,18 +218,33 @@ class PresetRun:
     preset: str
     kind: str
     variants: list[Variant]
+    objective: str = "latency"  # what the mapping search minimised
     base: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → (variants,) base point
     runs: list[dict[str, np.ndarray]] = field(default_factory=list)  # per workload: metric → (variants,)
+
+
+# Extra scale factors per kind and parameter pattern, for parameters whose only role is a limit that a 2× change does
+# not reach: an FPGA design's control logic and the part's resource counts matter once the design overflows the part.
+# The spatial presets' buffers are sized well above what a GEMM's reuse needs: only a much smaller one binds.
+EXTRA_FACTORS = {"spatial": {"memory.global_buffer_kib": (0.125,)},
+                 "fpga": {"part.dsp_slices": (0.01,), "part.bram36_tiles": (0.01,), "part.uram_blocks": (0.01,),
+                          "part.luts": (0.01,), "part.flip_flops": (0.01,), "design.control_*": (100.0,)}}
+
+
+def _factors(kind: str, path: str, factors: tuple[float, ...]) -> tuple[float, ...]:
+    extra = next((f for pattern, f in EXTRA_FACTORS.get(kind, {}).items() if fnmatch.fnmatchcase(path, pattern)), ())
+    return tuple(factors) + tuple(extra)
 
 
 def make_variants(preset: str, factors=(UP, DOWN, TINY)) -> list[Variant]:
     out = []
     numeric = numeric_parameters(preset)
-    context_of = CONTEXTS.get(load_hardware(preset).kind, lambda path, values: {})
+    kind = load_hardware(preset).kind
+    context_of = CONTEXTS.get(kind, lambda path, values: {})
     for path, value in numeric:
         context = context_of(path, dict(numeric))
-        for f in factors:
-            new = scaled(value, f, isinstance(value, int))
+        for f in _factors(kind, path, factors):
+            new = scaled(value, f, integer_parameter(kind, path))
             if new is None:
                 continue
             v = Variant(path, f, new, context=context)
@@ -231,7 +266,7 @@ def run_preset(preset: str, factors=(UP, DOWN, TINY), objective: str = "latency"
     keys = list(bases)
     stack = np.vstack([bases[k] for k in keys] + [v.params for v in ok])
     of = np.array([keys.index(repr(sorted(v.context.items()))) for v in variants], dtype=int)
-    run = PresetRun(preset, base_hw.kind, variants)
+    run = PresetRun(preset, base_hw.kind, variants, objective)
     idx = [i for i, v in enumerate(variants) if v.params is not None]
     for wl in probes(base_hw.kind):
         totals = evaluate_points(base_hw, wl, stack, objective)
@@ -245,6 +280,12 @@ def run_preset(preset: str, factors=(UP, DOWN, TINY), objective: str = "latency"
 
 
 # -------------------------------------------------------------------------------------------------------- checks
+
+def _tolerance(run: PresetRun, metric: str) -> float:
+    """Relative change that counts as none: the searched objective may move within the search's tie tolerance (a
+    near-tie is broken by the other metrics, so a change can swap two mappings that are equally good)."""
+    return max(NOISE, TIE_TOLERANCE) if metric == run.objective else NOISE
+
 
 def direction_violations(run: PresetRun) -> list[str]:
     """Variants whose metrics moved against the declared effect (or parameters with no declared effect)."""
@@ -263,7 +304,7 @@ def direction_violations(run: PresetRun) -> list[str]:
                 before, after = run.base[w][m][i], run.runs[w][m][i]
                 if m in ("latency", "energy") and not (np.isfinite(before) and np.isfinite(after)):
                     continue  # infeasible on one side: the feasibility metric speaks for it
-                if not moved(effect.allowed(m, grows), before, after, NOISE):
+                if not moved(effect.allowed(m, grows), before, after, _tolerance(run, m)):
                     out.append(f"{run.preset}: {v.path} ×{v.factor:g} on {wl.name}: {m} {before:.6g} → {after:.6g} "
                                f"(declared {effect.allowed(m, grows)!r} when it {'grows' if grows else 'shrinks'})")
     return out

@@ -611,6 +611,9 @@ def test_idle_power_adds_exactly_power_times_period(name, data, watts, devices):
         assert t1 >= t0 * (1 - LAT_REL) and e1 >= e0 * (1 - REL)
         return
     assert t1 == pytest.approx(t0, rel=LAT_REL)
+    # An attention op records only its first GEMM's mapping: a tie swap in its second GEMM shows only as a latency
+    # change within the tie tolerance (the case of the tie-break test, as above).
+    assume(t1 == t0)
     assert e1 - e0 == pytest.approx(added * totals["period_s"][0], rel=1e-6), (t0, t1, totals["period_s"], e0, e1)
     assert totals["energy_static_j"][1] == pytest.approx(totals["energy_static_j"][0] + added * totals["period_s"][0],
                                                          rel=REL)

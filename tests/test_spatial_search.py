@@ -143,6 +143,7 @@ def test_overrides_pack_like_the_test_variants():
                                            "memory.global_buffer_holds": ["weight"]})
     expected = variant(rows=8, cols=16, dataflow="free", gb_kib=4, double=False, holds=("weight",))
     expected[P["gb_bw_bytes_per_cycle"]] = 8 + 2 * 16  # the preset derives it from the array: rows + 2 x cols
+    expected[P["vector_ops_per_cycle"]] = 16  # and its vector lanes: one per column
     keep = np.arange(len(expected)) != P["e_gb_byte"]  # buffer energy may scale with its size when packed
     np.testing.assert_array_equal(hw.params[keep], expected[keep])
 
