@@ -17,6 +17,7 @@ from typing import Any, Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from hw_models.effects import Effect
 from hw_models.preset import HardwareConfigError
 from hw_models.spec_base import Strict
 
@@ -131,3 +132,18 @@ def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[s
             raise HardwareConfigError(f"unknown hardware parameter {path!r} for heterogeneous device "
                                       f"{values.get('name')!r}; allowed: {', '.join(allowed)}")
     return out
+
+
+# What the heterogeneous device's own parameters (links and settings) do to the metrics when they grow; the units'
+# parameters are declared by their kinds (hw_models.effects).
+_PLACEMENT = ("the placement is re-optimised for latency, so it may move ops to a unit or split that finishes sooner "
+              "at a different dynamic energy, and the unit whose memory binds (the capacity reported) moves with them")
+EFFECTS = {
+    "links.*.bandwidth_gbps": Effect(latency="down", energy="any", capacity="any", why=_PLACEMENT),
+    "links.*.latency_us": Effect(latency="up", energy="any", capacity="any", why=_PLACEMENT),
+    "links.*.e_pj_per_bit": Effect(latency="none", energy="up"),
+    "split_steps": Effect(latency="any", energy="any", capacity="any",
+                          steps="the split fractions are multiples of 1/split_steps",
+                          why="the fractions of different step counts are not nested (thirds are not quarters), so "
+                              "more steps can remove the best split as well as add finer ones; " + _PLACEMENT),
+}

@@ -19,6 +19,7 @@ import numpy as np
 from cosim.api import describe_hardware, load_hardware, load_workload
 from cosim.engine import evaluate_points
 from hw_models.effects import METRICS, effect_of, moved
+from hw_models.hetero import EFFECTS as HETERO_EFFECTS
 from hw_models.kinds import hardware_kind
 from hw_models.preset import HardwareConfigError
 from mappings.scoring import TIE_TOLERANCE
@@ -153,11 +154,29 @@ def _pim_context(path: str, values: dict) -> dict:
     return {}
 
 
+def _hetero_probes() -> list[Workload]:
+    return [_catalog("gpt3-13b", phase="decode", batch=64, context=228, tensor_parallel=4),
+            _catalog("llama-2-7b", phase="decode", batch=16, context=4096),  # long KV: bandwidth-rich units pay
+            _catalog("llama-2-7b", phase="decode", batch=128, context=512)]  # GEMMs and attention apart
+
+
+def _hetero_context(path: str, values: dict) -> dict:
+    """The split resolution has a role only where ops may be split between units; a link's latency and energy only
+    where the placer hands data over it, which a slow host link (PCIe at 31.5 GB/s) never pays for on these probes:
+    they are checked on a link ten times faster."""
+    if path == "split_steps":
+        return {"allow_split": True}
+    if path.startswith("links.") and not path.endswith(".bandwidth_gbps"):
+        bandwidth = path.rsplit(".", 1)[0] + ".bandwidth_gbps"
+        return {bandwidth: 10 * values[bandwidth]}
+    return {}
+
+
 PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probes, "pim": _pim_probes,
-          "logic_pim": _logic_pim_probes, "iot": _iot_probes}
+          "logic_pim": _logic_pim_probes, "iot": _iot_probes, "hetero": _hetero_probes}
 # Per kind: (parameter path, the preset's numeric values) → settings applied to both the base and the variant, for
 # parameters that have a role only in some mode or operating point (none: the preset as it is).
-CONTEXTS = {"iot": _iot_context, "pim": _pim_context}
+CONTEXTS = {"iot": _iot_context, "pim": _pim_context, "hetero": _hetero_context}
 
 
 @lru_cache(maxsize=None)
@@ -167,11 +186,19 @@ def probes(kind: str) -> tuple[Workload, ...]:
 
 # ------------------------------------------------------------------------------------------------------ variants
 
+def kind_effects(kind: str) -> dict:
+    """The declared parameter effects of a kind (a heterogeneous device declares those of its links and settings)."""
+    return HETERO_EFFECTS if kind == "hetero" else hardware_kind(kind).effects
+
+
 def numeric_parameters(preset: str) -> list[tuple[str, float]]:
-    """(path, value) of every numeric parameter of a single-device preset."""
+    """(path, value) of every numeric parameter of a preset; of a heterogeneous one, its links and settings (its
+    units' parameters are checked on the units' own presets)."""
     rows = describe_hardware(preset).parameters
     out = []
     for path, value in zip(rows["path"], rows["value"]):
+        if path.startswith("units."):
+            continue
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             out.append((path, value))
     return out
@@ -179,6 +206,8 @@ def numeric_parameters(preset: str) -> list[tuple[str, float]]:
 
 def integer_parameter(kind: str, path: str) -> bool:
     """Whether the kind's schema declares ``path`` an integer (a float written as ``192`` in YAML is still a float)."""
+    if kind == "hetero":
+        return path == "split_steps"
     model = hardware_kind(kind).spec_class
     annotation = None
     for part in path.split("."):
@@ -225,8 +254,10 @@ class PresetRun:
 
 # Extra scale factors per kind and parameter pattern, for parameters whose only role is a limit that a 2× change does
 # not reach: an FPGA design's control logic and the part's resource counts matter once the design overflows the part.
-# The spatial presets' buffers are sized well above what a GEMM's reuse needs: only a much smaller one binds.
-EXTRA_FACTORS = {"spatial": {"memory.global_buffer_kib": (0.125,)},
+# The spatial presets' buffers are sized well above what a GEMM's reuse needs: only a much smaller one binds. A slow
+# host link is used by the placer only once it is much faster.
+EXTRA_FACTORS = {"hetero": {"links.*.bandwidth_gbps": (20.0,)},
+                 "spatial": {"memory.global_buffer_kib": (0.125,)},
                  "fpga": {"part.dsp_slices": (0.01,), "part.bram36_tiles": (0.01,), "part.uram_blocks": (0.01,),
                           "part.luts": (0.01,), "part.flip_flops": (0.01,), "design.control_*": (100.0,)}}
 
@@ -289,7 +320,7 @@ def _tolerance(run: PresetRun, metric: str) -> float:
 
 def direction_violations(run: PresetRun) -> list[str]:
     """Variants whose metrics moved against the declared effect (or parameters with no declared effect)."""
-    effects = hardware_kind(run.kind).effects
+    effects = kind_effects(run.kind)
     out = []
     for i, v in enumerate(run.variants):
         if v.params is None or v.factor == TINY:
@@ -312,7 +343,7 @@ def direction_violations(run: PresetRun) -> list[str]:
 
 def jump_violations(run: PresetRun) -> list[str]:
     """0.1 % changes that moved latency or energy by more than ``SMOOTH`` without a declared discrete effect."""
-    effects = hardware_kind(run.kind).effects
+    effects = kind_effects(run.kind)
     out = []
     for i, v in enumerate(run.variants):
         if v.params is None or v.factor != TINY:

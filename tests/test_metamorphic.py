@@ -1,4 +1,4 @@
-"""Metamorphic tests over every single-device preset and every numeric parameter (see tests/metamorphic.py): metrics
+"""Metamorphic tests over every preset and every numeric parameter (a heterogeneous preset: its links and settings) (see tests/metamorphic.py): metrics
 move only as the kind's declared effects allow, tiny changes have tiny responses unless a discrete effect is declared,
 and every parameter is read by its kind."""
 
@@ -12,7 +12,7 @@ from cosim.api import available_hardware
 from hw_models.kinds import kind_names
 from metamorphic import direction_violations, jump_violations, run_preset, unread_parameters
 
-PRESETS = [n for k in kind_names() for n in available_hardware(kind=k)["name"]]
+PRESETS = [n for k in (*kind_names(), "hetero") for n in available_hardware(kind=k)["name"]]
 
 
 @lru_cache(maxsize=None)
