@@ -239,8 +239,9 @@ EFFECTS = {
         latency="up", energy="any", feasible="down", steps="tile boundary: a tile stops fitting shared memory",
         why="each stage buffers another k-tile of A and B in shared memory, so fewer tiles fit (no point becomes "
             "feasible, none faster); " + _TILE_CHOICE),
-    "runtime.partial_sum_bytes": Effect(latency="up", energy="up", steps="partials spill to HBM once they outgrow "
-                                        "the L2 share"),
+    "runtime.partial_sum_bytes": Effect(
+        latency="up", energy="any", steps="partials spill to HBM once they outgrow the L2 share",
+        why="wider partial sums add split-K and split-KV reduction traffic; " + _TILE_CHOICE),
     "runtime.gemm_max_tile_*": Effect(
         latency="down", energy="any", feasible="up", steps="a tile size of the candidate set becomes allowed",
         why="a larger bound admits more tiles to the latency-ranked search; " + _TILE_CHOICE),
