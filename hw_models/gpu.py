@@ -50,6 +50,11 @@ class GPURuntime(Strict):
     prefill_query_block_rows: float = Field(default=128, gt=0)  # FlashAttention: query rows per thread block
     l2_resident_operand_fraction: float = Field(default=0.5, gt=0, le=1)  # share of L2 a resident GEMM operand may use
     softmax_vector_flops_per_score: float = Field(default=4, ge=0)  # CUDA-core operations per attention score
+    gemm_tile_k: int = Field(default=32, gt=0)  # K depth of a GEMM threadblock tile (elements per pipeline stage)
+    gemm_pipeline_stages: int = Field(default=3, gt=0)  # k-tiles of A and B buffered in shared memory at once
+    partial_sum_bytes: float = Field(default=4, gt=0)  # one accumulator-precision partial sum (split-K, split-KV)
+    gemm_max_tile_m: int = Field(default=256, gt=0)  # largest tile_m the tile search may use
+    gemm_max_tile_n: int = Field(default=256, gt=0)  # largest tile_n the tile search may use
 
 
 class GPUInterconnect(Strict):
@@ -106,21 +111,21 @@ P_NAMES = (
     + [f"e_vector_{d}" for d in DTYPES]
     + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
+    + ["tile_k", "pipeline_stages", "partial_sum_bytes", "max_tile_m", "max_tile_n"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
-# Legal threadblock tiles searched for GEMMs: tile_m x tile_n x split_k (tile_k fixed at 32, 3 pipeline stages).
+# Candidate threadblock tiles searched for GEMMs: tile_m x tile_n x split_k; runtime.gemm_max_tile_m/_n bound the
+# sizes a point may use, runtime.gemm_tile_k and runtime.gemm_pipeline_stages give the K depth and pipeline depth.
 TILE_M = np.array([16, 32, 64, 128, 256], dtype=np.float64)
 TILE_N = np.array([32, 64, 128, 256], dtype=np.float64)
 SPLIT_K = np.array([1, 2, 4, 8, 16], dtype=np.float64)
-TILE_K = 32.0
-PIPELINE_STAGES = 3.0
 
 
 @njit(cache=True)
-def tile_smem_bytes(tile_m: float, tile_n: float, element_bytes: float) -> float:
-    """Shared memory one threadblock tile holds: A and B panels of TILE_K columns, PIPELINE_STAGES deep."""
-    return (tile_m + tile_n) * TILE_K * element_bytes * PIPELINE_STAGES
+def tile_smem_bytes(tile_m: float, tile_n: float, element_bytes: float, tile_k: float, stages: float) -> float:
+    """Shared memory one threadblock tile holds: A and B panels of ``tile_k`` columns, ``stages`` deep."""
+    return (tile_m + tile_n) * tile_k * element_bytes * stages
 
 
 # When a datatype has no native support, arithmetic runs in the first supported one of this chain.
@@ -176,6 +181,9 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["prefill_q_block"]] = r.prefill_query_block_rows
     v[P["l2_resident_fraction"]] = r.l2_resident_operand_fraction
     v[P["softmax_flops_per_score"]] = r.softmax_vector_flops_per_score
+    v[P["tile_k"]], v[P["pipeline_stages"]] = r.gemm_tile_k, r.gemm_pipeline_stages
+    v[P["partial_sum_bytes"]] = r.partial_sum_bytes
+    v[P["max_tile_m"]], v[P["max_tile_n"]] = r.gemm_max_tile_m, r.gemm_max_tile_n
     return v
 
 
@@ -222,6 +230,21 @@ EFFECTS = {
         latency="down", energy="any", steps="an operand starts to fit in its share of L2",
         why="a larger share of L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),
     "runtime.softmax_vector_flops_per_score": Effect(latency="up", energy="up"),  # energy, and time under the cap
+    "runtime.gemm_tile_k": Effect(
+        latency="any", energy="any", feasible="down", steps="K is padded to whole k-tiles; a tile stops fitting",
+        why="a deeper k-tile pads K to a coarser multiple (more padded FLOPs) and needs more shared memory per "
+            "stage, so fewer tiles fit; it also raises the K a split must keep, so split-K choices change; "
+            + _TILE_CHOICE),
+    "runtime.gemm_pipeline_stages": Effect(
+        latency="up", energy="any", feasible="down", steps="tile boundary: a tile stops fitting shared memory",
+        why="each stage buffers another k-tile of A and B in shared memory, so fewer tiles fit (no point becomes "
+            "feasible, none faster); " + _TILE_CHOICE),
+    "runtime.partial_sum_bytes": Effect(
+        latency="up", energy="any", steps="partials spill to HBM once they outgrow the L2 share",
+        why="wider partial sums add split-K and split-KV reduction traffic; " + _TILE_CHOICE),
+    "runtime.gemm_max_tile_*": Effect(
+        latency="down", energy="any", feasible="up", steps="a tile size of the candidate set becomes allowed",
+        why="a larger bound admits more tiles to the latency-ranked search; " + _TILE_CHOICE),
     "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
     "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
     "power.tdp_w": Effect(
@@ -247,12 +270,16 @@ def unmappable_reason(params: np.ndarray, op) -> str:
     """Why ``op`` has no legal kernel at the point ``params`` (one packed row)."""
     if KIND_CODES.get(op.kind) == K_GEMM:
         element = max(op.act_bits, op.weight_bits) / 8
-        need = tile_smem_bytes(TILE_M.min(), TILE_N.min(), element)
+        tile_k, stages = params[P["tile_k"]], params[P["pipeline_stages"]]
+        need = tile_smem_bytes(TILE_M.min(), TILE_N.min(), element, tile_k, stages)
         have = params[P["smem_bytes_per_sm"]]
         if need > have:
             return (f"no tile fits shared memory: the smallest GEMM tile ({TILE_M.min():g}x{TILE_N.min():g}, k "
-                    f"{TILE_K:g}, {PIPELINE_STAGES:g} stages) needs {need:g} B, compute.smem_per_sm_kib gives "
+                    f"{tile_k:g}, {stages:g} stages) needs {need:g} B, compute.smem_per_sm_kib gives "
                     f"{have:g} B")
+        if TILE_M.min() > params[P["max_tile_m"]] or TILE_N.min() > params[P["max_tile_n"]]:
+            return (f"no candidate tile is within runtime.gemm_max_tile_m/_n ({params[P['max_tile_m']]:g}, "
+                    f"{params[P['max_tile_n']]:g}); the smallest candidates are {TILE_M.min():g} x {TILE_N.min():g}")
     return "datatype not supported or buffers too small"
 
 

@@ -15,7 +15,7 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_BYTES_IN_MEMORY,
                             O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC,
                             O_MAPPING, O_TIME, O_UTIL)
-from hw_models.gpu import DTYPES, P, SPLIT_K, TILE_K, TILE_M, TILE_N, tile_smem_bytes
+from hw_models.gpu import DTYPES, P, SPLIT_K, TILE_M, TILE_N, tile_smem_bytes
 from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
@@ -29,6 +29,8 @@ _P_LINK_BW, _P_LINK_LAT, _P_TDP, _P_IDLE = P["link_bw"], P["link_latency_s"], P[
 _P_E_VECTOR, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_fp64"], P["e_l2_byte"], P["e_hbm_byte"], P["e_link_byte"]
 _P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P["prefill_q_block"]
 _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
+_P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial_sum_bytes"]
+_P_MAX_TM, _P_MAX_TN = P["max_tile_m"], P["max_tile_n"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -102,12 +104,15 @@ def gemm_cost(row, params, tile_index, out):
     ab, wb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
     dt = int(row[C_DTYPE])
     out[O_TIME] = np.inf
-    if tile_smem_bytes(tm, tn, max(ab, wb)) > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
+    tile_k = params[_P_TILE_K]
+    if tm > params[_P_MAX_TM] or tn > params[_P_MAX_TN]:
+        return
+    if tile_smem_bytes(tm, tn, max(ab, wb), tile_k, params[_P_STAGES]) > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
         return
     k_split = math.ceil(k / sk)
-    if k_split < TILE_K and sk > 1:
+    if k_split < tile_k and sk > 1:
         return  # splitting K below one k-tile only adds reduction traffic
-    k_pad = math.ceil(k_split / TILE_K) * TILE_K
+    k_pad = math.ceil(k_split / tile_k) * tile_k
     tiles_m, tiles_n = math.ceil(m / tm), math.ceil(n / tn)
     ctas = tiles_m * tiles_n * b * sk
     sms = params[_P_SM]
@@ -117,7 +122,7 @@ def gemm_cost(row, params, tile_index, out):
     w_count = row[C_W_COUNT]
     w_total = k * n * wb * w_count
     c_total = b * m * n * ob
-    partials = 0.0 if sk == 1 else 2.0 * b * m * n * 4.0 * sk  # fp32 partial sums written then reduced
+    partials = 0.0 if sk == 1 else 2.0 * b * m * n * params[_P_PARTIAL] * sk  # partial sums written then reduced
     l2_bytes = a_total * tiles_n + w_total * tiles_m + c_total + partials
     compulsory = a_total + w_total + c_total
     smaller = min(a_total, w_total) / b if w_count > 1.0 else min(a_total, w_total)
@@ -166,7 +171,7 @@ def attention_cost(row, params, out):
         groups = b * kvh
         splits = max(1.0, min(math.ceil(sms / groups), math.ceil(kv / params[_P_SPLIT])))  # flash-decoding split
         units = groups * splits
-        l2_bytes = q_bytes + kv_read + o_bytes + (splits - 1.0) * b * h * q * (d + 2.0) * 4.0 * 2.0
+        l2_bytes = q_bytes + kv_read + o_bytes + (splits - 1.0) * b * h * q * (d + 2.0) * params[_P_PARTIAL] * 2.0
         dram_bytes = q_bytes + kv_read + o_bytes
     else:
         kv_read = 2.0 * b * kvh * kv * d * kb

@@ -78,6 +78,10 @@ class IotCompute(Strict):
 class IotParallel(Strict):
     fork_join_cycles: float = Field(ge=0)
     barrier_cycles: float = Field(ge=0)
+    # The serial merge of the per-core partial sums: L1 accesses per partial merged (running sum and partial loaded,
+    # sum stored).
+    merge_loads_per_partial: float = Field(default=2, ge=0)
+    merge_stores_per_partial: float = Field(default=1, ge=0)
 
 
 class IotMemory(Strict):
@@ -116,7 +120,7 @@ P_NAMES = (["cores", "clock_hz", "max_clock_hz", "simd_macs", "fpus", "fp_native
            + [f"c_{c}" for c in _INT] + [f"fp_{o}" for o in FP_OPS]
            + ["fork_join", "barrier", "l1_bytes", "l1_banks", "l2_bytes", "dma_bpc", "dma_setup", "l3_bytes",
               "l3_bw", "memory_bytes", "e_cycle", "e_l1", "e_l2_byte", "e_l3_byte", "leakage_w"]
-           + ["int_exp_alu", "int_exp_loads"])
+           + ["int_exp_alu", "int_exp_loads", "merge_loads", "merge_stores"])
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -151,6 +155,8 @@ def pack_params(spec: IotSpec) -> np.ndarray:
     for op in FP_OPS:
         v[P[f"fp_{op}"]] = getattr(table, op) if table is not None else np.inf
     v[P["fork_join"]], v[P["barrier"]] = spec.parallel.fork_join_cycles, spec.parallel.barrier_cycles
+    v[P["merge_loads"]] = spec.parallel.merge_loads_per_partial
+    v[P["merge_stores"]] = spec.parallel.merge_stores_per_partial
     v[P["l1_bytes"]], v[P["l1_banks"]] = m.l1_kib * 1024, m.l1_banks
     v[P["l2_bytes"]] = m.l2_kib * 1024
     v[P["dma_bpc"]], v[P["dma_setup"]] = m.dma_bytes_per_cycle, m.dma_setup_cycles

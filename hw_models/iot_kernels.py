@@ -54,6 +54,7 @@ _FADD, _FMUL, _FDIV, _FCMP, _FEXP, _FSQRT, _FMA = (P["fp_add"], P["fp_mul"], P["
 _FORK, _BAR, _L1, _BANKS, _L2 = P["fork_join"], P["barrier"], P["l1_bytes"], P["l1_banks"], P["l2_bytes"]
 _DMA, _SETUP, _L3BW = P["dma_bpc"], P["dma_setup"], P["l3_bw"]
 _INT_EXP_ALU, _INT_EXP_LD = P["int_exp_alu"], P["int_exp_loads"]
+_MERGE_LD, _MERGE_ST = P["merge_loads"], P["merge_stores"]
 _E_CYC, _E_L1, _E_L2, _E_L3, _LEAK = P["e_cycle"], P["e_l1"], P["e_l2_byte"], P["e_l3_byte"], P["leakage_w"]
 
 
@@ -106,12 +107,12 @@ def kernel_cycles(row, params, cores):
     merge = 0.0
     if row[C_REDUCTION_STEPS] > 0.0:
         add = params[_FADD] if fp_add + fp_mul > 0.0 else params[_ALU]
-        merge = (cores - 1.0) * (add + 2.0 * params[_LD] + params[_ST])
+        merge = (cores - 1.0) * (add + params[_MERGE_LD] * params[_LD] + params[_MERGE_ST] * params[_ST])
     serial = (1.0 - p) * work + merge
     overhead = params[_FORK] + params[_BAR]
     total = overhead + t_par + serial
     active = overhead + cores * t_par + serial
-    return total, active, accesses + (cores - 1.0) * 3.0 * (merge > 0.0)
+    return total, active, accesses + (cores - 1.0) * (params[_MERGE_LD] + params[_MERGE_ST]) * (merge > 0.0)
 
 
 @njit(cache=True)

@@ -31,6 +31,7 @@ class LogicPIMBuffers(Strict):
     input_buffer_mib: float = Field(gt=0)  # per stack, holds the activation panel broadcast to the modules
     output_buffer_mib: float = Field(gt=0)  # per stack
     softmax_buffer_kib: float = Field(gt=0)  # per stack, holds the attention scores of one (sequence, KV head)
+    softmax_score_bytes: float = Field(default=4, gt=0)  # one attention score as the softmax unit keeps it (fp32)
 
 
 class LogicPIMMemory(Strict):
@@ -77,7 +78,7 @@ class LogicPIMSpec(Strict):
 P_NAMES = ("stacks", "modules", "macs_per_module", "clock_hz", "softmax_ops_s", "module_buffer_bytes",
            "input_buffer_bytes", "output_buffer_bytes", "softmax_buffer_bytes", "capacity_bytes", "external_bw",
            "internal_bw", "idle_w", "e_mac", "e_softmax_op", "e_dram_byte", "e_module_buffer_byte",
-           "e_shared_buffer_byte")
+           "e_shared_buffer_byte", "score_bytes")
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -103,6 +104,7 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     v[P["e_dram_byte"]] = (e.e_dram_activation_pj_per_bit + e.e_dram_on_die_pj_per_bit) * 8e-12
     v[P["e_module_buffer_byte"]] = e.e_module_buffer_pj_per_bit * 8e-12
     v[P["e_shared_buffer_byte"]] = e.e_shared_buffer_pj_per_bit * 8e-12
+    v[P["score_bytes"]] = b.softmax_score_bytes
     return v
 
 
@@ -126,6 +128,7 @@ EFFECTS = {
     "buffers.input_buffer_mib": Effect(latency="down", energy="down", steps="activation rows per block (floor)"),
     "buffers.output_buffer_mib": Effect(latency="down", energy="down", steps="activation rows per block (floor)"),
     "buffers.softmax_buffer_kib": _FASTER,
+    "buffers.softmax_score_bytes": Effect(latency="up", energy="up"),  # wider scores spill more of them to DRAM
     "memory.capacity_per_stack_gb": Effect(capacity="up", feasible="up"),
     "memory.external_bandwidth_gbps": _FASTER,
     "memory.internal_bandwidth_multiplier": _FASTER,

@@ -38,6 +38,7 @@ _MOD_BUF, _IN_BUF, _OUT_BUF, _SM_BUF = (P["module_buffer_bytes"], P["input_buffe
                                        P["softmax_buffer_bytes"])
 _BW, _IDLE = P["internal_bw"], P["idle_w"]
 _E_MAC, _E_OP, _E_DRAM = P["e_mac"], P["e_softmax_op"], P["e_dram_byte"]
+_SCORE_BYTES = P["score_bytes"]
 _E_MBUF, _E_SBUF = P["e_module_buffer_byte"], P["e_shared_buffer_byte"]
 
 
@@ -109,8 +110,8 @@ def attention_cost(row, params, out):
     t_compute = max(waves * (tile / macs) * rows / params[_CLK], flops / peak_flops(params))
     scores = b * h * (flops / (4.0 * b * h * d)) if b * h * d > 0 else 0.0
     t_sfu = scores / params[_SOFTMAX]
-    # fp32 scores of one (sequence, KV head) beyond the softmax buffer: written to and read back from DRAM
-    spill = 2.0 * b * kvh * max(0.0, rows * kv * 4.0 - params[_SM_BUF])
+    # scores of one (sequence, KV head) beyond the softmax buffer: written to and read back from DRAM
+    spill = 2.0 * b * kvh * max(0.0, rows * kv * params[_SCORE_BYTES] - params[_SM_BUF])
     dram = 2.0 * b * kvh * kv * d * kb + b * h * q * d * (ab + ob) + spill
     t_dram = dram / params[_BW]
     buf = 2.0 * b * h * q * d * (ab + ob) + 2.0 * (dram - spill)

@@ -42,6 +42,9 @@ class SpatialCompute(Strict):
     vector_lanes: int = Field(gt=0)
     vector_ops_per_lane_per_cycle: float = Field(gt=0)
     softmax_ops_per_score: float = Field(default=5, ge=0)  # vector-unit operations per attention score
+    # Register-file events of one MAC: operand reads (input and weight) and partial-sum updates (read-modify-write).
+    register_operand_reads_per_mac: float = Field(default=2, ge=0)
+    register_partial_sum_updates_per_mac: float = Field(default=1, ge=0)
 
 
 class SpatialMemory(Strict):
@@ -88,7 +91,8 @@ P_NAMES = (
     + [f"macs_{d}" for d in DTYPES] + [f"e_mac_{d}" for d in DTYPES]
     + ["local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
        "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
-       "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score"]
+       "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score",
+       "reg_accesses_per_mac"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -132,6 +136,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["e_dram_byte"]] = e.e_dram_pj_per_bit * 8e-12
     v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12
     v[P["static_w"]] = spec.power.static_w
+    v[P["reg_accesses_per_mac"]] = c.register_operand_reads_per_mac + c.register_partial_sum_updates_per_mac
     return v
 
 
@@ -158,6 +163,7 @@ EFFECTS = {
     "compute.vector_lanes": Effect(latency="down", energy="down"),
     "compute.vector_ops_per_lane_per_cycle": Effect(latency="down", energy="down"),
     "compute.softmax_ops_per_score": Effect(latency="up", energy="up"),
+    "compute.register_*_per_mac": Effect(energy="up"),
     "memory.local_buffer_kib_per_pe": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
     "memory.global_buffer_kib": Effect(latency="down", energy="any", feasible="up",
                                        why=SEARCH + "; with a reference size, buffer energy per byte grows with the "

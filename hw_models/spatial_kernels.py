@@ -11,8 +11,9 @@ Inside a tile the array works fold by fold: a fold fills the array's two spatial
 through it; a systolic array pays ``rows + cols - 2`` skew cycles per fold (plus ``rows`` to load a stationary weight
 or input), as SCALE-Sim counts them. Reuse analysis gives the bytes each operand moves between the array and the
 global buffer and between the global buffer and DRAM; time is the slowest of compute, buffer and DRAM transfers when
-tiles are double-buffered (plus the first tile's load), their sum otherwise. Energy is MACs, register accesses,
-buffer and DRAM bytes times their per-event energies, plus static power times time.
+tiles are double-buffered (plus the first tile's load), their sum otherwise. Energy is MACs, register accesses
+(operand reads and partial-sum updates per MAC), buffer and DRAM bytes times their per-event energies, plus static
+power times time.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _P_LOCAL, _P_GB, _P_GB_BW, _P_DB = P["local_bytes"], P["gb_bytes"], P["gb_bw_byt
 _P_HOLD_A, _P_HOLD_B, _P_HOLD_C = P["gb_holds_input"], P["gb_holds_weight"], P["gb_holds_output"]
 _P_DRAM_BW, _P_E_REG, _P_E_LOCAL = P["dram_bw"], P["e_reg"], P["e_local_byte"]
 _P_E_GB, _P_E_DRAM, _P_E_VEC, _P_STATIC = P["e_gb_byte"], P["e_dram_byte"], P["e_vector_op"], P["static_w"]
+_P_REG_PER_MAC = P["reg_accesses_per_mac"]
 N_DTYPES = len(DTYPES)
 
 
@@ -162,7 +164,7 @@ def gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dataf
     else:
         bound = B_L2
     macs = batch * m * n * k
-    e_compute = macs * (params[_P_E_MAC + dtype] + 3.0 * params[_P_E_REG])
+    e_compute = macs * (params[_P_E_MAC + dtype] + params[_P_REG_PER_MAC] * params[_P_E_REG])
     if params[_P_LOCAL] > 0.0:
         e_compute += macs * max(ab, wb) * params[_P_E_LOCAL]
     out[O_TIME] = busy

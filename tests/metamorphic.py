@@ -130,7 +130,7 @@ def _iot_probes() -> list[Workload]:
 def _iot_context(path: str, values: dict) -> dict:
     """Settings under which an IoT parameter has a role: the FP emulation tables are read in their ``fp_mode``; the
     threshold voltage below the top operating point (there the DVFS limit is the maximum clock whatever Vth is);
-    FPU sharing and L1 bank conflicts with more than one core."""
+    FPU sharing, L1 bank conflicts and the partial-sum merge with more than one core."""
     c = "compute."
     if path.startswith(c + "emulation_standard_cycles."):
         return {c + "fp_mode": "emulation-standard"}
@@ -141,7 +141,8 @@ def _iot_context(path: str, values: dict) -> dict:
         volt = (vth + vmax) / 2
         fmax = values[c + "max_clock_mhz"] * (volt - vth) / (vmax - vth)
         return {c + "voltage_v": volt, c + "clock_mhz": 0.9 * fmax}
-    if path in (c + "fpus", "memory.l1_banks", "memory.l3_bandwidth_mbps") and values[c + "cores"] == 1:
+    if path in (c + "fpus", "memory.l1_banks", "memory.l3_bandwidth_mbps", "parallel.merge_loads_per_partial",
+                "parallel.merge_stores_per_partial") and values[c + "cores"] == 1:
         return {c + "cores": 8}  # a single core neither shares units nor outruns its flash
     return {}
 
