@@ -103,6 +103,14 @@ def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -
     return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
+def _tables_raw(unit: Hardware, tables: list[np.ndarray], params: np.ndarray, code: int) -> list[np.ndarray]:
+    """``_unit_raw`` of each of ``tables``, with the distinct rows of all of them costed in one kernel call."""
+    rows = _distinct(np.concatenate(tables))
+    raw = _unit_raw(unit, rows.rows, params, code)
+    bounds = np.cumsum([0] + [len(t) for t in tables])
+    return [raw[:, rows.of[bounds[i]:bounds[i + 1]]] for i in range(len(tables))]
+
+
 @dataclass
 class _Costs:
     """Per point: per (distinct op, option, unit) cost records of the parts; per op the options' batch shares."""
@@ -120,14 +128,18 @@ def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code:
     names = list(hw.units)
     n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    full = [_unit_raw(hw.units[u], groups.rows, params[:, sl[u]], code) for u in names]  # (P, D, N_OUT) per unit
+    split = allow_split and steps > 1
+    tables = [groups.rows] + (list(splits[0]) + list(splits[1]) if split else [])
+    # Every table of every unit costed in one kernel call per unit (rows are costed independently of each other).
+    raw = [_tables_raw(hw.units[u], tables, params[:, sl[u]], code) for u in names]
+    full = [r[0] for r in raw]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
     parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
     frac = np.zeros((n_distinct, len(options), n_units))
-    if allow_split and steps > 1:
-        firsts, rests, shares = splits
-        first_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in firsts]
-        rest_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in rests]
+    if split:
+        shares = splits[2]
+        first_raw = [[r[1 + i] for r in raw] for i in range(steps - 1)]
+        rest_raw = [[r[steps + i] for r in raw] for i in range(steps - 1)]
     for o, (a, b, k) in enumerate(options):
         if a == b:
             parts[:, :, o, a] = full[a]
