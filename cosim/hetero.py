@@ -15,7 +15,8 @@ which gives the SimPy model's answer without SimPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -95,7 +96,10 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
 
 
 def _with_dim(op: Op, dim: str, value: int) -> Op:
-    return replace(op, dims={**op.dims, dim: value}, tags=dict(op.tags))
+    """``op`` with one dimension changed (a non-negative int, so the checks of ``Op`` hold as they did)."""
+    part = copy(op)
+    part.dims, part.tags = {**op.dims, dim: value}, dict(op.tags)
+    return part
 
 
 def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
