@@ -15,7 +15,8 @@ which gives the SimPy model's answer without SimPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
 from mappings.placement_batch import Placements, assign_points
 from workloads.ir import Op, Workload
-from workloads.table import COL, op_row, op_table
+from workloads.table import COL, distinct_ops, op_rows, op_table
 
 _DYNAMIC = (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK)
 # The dimension an op's batch is split along, per op kind.
@@ -73,34 +74,46 @@ def _op_groups(workload: Workload, table: np.ndarray) -> _Rows:
 def _split_tables(workload: Workload, groups: _Rows, steps: int):
     """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
     and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
-    firsts, rests, shares = [], [], np.zeros((steps - 1, len(groups.first)))
+    shares = np.zeros((steps - 1, len(groups.first)))
+    parts: list[Op] = []  # the split ops, each table's rows: an index into parts, or -1 - d for distinct op d whole
+    where = np.zeros((2, steps - 1, len(groups.first)), dtype=np.int64)
     for k in range(1, steps):
-        first_rows, rest_rows = [], []
         for d, n in enumerate(groups.first):
             op = workload.ops[n]
             dim = SPLIT_DIM.get(op.kind)
             total = op.dim(dim) if dim else 0
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                first_rows.append(op_row(_with_dim(op, dim, a)))
-                rest_rows.append(op_row(_with_dim(op, dim, total - a)))
+                where[:, k - 1, d] = len(parts), len(parts) + 1
+                parts += [_with_dim(op, dim, a), _with_dim(op, dim, total - a)]
                 shares[k - 1, d] = a / total
             else:
-                first_rows.append(groups.rows[d])
-                rest_rows.append(groups.rows[d])
-        firsts.append(np.array(first_rows))
-        rests.append(np.array(rest_rows))
+                where[:, k - 1, d] = -1 - d
+    rows = np.concatenate([op_rows(parts).reshape(len(parts), groups.rows.shape[1]), groups.rows[::-1]])
+    firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
+    rests = [rows[i] for i in where[1]]
     return firsts, rests, shares
 
 
 def _with_dim(op: Op, dim: str, value: int) -> Op:
-    return replace(op, dims={**op.dims, dim: value}, tags=dict(op.tags))
+    """``op`` with one dimension changed (a non-negative int, so the checks of ``Op`` hold as they did)."""
+    part = copy(op)
+    part.dims, part.tags = {**op.dims, dim: value}, dict(op.tags)
+    return part
 
 
 def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
     """(P, D, N_OUT) kernel costs of the rows; each distinct parameter vector of the unit is costed once."""
     points = _distinct(params)
     return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
+
+
+def _tables_raw(unit: Hardware, tables: list[np.ndarray], params: np.ndarray, code: int) -> list[np.ndarray]:
+    """``_unit_raw`` of each of ``tables``, with the distinct rows of all of them costed in one kernel call."""
+    rows = _distinct(np.concatenate(tables))
+    raw = _unit_raw(unit, rows.rows, params, code)
+    bounds = np.cumsum([0] + [len(t) for t in tables])
+    return [raw[:, rows.of[bounds[i]:bounds[i + 1]]] for i in range(len(tables))]
 
 
 @dataclass
@@ -120,14 +133,18 @@ def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code:
     names = list(hw.units)
     n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    full = [_unit_raw(hw.units[u], groups.rows, params[:, sl[u]], code) for u in names]  # (P, D, N_OUT) per unit
+    split = allow_split and steps > 1
+    tables = [groups.rows] + (list(splits[0]) + list(splits[1]) if split else [])
+    # Every table of every unit costed in one kernel call per unit (rows are costed independently of each other).
+    raw = [_tables_raw(hw.units[u], tables, params[:, sl[u]], code) for u in names]
+    full = [r[0] for r in raw]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
     parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
     frac = np.zeros((n_distinct, len(options), n_units))
-    if allow_split and steps > 1:
-        firsts, rests, shares = splits
-        first_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in firsts]
-        rest_raw = [[_unit_raw(hw.units[u], t, params[:, sl[u]], code) for u in names] for t in rests]
+    if split:
+        shares = splits[2]
+        first_raw = [[r[1 + i] for r in raw] for i in range(steps - 1)]
+        rest_raw = [[r[steps + i] for r in raw] for i in range(steps - 1)]
     for o, (a, b, k) in enumerate(options):
         if a == b:
             parts[:, :, o, a] = full[a]
@@ -168,11 +185,12 @@ class _OpBytes:
 
 
 def _op_bytes(workload: Workload) -> _OpBytes:
-    operands = [op.operand_bytes for op in workload.ops]
-    return _OpBytes(np.array([b.get("output", 0.0) for b in operands]),
+    ops, of = distinct_ops(workload.ops)  # computed once per distinct op
+    operands = [op.operand_bytes for op in ops]
+    return _OpBytes(np.array([b.get("output", 0.0) for b in operands])[of],
                     np.array([b.get("weight", 0.0) * op.tags.get("weight_copies", op.count) if op.parameters else 0.0
-                              for b, op in zip(operands, workload.ops)]),
-                    np.array([b.get("kv_read", 0.0) * op.count for b, op in zip(operands, workload.ops)]))
+                              for b, op in zip(operands, ops)])[of],
+                    np.array([b.get("kv_read", 0.0) * op.count for b, op in zip(operands, ops)])[of])
 
 
 def _unit_slot(hw: HeteroHardware, params: np.ndarray, attr: str) -> np.ndarray:

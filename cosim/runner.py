@@ -132,8 +132,9 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     ids = [[point_id(h, w, cfg.objective) for w in wl_points] for h in hw_points]
     # Hardware variants grouped by entry: one parameter matrix per entry.
     by_entry: dict[int, list[tuple[int, HardwarePoint, Any]]] = {}
+    unit_cache: dict = {}  # units of heterogeneous presets, loaded once per distinct preset and overrides
     for hi, hp in enumerate(hw_points):
-        by_entry.setdefault(hp.entry, []).append((hi, hp, load_hardware(hp.preset, dict(hp.overrides))))
+        by_entry.setdefault(hp.entry, []).append((hi, hp, load_hardware(hp.preset, dict(hp.overrides), unit_cache)))
 
     todo = sum(pid not in done_ids for row in ids for pid in row)
     partial_dir = output / "partial"

@@ -104,11 +104,15 @@ def _validated(spec_class: Any, values: dict[str, Any], name: str) -> Any:
         raise HardwareConfigError(f"hardware {name!r}: {format_validation_error(exc)}") from None
 
 
-def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardware:
-    """Resolve a preset by name, apply dotted-path overrides, validate, and pack its parameters."""
+def load_hardware(name: str, overrides: dict[str, Any] | None = None,
+                  unit_cache: dict | None = None) -> Hardware:
+    """Resolve a preset by name, apply dotted-path overrides, validate, and pack its parameters.
+
+    ``unit_cache`` (a dict the caller owns, e.g. for one sweep) keeps the units of heterogeneous presets loaded by
+    earlier calls, so a unit whose preset and overrides are unchanged is validated once."""
     preset = read_preset(name)
     if preset.kind == "hetero":
-        return load_hetero(preset, overrides)
+        return load_hetero(preset, overrides, unit_cache)
     overrides = dict(overrides or {})
     kind = hardware_kind(preset.kind)
     values = resolve_values(preset, overrides, schema_paths(kind.spec_class))
@@ -117,15 +121,23 @@ def load_hardware(name: str, overrides: dict[str, Any] | None = None) -> Hardwar
                     params=kind.pack(spec))
 
 
-def load_hetero(preset: Preset, overrides: dict[str, Any] | None = None) -> HeteroHardware:
-    """Validate a ``kind: hetero`` preset (with dotted-path overrides) and load each unit's preset."""
+def load_hetero(preset: Preset, overrides: dict[str, Any] | None = None,
+                unit_cache: dict | None = None) -> HeteroHardware:
+    """Validate a ``kind: hetero`` preset (with dotted-path overrides) and load each unit's preset (through
+    ``unit_cache`` when given: see :func:`load_hardware`)."""
     overrides = dict(overrides or {})
     values = reevaluate(preset, apply_hetero_overrides(preset.values, overrides), overrides)
     spec = _validated(HeteroSpec, values, preset.name)
     units: dict[str, Hardware] = {}
     for name, ref in spec.units.items():
+        unit_overrides = flatten(ref.overrides)
+        key = (ref.preset.lower(), repr(sorted(unit_overrides.items())))
         try:
-            unit = load_hardware(ref.preset, flatten(ref.overrides))
+            unit = unit_cache.get(key) if unit_cache is not None else None
+            if unit is None:
+                unit = load_hardware(ref.preset, unit_overrides)
+                if unit_cache is not None:
+                    unit_cache[key] = unit
         except HardwareConfigError as exc:
             raise HardwareConfigError(f"hardware {preset.name!r}: units.{name}: {exc}") from None
         if unit.kind == "hetero":

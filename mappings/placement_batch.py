@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+import numba
+from numba import njit, prange
 
 from mappings.placement import _TIE, assign, loop_runs
 
@@ -92,14 +93,26 @@ def _edge_steps(op_cost, et, ee, mult, alpha, beta, sw, pt, g, st):
                 st[i, p, c] = mult[i] * s + op_cost[pt, i + 1, c]
 
 
-@njit(cache=True)
-def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of):
+@njit(cache=True, parallel=True)
+def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, n_blocks):
     """``mappings.placement._solve`` per point: ``op_cost`` (P, N, O), hand-over costs ``et``/``ee`` (G, N-1, O, O)
     per link group with ``mult`` hand-overs per edge, ``back`` (P, R, O, O) loop back-edge scores already transposed
-    to (anchor, last)."""
+    to (anchor, last). Points are independent: they run in parallel, in ``n_blocks`` blocks that each reuse their
+    work arrays."""
     n_points, n, n_opt = op_cost.shape
     choice = np.zeros((n_points, n), dtype=np.int64)
     ok = np.zeros(n_points, dtype=np.bool_)
+    for blk in prange(n_blocks):
+        _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
+                       blk, n_blocks)
+    return choice, ok
+
+
+@njit(cache=True)
+def _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
+                   first, stride):
+    """``_viterbi`` for the points ``first``, ``first + stride``, …, writing their rows of ``choice`` and ``ok``."""
+    n_points, n, n_opt = op_cost.shape
     steps = np.empty((max(n - 1, 0), n_opt, n_opt))
     # Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
     # first op of a run only the diagonal states are finite, and only they are written).
@@ -108,7 +121,7 @@ def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_b
     V, Vn = np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt))
     col, W = np.empty(n_opt), np.empty(n_opt)
     best_anchor = np.empty(n_opt, dtype=np.int64)
-    for pt in range(n_points):
+    for pt in range(first, n_points, stride):
         _edge_steps(op_cost, et, ee, mult, alpha, beta, static_w[pt], pt, group_of[pt], steps)
         V[:, :] = np.inf
         for a in range(n_opt):
@@ -158,7 +171,6 @@ def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_b
             choice[pt, i] = p
             if i > 0:
                 a, p = back_anchor[i, a, p], back_prev[i, a, p]
-    return choice, ok
 
 
 def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_bytes: np.ndarray, counts: np.ndarray,
@@ -200,7 +212,8 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
         back = back_mult[None, :, None, None] * _score(bt[group_of], be[group_of], alpha, beta,
                                                        sw[:, None, None, None])
     choice, ok = _viterbi(op_cost, et, ee, edge_mult, alpha, beta, sw, group_of,
-                          np.ascontiguousarray(back.transpose(0, 1, 3, 2)), has_back, run_of)
+                          np.ascontiguousarray(back.transpose(0, 1, 3, 2)), has_back, run_of,
+                          min(n_points, 4 * numba.get_num_threads()))
     # Hand-overs of the chosen sequences (edges into each op, then loop back-edges into each run's first op).
     out = [np.zeros((n_points, n)) for _ in range(3)]
     g = group_of[:, None]

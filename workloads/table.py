@@ -102,8 +102,43 @@ def op_row(op: Op) -> list[float]:
     return row
 
 
+# Tags that only say where an op sits (which layer, which expert); no derived quantity of an op reads them.
+_PLACE_TAGS = ("layer", "expert")
+
+
+def row_key(op: Op) -> tuple:
+    """Everything an op's derived quantities (its ``op_row``, operand bytes, parameters) depend on: all fields but
+    the name and the position tags (layer, expert), so the same expert shape in every layer shares one key. Dims and
+    tags keep their order (ops built alike list them alike; a different order only costs a repeat)."""
+    tags = tuple((k, v) for k, v in op.tags.items() if k not in _PLACE_TAGS)
+    return (op.kind, tuple(op.dims.items()), op.act_bits, op.weight_bits, op.out_bits, op.count, op.sparsity,
+            op.dtype, tags)
+
+
+def distinct_ops(ops: list[Op]) -> tuple[list[Op], np.ndarray]:
+    """The ops with distinct ``row_key``s (first of each, in order) and, per op, the index of its distinct op; an op
+    whose key cannot be hashed (a list-valued tag) counts as distinct."""
+    index: dict[tuple, int] = {}
+    of = np.empty(len(ops), dtype=np.int64)
+    for n, op in enumerate(ops):
+        try:
+            of[n] = index.setdefault(row_key(op), len(index))
+        except TypeError:
+            of[n] = index.setdefault(("unhashable", n), len(index))
+    firsts = [None] * len(index)
+    for n in range(len(ops) - 1, -1, -1):
+        firsts[of[n]] = ops[n]
+    return firsts, of
+
+
+def op_rows(ops: list[Op]) -> np.ndarray:
+    """``op_row`` of each op as a float64 array (ops, len(COLUMNS)), computed once per distinct op."""
+    if not ops:
+        return np.zeros((0, len(COLUMNS)))
+    firsts, of = distinct_ops(ops)
+    return np.array([op_row(op) for op in firsts], dtype=np.float64)[of]
+
+
 def op_table(workload: Workload) -> np.ndarray:
     """A float64 array of shape (ops, len(COLUMNS)) for ``workload``'s ops, in order."""
-    if not workload.ops:
-        return np.zeros((0, len(COLUMNS)))
-    return np.array([op_row(op) for op in workload.ops], dtype=np.float64)
+    return op_rows(workload.ops)
