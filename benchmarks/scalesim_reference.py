@@ -10,9 +10,9 @@ SRAM is scaled with the number of PEs: each of the ifmap, filter and ofmap SRAMs
 64 kB at 32×32, 256 kB at 64×64 and 1024 kB at 128×128, so the buffer per PE stays that of the 32×32 reference.
 
 SCALE-Sim is not a dependency of cosim; run this under a separate environment (optional extra ``scalesim``):
-    python3 -m venv /work/venv-scalesim && /work/venv-scalesim/bin/pip install scalesim "numpy<2.4"
-    /work/venv-scalesim/bin/python benchmarks/scalesim_reference.py 64 128           # writes tests/data/
-    /work/venv-scalesim/bin/python benchmarks/scalesim_reference.py 32 --only bert_attn_out-os   # prints one row
+    python3 -m venv .venv-scalesim && .venv-scalesim/bin/pip install scalesim "numpy<2.4"
+    .venv-scalesim/bin/python benchmarks/scalesim_reference.py 64 128           # writes tests/data/
+    .venv-scalesim/bin/python benchmarks/scalesim_reference.py 32 --only bert_attn_out-os   # prints one row
 Each layer runs in its own process (SCALE-Sim takes 13-330 s and up to 4 GB per layer); rows already in an output file
 are kept, so an interrupted run resumes where it stopped.
 """
