@@ -7,15 +7,11 @@ import pytest
 from hw_models.hardware import load_hardware
 from cosim.engine import simulate
 from hw_models.fpga import P, power_breakdown, to_spatial, used_resources
-from workloads.ir import Op, Workload
+from sim_checks import single_gemm
 
 
 def gemm(m=2048, n=2048, k=2048, dtype="fp16"):
-    bits = 8 if dtype == "int8" else 16
-    wl = Workload("gemm", items=1.0)
-    wl.add(Op("gemm", "matmul", {"m": m, "n": n, "k": k, "batch": 1}, act_bits=bits, weight_bits=bits, out_bits=bits,
-              tags={"weight": True}, dtype=dtype))
-    return wl
+    return single_gemm(m, n, k, dtype)
 
 
 @pytest.mark.parametrize("preset", ["ZCU104", "ZCU102", "Alveo-U250"])

@@ -11,15 +11,11 @@ from hw_models.fpga import to_spatial
 from hw_models.hardware import load_hardware
 from hw_models.preset import HardwareConfigError
 from hw_models.spatial import P
-from workloads.ir import Op, Workload
+from sim_checks import single_gemm
 
 
 def gemm(m=1024, n=1024, k=1024, dtype="int8"):
-    bits = 8 if dtype == "int8" else 16
-    wl = Workload("gemm", items=1.0)
-    wl.add(Op("gemm", "matmul", {"m": m, "n": n, "k": k, "batch": 1}, act_bits=bits, weight_bits=bits, out_bits=bits,
-              tags={"weight": True}, dtype=dtype))
-    return wl
+    return single_gemm(m, n, k, dtype)
 
 
 @pytest.mark.parametrize("preset,path", [("SCALE-Sim-32x32", "memory.register_bytes_per_pe"),
