@@ -40,8 +40,3 @@ ADDITIVE_FIELDS = (O_TIME, *ENERGY_FIELDS, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_BY
 
 B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU = range(7)
 BOUND_NAMES = ("compute", "memory", "l2", "launch", "interconnect", "power", "sfu")
-
-
-def record_dict(raw) -> dict[str, float]:
-    """One cost record as {field name: value}."""
-    return {name: float(raw[i]) for i, name in enumerate(FIELDS)}
