@@ -15,7 +15,7 @@ import numpy as np
 
 from cosim.hetero import evaluate_points as hetero_points
 from cosim.hetero import op_frame as hetero_frame
-from cosim.totals import ENERGY_COMPONENTS, ENERGY_SLOTS, TOTAL_COLUMNS, finish_totals, plural
+from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, ENERGY_SLOTS, TOTAL_COLUMNS, finish_totals, plural
 from hw_models.cost import N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_TIME, O_UTIL
 from hw_models.hardware import Hardware
 from mappings.bindings import kernel, mapping_label
@@ -80,7 +80,7 @@ def compose_totals(raw: np.ndarray, table: np.ndarray, workload: Workload, idle_
     period = stage_time.max(axis=1)
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
     dynamic = np.zeros_like(latency)
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], ENERGY_SLOTS[:-1]):
+    for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
         e = (raw[:, :, slot] * count).sum(axis=1) * per_stage_devices
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e

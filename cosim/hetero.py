@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from cosim.totals import ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
+from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
-from hw_models.cost import (ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP,
-                            O_E_ONCHIP, O_MAPPING, O_TIME, O_UTIL)
+from hw_models.cost import ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_MAPPING, O_TIME, O_UTIL
 from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
 from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
@@ -34,7 +33,6 @@ from mappings.placement_batch import Placements, assign_points
 from workloads.ir import Op, Workload
 from workloads.table import COL, distinct_ops, op_rows, op_table
 
-_DYNAMIC = (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK)
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
              "norm": "elements", "softmax": "elements", "kv_write": "elements", "gather": "rows",
@@ -213,7 +211,7 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, al
         time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)[:, costs.of]
     time = np.where(allowed, time, np.inf)
     _, _, per_stage = _stages(table, workload)
-    energy = (costs.parts[..., list(_DYNAMIC)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
+    energy = (costs.parts[..., list(DYNAMIC_SLOTS)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
     energy = np.where(np.isfinite(time), energy, 0.0)
     packed = params[:, hw.slices()["links"]]
     distinct = _distinct(packed)
@@ -286,7 +284,7 @@ def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarr
     hand-overs as interconnect), idle energy of every device over the period, and the derived totals."""
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
     dynamic = np.zeros(len(rec))
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
+    for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
         e = (costs[..., slot] * count).reshape(len(rec), -1).sum(axis=1) * per_stage
         if name == "interconnect":
             e = e + rec[..., H_XFER_J].sum(axis=1)
@@ -494,7 +492,7 @@ def op_frame(hardware: HeteroHardware, workload: Workload, table: np.ndarray, ra
         "transfer_s": raw[:, H_XFER_S],
         "transfer_bytes": raw[:, H_XFER_BYTES],
     }
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], _DYNAMIC):
+    for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
         rows[f"energy_{name}_j"] = raw[:, slot] * count * per_stage
     rows["energy_interconnect_j"] = rows["energy_interconnect_j"] + raw[:, H_XFER_J]
     rows["energy_static_j"] = raw[:, H_STATIC_W] * time * per_stage

@@ -3,11 +3,12 @@ heterogeneous ones alike)."""
 
 from __future__ import annotations
 
-from hw_models.cost import O_E_COMPUTE, O_E_OFFCHIP, O_E_ONCHIP, O_E_LINK, O_E_STATIC
+from hw_models.cost import ENERGY_FIELDS
 from workloads.ir import Workload
 
 ENERGY_COMPONENTS = ("compute", "onchip", "dram", "interconnect", "static")
-ENERGY_SLOTS = (O_E_COMPUTE, O_E_ONCHIP, O_E_OFFCHIP, O_E_LINK, O_E_STATIC)
+ENERGY_SLOTS = ENERGY_FIELDS  # the cost-record slot of each component, in ENERGY_COMPONENTS order
+DYNAMIC_SLOTS = ENERGY_FIELDS[:-1]  # every component but static
 TOTAL_COLUMNS = ("feasible", "reason", "latency_s", "period_s", "throughput", "energy_j", "energy_per_item_j",
                  "power_w", "edp_js", "memory_per_device_bytes", "memory_capacity_bytes", "devices") + tuple(
     f"energy_{c}_j" for c in ENERGY_COMPONENTS)
