@@ -30,6 +30,9 @@ class HardwareKind:
     unmappable_reason: Callable[[np.ndarray, Any], str] | None = None
     # What each parameter does to latency, energy, capacity and feasibility when it grows (hw_models.effects).
     effects: dict[str, Effect] = field(default_factory=dict)
+    # Dotted preset paths calibration may fit (achieved fractions, overheads, energies); their bounds are the spec's
+    # field constraints, so a fit never leaves what physics allows.
+    fittable: tuple[str, ...] = ()
 
 
 def renamed_bounds(names: dict[str, str]) -> tuple[str, ...]:
