@@ -20,6 +20,15 @@ DTYPES = tuple(DTYPE_BITS)  # kernel dtype codes follow this order
 
 
 
+# The threadblock-tile grid the GEMM search indexes: tile_m x tile_n x split_k, each a power of two (assumption:
+# CUTLASS tensor-op threadblock shapes and split-K slice counts are powers of two). The runtime.gemm_min/max_tile_*
+# and runtime.gemm_max_split_k parameters choose which of them a design point may use; the grid only fixes the
+# indexing (the cost record's mapping slot holds a grid index), so widening it never changes a result.
+TILE_M = 2.0 ** np.arange(3, 10)  # 8 .. 512
+TILE_N = 2.0 ** np.arange(3, 10)  # 8 .. 512
+SPLIT_K = 2.0 ** np.arange(0, 7)  # 1 .. 64
+
+
 class GPUCompute(Strict):
     sm_count: int = Field(gt=0)
     clock_mhz: float = Field(gt=0)  # clock of the CUDA-core (vector) peaks and of the SFUs
@@ -53,8 +62,25 @@ class GPURuntime(Strict):
     gemm_tile_k: int = Field(default=32, gt=0)  # K depth of a GEMM threadblock tile (elements per pipeline stage)
     gemm_pipeline_stages: int = Field(default=3, gt=0)  # k-tiles of A and B buffered in shared memory at once
     partial_sum_bytes: float = Field(default=4, gt=0)  # one accumulator-precision partial sum (split-K, split-KV)
+    # The tile search's candidates: the powers of two of the tile grid (TILE_M, TILE_N, SPLIT_K) within these bounds.
+    gemm_min_tile_m: int = Field(default=16, gt=0)  # smallest tile_m the tile search may use
     gemm_max_tile_m: int = Field(default=256, gt=0)  # largest tile_m the tile search may use
+    gemm_min_tile_n: int = Field(default=32, gt=0)  # smallest tile_n the tile search may use
     gemm_max_tile_n: int = Field(default=256, gt=0)  # largest tile_n the tile search may use
+    gemm_max_split_k: int = Field(default=16, gt=0)  # most K slices a split-K GEMM may use
+
+    @model_validator(mode="after")
+    def _tile_bounds_on_grid(self):
+        for name, grid in (("gemm_min_tile_m", TILE_M), ("gemm_max_tile_m", TILE_M), ("gemm_min_tile_n", TILE_N),
+                           ("gemm_max_tile_n", TILE_N), ("gemm_max_split_k", SPLIT_K)):
+            if float(getattr(self, name)) not in grid:
+                raise ValueError(f"{name} {getattr(self, name)} is not on the tile grid; allowed: "
+                                 + ", ".join(f"{v:g}" for v in grid))
+        for low, high in (("gemm_min_tile_m", "gemm_max_tile_m"), ("gemm_min_tile_n", "gemm_max_tile_n")):
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} {getattr(self, low)} is above {high} {getattr(self, high)}: no tile is left "
+                                 "to search")
+        return self
 
 
 class GPUInterconnect(Strict):
@@ -111,15 +137,11 @@ P_NAMES = (
     + [f"e_vector_{d}" for d in DTYPES]
     + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
-    + ["tile_k", "pipeline_stages", "partial_sum_bytes", "max_tile_m", "max_tile_n"]
+    + ["tile_k", "pipeline_stages", "partial_sum_bytes", "min_tile_m", "max_tile_m", "min_tile_n", "max_tile_n",
+       "max_split_k"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
-# Candidate threadblock tiles searched for GEMMs: tile_m x tile_n x split_k; runtime.gemm_max_tile_m/_n bound the
-# sizes a point may use, runtime.gemm_tile_k and runtime.gemm_pipeline_stages give the K depth and pipeline depth.
-TILE_M = np.array([16, 32, 64, 128, 256], dtype=np.float64)
-TILE_N = np.array([32, 64, 128, 256], dtype=np.float64)
-SPLIT_K = np.array([1, 2, 4, 8, 16], dtype=np.float64)
 
 
 @njit(cache=True)
@@ -183,7 +205,9 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["softmax_flops_per_score"]] = r.softmax_vector_flops_per_score
     v[P["tile_k"]], v[P["pipeline_stages"]] = r.gemm_tile_k, r.gemm_pipeline_stages
     v[P["partial_sum_bytes"]] = r.partial_sum_bytes
-    v[P["max_tile_m"]], v[P["max_tile_n"]] = r.gemm_max_tile_m, r.gemm_max_tile_n
+    v[P["min_tile_m"]], v[P["max_tile_m"]] = r.gemm_min_tile_m, r.gemm_max_tile_m
+    v[P["min_tile_n"]], v[P["max_tile_n"]] = r.gemm_min_tile_n, r.gemm_max_tile_n
+    v[P["max_split_k"]] = r.gemm_max_split_k
     return v
 
 
@@ -243,8 +267,14 @@ EFFECTS = {
         latency="up", energy="any", steps="partials spill to HBM once they outgrow the L2 share",
         why="wider partial sums add split-K and split-KV reduction traffic; " + _TILE_CHOICE),
     "runtime.gemm_max_tile_*": Effect(
-        latency="down", energy="any", feasible="up", steps="a tile size of the candidate set becomes allowed",
+        latency="down", energy="any", feasible="up", steps="a tile size of the grid becomes allowed",
         why="a larger bound admits more tiles to the latency-ranked search; " + _TILE_CHOICE),
+    "runtime.gemm_min_tile_*": Effect(
+        latency="up", energy="any", feasible="down", steps="a tile size of the grid leaves the search",
+        why="a larger lower bound removes the smallest tiles from the latency-ranked search; " + _TILE_CHOICE),
+    "runtime.gemm_max_split_k": Effect(
+        latency="down", energy="any", steps="a split count of the grid becomes allowed",
+        why="more K slices are open to the latency-ranked search; " + _TILE_CHOICE),
     "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
     "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
     "power.tdp_w": Effect(
@@ -271,15 +301,13 @@ def unmappable_reason(params: np.ndarray, op) -> str:
     if KIND_CODES.get(op.kind) == K_GEMM:
         element = max(op.act_bits, op.weight_bits) / 8
         tile_k, stages = params[P["tile_k"]], params[P["pipeline_stages"]]
-        need = tile_smem_bytes(TILE_M.min(), TILE_N.min(), element, tile_k, stages)
+        tm, tn = params[P["min_tile_m"]], params[P["min_tile_n"]]
+        need = tile_smem_bytes(tm, tn, element, tile_k, stages)
         have = params[P["smem_bytes_per_sm"]]
         if need > have:
-            return (f"no tile fits shared memory: the smallest GEMM tile ({TILE_M.min():g}x{TILE_N.min():g}, k "
-                    f"{tile_k:g}, {stages:g} stages) needs {need:g} B, compute.smem_per_sm_kib gives "
-                    f"{have:g} B")
-        if TILE_M.min() > params[P["max_tile_m"]] or TILE_N.min() > params[P["max_tile_n"]]:
-            return (f"no candidate tile is within runtime.gemm_max_tile_m/_n ({params[P['max_tile_m']]:g}, "
-                    f"{params[P['max_tile_n']]:g}); the smallest candidates are {TILE_M.min():g} x {TILE_N.min():g}")
+            return (f"no tile fits shared memory: the smallest allowed GEMM tile ({tm:g}x{tn:g}, k {tile_k:g}, "
+                    f"{stages:g} stages; runtime.gemm_min_tile_m/_n) needs {need:g} B, compute.smem_per_sm_kib "
+                    f"gives {have:g} B")
     return "datatype not supported or buffers too small"
 
 

@@ -30,11 +30,10 @@ _P_E_VECTOR, _P_E_L2, _P_E_HBM, _P_E_LINK = P["e_vector_fp64"], P["e_l2_byte"], 
 _P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P["prefill_q_block"]
 _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
 _P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial_sum_bytes"]
-_P_MAX_TM, _P_MAX_TN = P["max_tile_m"], P["max_tile_n"]
+_P_MIN_TM, _P_MAX_TM, _P_MIN_TN, _P_MAX_TN = P["min_tile_m"], P["max_tile_m"], P["min_tile_n"], P["max_tile_n"]
+_P_MAX_SK = P["max_split_k"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
-
-N_TILES = TILE_M.size * TILE_N.size * SPLIT_K.size
 
 
 @njit(cache=True)
@@ -42,6 +41,19 @@ def tile_shape(index):
     """(tile_m, tile_n, split_k) of a tile index."""
     nn, ns = TILE_N.size, SPLIT_K.size
     return TILE_M[index // (nn * ns)], TILE_N[(index // ns) % nn], SPLIT_K[index % ns]
+
+
+@njit(cache=True)
+def tile_index(im, jn, ks):
+    """The tile index of grid positions (tile_m index, tile_n index, split_k index)."""
+    return (im * TILE_N.size + jn) * SPLIT_K.size + ks
+
+
+@njit(cache=True)
+def tile_allowed(tm, tn, sk, params):
+    """Whether a grid tile is within the design point's runtime.gemm_min/max_tile_* and gemm_max_split_k."""
+    return (params[_P_MIN_TM] <= tm <= params[_P_MAX_TM] and params[_P_MIN_TN] <= tn <= params[_P_MAX_TN]
+            and sk <= params[_P_MAX_SK])
 
 
 @njit(cache=True)
@@ -105,7 +117,7 @@ def gemm_cost(row, params, tile_index, out):
     dt = int(row[C_DTYPE])
     out[O_TIME] = np.inf
     tile_k = params[_P_TILE_K]
-    if tm > params[_P_MAX_TM] or tn > params[_P_MAX_TN]:
+    if not tile_allowed(tm, tn, sk, params):
         return
     if tile_smem_bytes(tm, tn, max(ab, wb), tile_k, params[_P_STAGES]) > params[_P_SMEM] or m <= 0 or n <= 0 or k <= 0:
         return

@@ -99,7 +99,8 @@ def evaluate_mapping(kind: str, row: np.ndarray, params: np.ndarray, mapping: di
     params = np.asarray(params, dtype=np.float64)
     out = np.zeros(N_OUT)
     if kind == "gpu":
-        from hw_models.gpu_kernels import SPLIT_K, TILE_M, TILE_N, gemm_cost
+        from hw_models.gpu import SPLIT_K, TILE_M, TILE_N
+        from hw_models.gpu_kernels import gemm_cost, tile_index
 
         sizes = [(TILE_M, "tile_m"), (TILE_N, "tile_n"), (SPLIT_K, "split_k")]
         idx = []
@@ -109,7 +110,7 @@ def evaluate_mapping(kind: str, row: np.ndarray, params: np.ndarray, mapping: di
                 raise ValueError(f"{name} {mapping[name]} is not a GPU tile size; allowed: "
                                  f"{', '.join(str(int(v)) for v in values)}")
             idx.append(int(hits[0]))
-        gemm_cost(row, params, (idx[0] * TILE_N.size + idx[1]) * SPLIT_K.size + idx[2], out)
+        gemm_cost(row, params, tile_index(idx[0], idx[1], idx[2]), out)
     elif kind in ("spatial", "fpga"):
         from hw_models.spatial_kernels import DATAFLOW_NAMES, ORDER_NAMES, gemm_mapping_cost
 
@@ -135,11 +136,10 @@ def top_mappings(kind: str, row: np.ndarray, params: np.ndarray, objective: int,
     m, n, k, batch, w_count, ab, wb, ob, a_unique = _part(kind, row, part)
     params = np.asarray(params, dtype=np.float64)
     if kind == "gpu":
-        from hw_models.gpu_kernels import N_TILES
-        from mappings.gpu_tiles import top_gemm_tiles
+        from mappings.gpu_tiles import searched_tiles, top_gemm_tiles
 
         _, _, records = top_gemm_tiles(row, params, objective, top)
-        return records, N_TILES
+        return records, searched_tiles(params)
     if kind in ("spatial", "fpga"):
         from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES, search_gemm
 

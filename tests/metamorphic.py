@@ -73,8 +73,10 @@ def _catalog(name: str, **params) -> Workload:
 
 def _gpu_probes() -> list[Workload]:
     # CUDA-core-bound elementwise ops (a long polynomial per element) read the vector peaks and energies; a one-group
-    # decode reads the flash-decoding split length (with many groups every SM already has a group).
+    # decode reads the flash-decoding split length (with many groups every SM already has a group); a skinny GEMM with
+    # a deep-K GEMM of one 256x256 output tile reads the split-K bound (``_gpu_context`` keeps the tiles at 256).
     vector = Workload("probe-gpu-vector", [
+        _op("gemm_deep_k", "matmul", {"m": 256, "n": 256, "k": 1 << 20, "batch": 1}, "fp16", weight=True)] + [
         _op(f"poly_{d}", "elementwise", {"elements": 1 << 22, "inputs": 1, "flops_per_element": 2048}, d)
         for d in ("fp16", "fp32", "fp64")] + [
         _op("decode_one_group", "attention", {"batch": 1, "heads": 8, "kv_heads": 1, "q_len": 1, "kv_len": 4096,
@@ -147,6 +149,14 @@ def _iot_context(path: str, values: dict) -> dict:
     return {}
 
 
+def _gpu_context(path: str, values: dict) -> dict:
+    """The split-K bound binds only when splitting K is the one way to fill the SMs: checked with tiles held at
+    256 x 256, so a GEMM of one output tile runs as many CTAs as it has K slices."""
+    if path == "runtime.gemm_max_split_k":
+        return {"runtime.gemm_min_tile_m": 256, "runtime.gemm_min_tile_n": 256}
+    return {}
+
+
 def _pim_context(path: str, values: dict) -> dict:
     """Row and column timings bind only when the bank units keep up with the column stream: a PIM whose multipliers
     are the bottleneck (HBM-PIM's 300 MHz PCUs) is checked with 4x faster units."""
@@ -177,7 +187,7 @@ PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probe
           "logic_pim": _logic_pim_probes, "iot": _iot_probes, "hetero": _hetero_probes}
 # Per kind: (parameter path, the preset's numeric values) → settings applied to both the base and the variant, for
 # parameters that have a role only in some mode or operating point (none: the preset as it is).
-CONTEXTS = {"iot": _iot_context, "pim": _pim_context, "hetero": _hetero_context}
+CONTEXTS = {"gpu": _gpu_context, "iot": _iot_context, "pim": _pim_context, "hetero": _hetero_context}
 
 
 @lru_cache(maxsize=None)

@@ -105,3 +105,45 @@ def test_dram_bandwidth_follows_bus_width_and_data_rate():
     jetson = "Jetson-AGX-Orin-64GB"
     assert load_hardware(jetson).param("hbm_bw") == 204.8e9
     assert load_hardware(jetson, {"memory.dram_data_rate_mtps": 3200}).param("hbm_bw") == 102.4e9
+
+
+def _gemm(m, n, k):
+    from workloads.ir import Op, Workload
+
+    return Workload("gemm", [Op("g", "matmul", {"m": m, "n": n, "k": k, "batch": 1}, dtype="fp16",
+                                tags={"weight": True})], item_unit="item", items=1)
+
+
+def test_the_default_tile_bounds_search_the_shipped_candidate_set():
+    from mappings.gpu_tiles import searched_tiles
+
+    # tile_m 16..256 (5) x tile_n 32..256 (4) x split_k 1..16 (5): the set the search used before it was a parameter
+    assert searched_tiles(load_hardware(H100).params) == 5 * 4 * 5
+
+
+def test_tile_bounds_choose_which_tiles_the_search_may_use():
+    from cosim.api import best_mappings
+
+    gemm = _gemm(8192, 8192, 8192)
+    only = {"runtime.gemm_min_tile_m": 64, "runtime.gemm_max_tile_m": 64, "runtime.gemm_min_tile_n": 128,
+            "runtime.gemm_max_tile_n": 128, "runtime.gemm_max_split_k": 1}
+    best = best_mappings(load_hardware(H100, only), gemm, 0, top=3)
+    assert set(best["tile_m"]) == {64} and set(best["tile_n"]) == {128} and set(best["split_k"]) == {1}
+    assert len(best) == 1  # one legal tile: no runners-up
+    wide = best_mappings(load_hardware(H100, {"runtime.gemm_max_tile_m": 512, "runtime.gemm_max_tile_n": 512}),
+                         gemm, 0, top=200)
+    assert 512 in set(wide["tile_m"]) | set(wide["tile_n"])  # the widened bound admits grid tiles beyond 256
+    narrow_time = simulate(load_hardware(H100, only), gemm).totals["latency_s"]
+    assert simulate(load_hardware(H100), gemm).totals["latency_s"] <= narrow_time
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"runtime.gemm_max_tile_m": 100}, "not on the tile grid"),
+    ({"runtime.gemm_max_split_k": 3}, "not on the tile grid"),
+    ({"runtime.gemm_min_tile_n": 128, "runtime.gemm_max_tile_n": 64}, "no tile is left"),
+])
+def test_bad_tile_bounds_are_rejected_with_the_allowed_values(overrides, message):
+    from hw_models.errors import HardwareConfigError
+
+    with pytest.raises(HardwareConfigError, match=message):
+        load_hardware(H100, overrides)
