@@ -106,7 +106,7 @@ def evaluation_rates(cfg: dict, runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         for workload, table in zip(workloads, tables):
-            evaluate_points(hws[0], workload, matrix, parsed.objective, table, with_raw=True)
+            evaluate_points(hws[0], workload, matrix, parsed.objective, table)
         rates.append(len(hws) * len(workloads) / (time.perf_counter() - start))
     return rates
 

@@ -63,10 +63,13 @@ def _distinct(table: np.ndarray, keys: list | None = None) -> _Rows:
     return _Rows(np.ascontiguousarray(table[first]), of, first)
 
 
-def _op_groups(workload: Workload, table: np.ndarray) -> _Rows:
-    """Ops that are equal (same kind, dims and table row: the layers of a network), costed and split once."""
-    return _distinct(table, [(op.kind, tuple(sorted(op.dims.items())), table[n].tobytes())
-                             for n, op in enumerate(workload.ops)])
+def _op_groups(workload: Workload, table: np.ndarray) -> tuple[_Rows, list[Op]]:
+    """Ops that are equal (``workloads.table.row_key``: the same expert or layer shape wherever it sits), costed and
+    split once; also the first op of each group."""
+    firsts, of = distinct_ops(workload.ops)
+    first = np.zeros(len(firsts), dtype=np.int64)
+    first[of[::-1]] = np.arange(len(of))[::-1]
+    return _Rows(np.ascontiguousarray(table[first]), of, first), firsts
 
 
 def _split_tables(workload: Workload, groups: _Rows, steps: int):
@@ -182,8 +185,8 @@ class _OpBytes:
     kv: np.ndarray
 
 
-def _op_bytes(workload: Workload) -> _OpBytes:
-    ops, of = distinct_ops(workload.ops)  # computed once per distinct op
+def _op_bytes(ops: list[Op], of: np.ndarray) -> _OpBytes:
+    """Per op, from its group's first op (``ops``) and each op's group (``of``)."""
     operands = [op.operand_bytes for op in ops]
     return _OpBytes(np.array([b.get("output", 0.0) for b in operands])[of],
                     np.array([b.get("weight", 0.0) * op.tags.get("weight_copies", op.count) if op.parameters else 0.0
@@ -231,29 +234,32 @@ def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, object
     return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
 
 
-def _records(costs: _Costs, placed: Placements, idle: np.ndarray) -> np.ndarray:
+def _records(costs: _Costs, placed: Placements, idle: np.ndarray, full: bool = True) -> np.ndarray:
     """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
     (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
-    static power."""
+    static power. Without ``full`` only what the totals read is filled (time, dynamic energies, units, transfers)."""
     parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
     n_units = frac.shape[-1]
-    used = np.broadcast_to(frac > 0, parts.shape[:4])
+    used = frac > 0  # (D, O, U), broadcast over points
     t = parts[..., O_TIME]
-    slow = np.argmax(np.where(used, t, -np.inf), axis=3)
-    primary = np.argmax(np.where(frac > 0, frac, -np.inf), axis=2)  # (D, O): the same for every point
-    opt = np.zeros(parts.shape[:3] + (H_OUT,))
-    opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
-    opt[..., O_TIME] = np.where(used, t, -np.inf).max(axis=3)
-    for slot in ADDITIVE_FIELDS[1:]:
-        opt[..., slot] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
-    by_primary = np.take_along_axis(parts, np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1)),
-                                    axis=3)[..., 0, :]
-    opt[..., O_MAPPING:N_OUT] = by_primary[..., O_MAPPING:N_OUT]
-    opt[..., H_UNIT] = primary
-    second = (frac > 0) & (np.arange(n_units)[None, None, :] != primary[..., None])
-    opt[..., H_SECOND] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
-    opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
-    rec = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, H_OUT)
+    primary = np.argmax(np.where(used, frac, -np.inf), axis=2)  # (D, O): the same for every point
+    slots = list(range(N_OUT)) + list(range(N_OUT, H_OUT)) if full else [O_TIME, *DYNAMIC_SLOTS, H_UNIT, H_SECOND]
+    column = {slot: i for i, slot in enumerate(slots)}
+    opt = np.zeros(parts.shape[:3] + (len(slots),))
+    if full:
+        slow = np.argmax(np.where(used, t, -np.inf), axis=3)
+        opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
+        index = np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1))
+        opt[..., O_MAPPING:N_OUT] = np.take_along_axis(parts, index, axis=3)[..., 0, O_MAPPING:N_OUT]
+        opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
+    opt[..., column[O_TIME]] = np.where(used, t, -np.inf).max(axis=3)
+    for slot in ADDITIVE_FIELDS[1:] if full else DYNAMIC_SLOTS:
+        opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    opt[..., column[H_UNIT]] = primary
+    second = used & (np.arange(n_units)[None, None, :] != primary[..., None])
+    opt[..., column[H_SECOND]] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
+    rec = np.zeros(placed.option.shape + (H_OUT,))
+    rec[..., slots] = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, slots)
     rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
                                                                      placed.transfer_bytes)
     rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
@@ -388,8 +394,9 @@ def _chunks(n_points: int, per_point: int) -> list[slice]:
 
 
 def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode,
-                    pins, splits, halves_tables):
-    """Totals (dict of arrays), records (P, N, H_OUT) and failure reasons of points sharing their settings."""
+                    pins, splits, halves_tables, full_records=True):
+    """Totals (dict of arrays), records (P, N, H_OUT; only the slots totals read unless ``full_records``) and
+    failure reasons of points sharing their settings."""
     names = list(hardware.units)
     costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
     allowed = _pins(hardware, workload, costs.options, pins)
@@ -407,7 +414,7 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
                       f"capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
-    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"))
+    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"), full_records)
     composed: dict[str, np.ndarray] = {}
     if good.any():
         g = np.flatnonzero(good)
@@ -434,7 +441,7 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     totals["feasible"] = np.zeros(n, dtype=bool)
     totals["reason"] = np.full(n, "", dtype=object)
     totals["devices"][:] = workload.devices
-    raw = np.full((n, table.shape[0], H_OUT), np.nan)
+    raw = np.full((n, table.shape[0], H_OUT), np.nan) if with_raw else None
     settings = params[:, hardware.slices()["settings"]]
     by_settings: dict[tuple, list[int]] = {}
     for p in range(n):
@@ -442,7 +449,8 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
         by_settings.setdefault(key, []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
-    groups, op_bytes = _op_groups(workload, table), _op_bytes(workload)
+    groups, firsts = _op_groups(workload, table)
+    op_bytes = _op_bytes(firsts, groups.of)
     for (allow_split, steps, mode), members in by_settings.items():
         if allow_split and steps > 1 and steps not in splits:
             splits[steps] = _split_tables(workload, groups, steps)
@@ -454,10 +462,11 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
             idx = members[chunk]
             good, reasons, memory, rec, composed = _evaluate_group(
                 hardware, workload, table, groups, op_bytes, params[idx], code, objective, allow_split, steps, mode,
-                pins, splits.get(steps), splits.get(2))
+                pins, splits.get(steps), splits.get(2), with_raw)
             totals["reason"][idx] = reasons
             totals["memory_per_device_bytes"][idx], totals["memory_capacity_bytes"][idx] = memory
-            raw[idx[good]] = rec[good]
+            if with_raw:
+                raw[idx[good]] = rec[good]
             for key, (g, value) in composed.items():
                 totals.setdefault(key, np.full(n, np.nan))[idx[g]] = value
             totals["feasible"][idx] = good
@@ -531,10 +540,10 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     hw = compose_hetero("placement", spec, units)
     params = hw.params[None, :]
     table = op_table(workload)
-    groups = _op_groups(workload, table)
+    groups, firsts = _op_groups(workload, table)
     splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
     time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
-    return assign(time[0], energy[0], costs.frac, _op_bytes(workload).out, table[:, COL["count"]], links[0],
+    return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

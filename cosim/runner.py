@@ -178,8 +178,9 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                 if workload is not None:
                     matrix = np.stack([hw.params for _, _, hw in members])
                     try:
-                        totals, raw = evaluate_points(members[0][2], workload, matrix, cfg.objective, table,
-                                                      with_raw=True)
+                        result = evaluate_points(members[0][2], workload, matrix, cfg.objective, table,
+                                                 with_raw=with_ops)  # per-op records only when they are written
+                        totals, raw = result if with_ops else (result, None)
                     except Exception as exc:  # a failing point is recorded, the sweep goes on
                         error = f"error: {type(exc).__name__}: {exc}"
                 if totals is None:

@@ -28,8 +28,11 @@ def _kernel_cache_dir() -> str:
     return str(base / digest.hexdigest()[:16])
 
 
-if "numba" not in sys.modules and "NUMBA_CACHE_DIR" not in os.environ:
+if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = _kernel_cache_dir()
+    if "numba" in sys.modules:  # numba was imported first and has read its settings: point them at the folder too,
+        # or kernels would load from a __pycache__ folder that may hold builds of older sources
+        sys.modules["numba"].config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 # Sweeps make many short parallel kernel calls between stretches of Python: idle OpenMP workers should sleep, not
 # spin, or on a small shared machine they take the core the Python thread needs.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")

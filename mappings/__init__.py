@@ -9,3 +9,5 @@
 - ``evaluate``: an explicit mapping as input (``evaluate_mapping``), an op's top mappings, mapping fields by name.
 - ``placement`` assigns ops to the units of heterogeneous devices from per-unit costs.
 """
+
+import hw_models  # noqa: F401  (sets Numba's kernel cache folder before any kernel here is compiled)

@@ -126,8 +126,11 @@ def _solve(pb: _Problem, alpha: float, beta: float) -> np.ndarray:
     """Exact minimiser of ``alpha·T + beta·E`` over all option sequences (Viterbi with loop anchors)."""
     n, n_opt = pb.time.shape
     op_cost = pb.score(pb.time, pb.energy, alpha, beta) * pb.counts[:, None]  # (N, O)
+    # A run without a loop back-edge needs no anchor: its states all sit in anchor row 0 (the others stay inf).
+    anchored = np.array([r in pb.back for r in range(len(pb.runs))])
+    rows = np.arange(n_opt)
     V = np.full((n_opt, n_opt), np.inf)
-    V[np.arange(n_opt), np.arange(n_opt)] = op_cost[0]
+    V[rows if anchored[pb.run_of[0]] else 0, rows] = op_cost[0]
     back_anchor = np.zeros((n, n_opt, n_opt), dtype=int)
     back_prev = np.zeros((n, n_opt, n_opt), dtype=int)
 
@@ -148,9 +151,10 @@ def _solve(pb: _Problem, alpha: float, beta: float) -> np.ndarray:
             total = W[:, None] + step  # (prev, cur)
             prev = np.argmin(total, axis=0)
             V = np.full((n_opt, n_opt), np.inf)
-            V[np.arange(n_opt), np.arange(n_opt)] = total[prev, np.arange(n_opt)]
-            back_prev[i][np.arange(n_opt), np.arange(n_opt)] = prev
-            back_anchor[i][np.arange(n_opt), np.arange(n_opt)] = best_anchor[prev]
+            anchor = rows if anchored[pb.run_of[i]] else 0
+            V[anchor, rows] = total[prev, rows]
+            back_prev[i][anchor, rows] = prev
+            back_anchor[i][anchor, rows] = best_anchor[prev]
         else:
             total = V[:, :, None] + step[None, :, :]  # (anchor, prev, cur)
             prev = np.argmin(total, axis=1)  # (anchor, cur)

@@ -124,8 +124,8 @@ def _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back,
     for pt in range(first, n_points, stride):
         _edge_steps(op_cost, et, ee, mult, alpha, beta, static_w[pt], pt, group_of[pt], steps)
         V[:, :] = np.inf
-        for a in range(n_opt):
-            V[a, a] = op_cost[pt, 0, a]
+        for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
+            V[a if has_back[run_of[0]] else 0, a] = op_cost[pt, 0, a]
         for i in range(1, n):
             st = steps[i - 1]
             if run_of[i] != run_of[i - 1]:
@@ -144,11 +144,14 @@ def _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back,
                     for p in range(n_opt):
                         col[p] = W[p] + st[p, c]
                     prev = _argmin(col)
-                    V[c, c] = col[prev]
-                    back_prev[i, c, c] = prev
-                    back_anchor[i, c, c] = best_anchor[prev]
+                    a = c if has_back[run_of[i]] else 0
+                    V[a, c] = col[prev]
+                    back_prev[i, a, c] = prev
+                    back_anchor[i, a, c] = best_anchor[prev]
             else:
-                for a in range(n_opt):
+                n_anchors = n_opt if has_back[run_of[i]] else 1
+                Vn[:, :] = np.inf
+                for a in range(n_anchors):
                     for c in range(n_opt):
                         for p in range(n_opt):
                             col[p] = V[a, p] + st[p, c]
