@@ -31,7 +31,7 @@ from workloads.registry import available_workloads
 ENTRY_COLUMNS = ["dataset", "id", "hardware", "published_model", "workload", "metric", "setup", "measured",
                  "predicted", "error", "source", "table"]
 SKIP_COLUMNS = ["dataset", "id", "hardware", "published_model", "metric", "measured", "reason", "source", "table"]
-SUMMARY_COLUMNS = ["dataset", "hardware", "compared", "skipped", "mape", "mean_error", "worst_error"]
+SUMMARY_COLUMNS = ["dataset", "hardware", "metric", "compared", "skipped", "mape", "mean_error", "worst_error"]
 
 
 @dataclass
@@ -124,17 +124,27 @@ def _compare(d: Dataset) -> tuple[list[dict], list[dict]]:
     return rows, skipped
 
 
+def _rows(frame: pd.DataFrame, keys: list[str], values: tuple) -> pd.Series:
+    """The rows of ``frame`` whose ``keys`` columns hold ``values``."""
+    mask = pd.Series(True, index=frame.index)
+    for key, value in zip(keys, values):
+        mask &= frame[key] == value
+    return mask
+
+
 def summarize(entries: pd.DataFrame, skipped: pd.DataFrame) -> pd.DataFrame:
-    """MAPE (mean |error|), mean signed error, worst error and counts per (dataset, hardware)."""
-    keys = sorted(set(zip(entries["dataset"], entries["hardware"])) | set(zip(skipped["dataset"], skipped["hardware"])))
+    """MAPE (mean |error|), mean signed error, worst error and counts per (dataset, hardware, metric)."""
+    keys = ["dataset", "hardware", "metric"]
+    groups = sorted(set(map(tuple, entries[keys].values)) | set(map(tuple, skipped[keys].values)))
     out = []
-    for dataset, hw in keys:
-        err = entries[(entries["dataset"] == dataset) & (entries["hardware"] == hw)]["error"]
-        n_skip = int(((skipped["dataset"] == dataset) & (skipped["hardware"] == hw)).sum())
-        worst = float(err.iloc[err.abs().argmax()]) if len(err) else math.nan
-        out.append({"dataset": dataset, "hardware": hw, "compared": len(err), "skipped": n_skip,
-                    "mape": float(err.abs().mean()) if len(err) else math.nan,
-                    "mean_error": float(err.mean()) if len(err) else math.nan, "worst_error": worst})
+    for key in groups:
+        err = entries[_rows(entries, keys, key)]["error"]
+        n_skip = int(_rows(skipped, keys, key).sum())
+        some = len(err) > 0
+        out.append({**dict(zip(keys, key)), "compared": len(err), "skipped": n_skip,
+                    "mape": float(err.abs().mean()) if some else math.nan,
+                    "mean_error": float(err.mean()) if some else math.nan,
+                    "worst_error": float(err.iloc[err.abs().argmax()]) if some else math.nan})
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 
@@ -169,17 +179,17 @@ def _pct(x: float) -> str:
 
 
 def summary_rows(summary: pd.DataFrame) -> list[list[str]]:
-    """The summary as text cells: dataset, preset, compared, skipped, MAPE, mean error, worst error."""
-    return [[r.dataset, r.hardware, str(r.compared), str(r.skipped), "–" if r.mape != r.mape else f"{100 * r.mape:.1f}%",
+    """The summary as text cells: dataset, preset, metric, compared, skipped, MAPE, mean error, worst error."""
+    return [[r.dataset, r.hardware, r.metric, str(r.compared), str(r.skipped), "–" if r.mape != r.mape else f"{100 * r.mape:.1f}%",
              _pct(r.mean_error), _pct(r.worst_error)] for r in summary.itertuples(index=False)]
 
 
-SUMMARY_HEADER = ["dataset", "preset", "compared", "skipped", "MAPE", "mean error", "worst error"]
+SUMMARY_HEADER = ["dataset", "preset", "metric", "compared", "skipped", "MAPE", "mean error", "worst error"]
 
 
 def to_markdown(result: DatasetValidation) -> str:
     """The per-preset figures as a markdown table, then the skipped entries grouped by reason."""
-    lines = ["| " + " | ".join(SUMMARY_HEADER) + " |", "|---|---|" + "---:|" * 5]
+    lines = ["| " + " | ".join(SUMMARY_HEADER) + " |", "|---|---|---|" + "---:|" * 5]
     lines += ["| " + " | ".join(r) + " |" for r in summary_rows(result.summary)]
     reasons = result.skipped.groupby("reason", sort=True)["id"].count()
     if len(reasons):
