@@ -1,5 +1,6 @@
-"""Table files a command writes (``.csv`` or ``.md``), and generated text kept inside a marked block of a markdown file (``<!-- TAG:start -->`` ... ``<!-- TAG:end -->``),
-so a command can refresh its table in the README without touching the prose around it."""
+"""Table files a command writes (``.csv`` or ``.md``), and generated text kept inside a marked block of a markdown
+file (``<!-- TAG:start -->`` ... ``<!-- TAG:end -->``), so a command can refresh its table in the README without
+touching the prose around it."""
 
 from __future__ import annotations
 

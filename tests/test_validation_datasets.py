@@ -82,6 +82,8 @@ def test_skip_reasons_name_what_cosim_cannot_model():
     assert "A100-SXM4-80GB has no fp8 tensor-core rate" in skip_reason(a100_fp8)
     assert skip_reason(_entry("h100-llama2-7b-bs768-tp1-128-128")) == ""
     assert "unit unclear" in skip_reason(_entry("a100-llama2-70b-bs1280-tp4-128-128"))
+    two_orins = replace(_entry("orin-resnet50-singlestream"), devices=2)
+    assert skip_reason(two_orins) == "2 devices: cosim models a forward pass on one device only"
 
 
 def _write_set(folder: Path, entry: str) -> None:

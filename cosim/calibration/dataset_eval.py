@@ -53,12 +53,14 @@ def setup_text(e: Entry) -> str:
 
 
 def skip_reason(e: Entry) -> str:
-    """Why cosim cannot model ``e`` as stated ('' when it can): no workload config, the entry's own ``skip``, or a
-    precision the preset lacks."""
+    """Why cosim cannot model ``e`` as stated ('' when it can): no workload config, the entry's own ``skip``, a
+    multi-device forward pass, or a precision the preset lacks."""
     if e.workload is None:
         return f"cosim has no workload config for {e.published_model!r}"
     if e.skip:
         return e.skip
+    if e.metric == "query_latency" and e.devices > 1:
+        return f"{e.devices} devices: cosim models a forward pass on one device only"
     if e.workload not in available_workloads():
         return f"workload {e.workload!r} is not in cosim's catalog"
     spec = load_hardware(e.hardware).spec
@@ -67,6 +69,10 @@ def skip_reason(e: Entry) -> str:
         if dtype and peaks is not None and getattr(peaks, dtype, None) is None:
             return f"{e.hardware} has no {dtype} tensor-core rate (the preset does not support {dtype})"
     return ""
+
+
+class _Infeasible(Exception):
+    """The stated setup does not fit the preset (memory); the message says why."""
 
 
 def _llm(e: Entry, phase: str, **params):
@@ -80,10 +86,6 @@ def _run(hw, wl, what: str) -> float:
     if not r.feasible:
         raise _Infeasible(f"{what}: {r.reason}")
     return float(r.latency_s)
-
-
-class _Infeasible(Exception):
-    pass
 
 
 def predict(e: Entry) -> float:
@@ -180,8 +182,9 @@ def _pct(x: float) -> str:
 
 def summary_rows(summary: pd.DataFrame) -> list[list[str]]:
     """The summary as text cells: dataset, preset, metric, compared, skipped, MAPE, mean error, worst error."""
-    return [[r.dataset, r.hardware, r.metric, str(r.compared), str(r.skipped), "–" if r.mape != r.mape else f"{100 * r.mape:.1f}%",
-             _pct(r.mean_error), _pct(r.worst_error)] for r in summary.itertuples(index=False)]
+    return [[r.dataset, r.hardware, r.metric, str(r.compared), str(r.skipped),
+             "–" if r.mape != r.mape else f"{100 * r.mape:.1f}%", _pct(r.mean_error), _pct(r.worst_error)]
+            for r in summary.itertuples(index=False)]
 
 
 SUMMARY_HEADER = ["dataset", "preset", "metric", "compared", "skipped", "MAPE", "mean error", "worst error"]
