@@ -13,6 +13,8 @@ _API = ("INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", 
         "describe_hardware", "describe_workload", "import_onnx", "load_hardware", "load_workload", "mapping_report",
         "parameter_space", "pareto_front", "reproduction_cells", "reproduction_output", "reproduction_table",
         "save_trace", "serve", "simulate", "sweep", "workload_parameters", "write_reproduction_table")
+# calibration: datasets
+_API += ("validation_datasets", "validate_dataset", "dataset_figures_cells", "write_dataset_figures")
 __all__ = list(_API)
 
 

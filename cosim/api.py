@@ -6,6 +6,7 @@ Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_har
 Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
 :func:`workload_parameters`, :func:`import_onnx`, :func:`save_trace`.
 Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
+Published validation sets: :func:`validation_datasets`, :func:`validate_dataset`, :func:`write_dataset_figures`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ __all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing
            "describe_hardware", "describe_workload", "import_onnx", "load_hardware", "load_workload",
            "mapping_report", "parameter_space", "pareto_front", "reproduction_cells", "reproduction_output",
            "reproduction_table", "save_trace", "serve", "simulate", "sweep", "workload_parameters",
-           "write_reproduction_table"]
+           "write_reproduction_table", "validation_datasets", "validate_dataset", "dataset_figures_cells",
+           "write_dataset_figures"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -166,3 +168,36 @@ def write_reproduction_table(table, path: str | Path) -> Path:
     out = reproduction_output(path)
     write(table, out)
     return out
+
+
+# --- calibration: datasets ---
+def validation_datasets():
+    """The vendored published validation sets as a DataFrame (name, title, entries, hardware, sources)."""
+    from cosim.calibration.dataset_eval import catalog
+
+    return catalog()
+
+
+def validate_dataset(name: str):
+    """The presets' error on published validation set ``name`` (``all``: every set): a ``DatasetValidation`` with
+    ``entries`` (measured, predicted, error per entry), ``skipped`` (with the reason) and ``summary`` (MAPE and
+    count per dataset and preset). An unknown name raises ``CosimInputError`` listing the sets."""
+    from cosim.calibration.dataset_eval import validate
+
+    return validate(name)
+
+
+def dataset_figures_cells(result) -> tuple[list[str], list[list[str]]]:
+    """A dataset validation's per-preset summary as text for display: the header and one row of cells each."""
+    from cosim.calibration.dataset_eval import SUMMARY_HEADER, summary_rows
+
+    return list(SUMMARY_HEADER), summary_rows(result.summary)
+
+
+def write_dataset_figures(result, path: str | Path) -> Path:
+    """Write a dataset validation as ``.csv`` (every entry, skipped ones with their reason) or ``.md`` (the
+    per-preset figures; a file holding a ``<!-- validate-datasets:start -->`` block, the README, gets only that block
+    replaced); another suffix raises ``CosimInputError``."""
+    from cosim.calibration.dataset_eval import write
+
+    return write(result, Path(path))

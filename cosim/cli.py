@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="claim id, e.g. neupims-01 or m3vit-03/latency (repeatable; default: all)")
     rp.add_argument("--output", "-o", metavar="FILE", help="also write the table: .csv, or .md (markdown; in a file with a "
                     "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
+
+    va = sub.add_parser("validate", help="the presets' error on published measurements (--dataset)")
+    va.add_argument("--dataset", required=True, metavar="NAME",
+                    help="a published validation set, 'all' of them, or 'list' to list them")
+    va.add_argument("--output", "-o", metavar="FILE", help="also write: .csv (every entry), or .md (the per-preset "
+                    "figures; in a file with a <!-- validate-datasets:start/end --> block, such as README.md, only "
+                    "that block is replaced)")
     return p
 
 
@@ -351,11 +358,52 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    return _validate_dataset(args)
+
+
+def _validate_dataset(args) -> int:
+    """``cosim validate --dataset NAME``: every entry's measured and predicted value, the skipped ones with their
+    reason, and MAPE per dataset and preset."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cosim.api import (dataset_figures_cells, reproduction_output, validate_dataset, validation_datasets,
+                           write_dataset_figures)
+
+    console = Console(width=max(Console().width, 140))
+    if args.dataset == "list":
+        for d in validation_datasets().itertuples():
+            print(f"{d.name:28s} {d.entries:3d} entries  {d.hardware}\n{'':28s} {d.title}")
+        return 0
+    if args.output:  # the same table formats as the reproduction table; checked before the predictions run
+        reproduction_output(args.output)
+    result = validate_dataset(args.dataset)
+    view = Table(title="Published measurements vs the presets (uncalibrated; 0 fitted parameters)")
+    for name in ("entry", "setup", "measured", "predicted", "error"):
+        view.add_column(name, justify="right" if name in ("measured", "predicted", "error") else "left")
+    for e in result.entries.itertuples():
+        view.add_row(e.id, e.setup, f"{e.measured:.4g}", f"{e.predicted:.4g}", f"{100 * e.error:+.1f}%")
+    console.print(view)
+    header, rows = dataset_figures_cells(result)
+    summary = Table(title="Error per dataset and preset")
+    for name in header:
+        summary.add_column(name, justify="left" if name in ("dataset", "preset") else "right")
+    for cells in rows:
+        summary.add_row(*cells)
+    console.print(summary)
+    for s in result.skipped.itertuples():
+        print(f"skipped {s.id}: {s.reason}")
+    if args.output:
+        print(f"wrote {write_dataset_figures(result, args.output)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
     handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
-               "workload": cmd_workload, "reproduce": cmd_reproduce}[args.command]
+               "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate}[args.command]
     from cosim.api import INPUT_ERRORS
 
     try:

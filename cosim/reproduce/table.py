@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from cosim.errors import CosimInputError
+from cosim.marked_block import output_path, write_markdown  # noqa: F401 (output_path: this module's API)
 from cosim.reproduce.claims import Claim, claims
 
 # The module computing each paper's claims, by the claim id's prefix (``neupims-01`` -> ``neupims``).
@@ -89,16 +90,7 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-OUTPUT_FORMATS = (".csv", ".md")
-BLOCK_START, BLOCK_END = "<!-- reproduce:start -->", "<!-- reproduce:end -->"
-
-
-def output_path(name: str) -> Path:
-    """``name`` as a table file path, checked to be ``.csv`` or ``.md``."""
-    path = Path(name)
-    if path.suffix not in OUTPUT_FORMATS:
-        raise CosimInputError(f"--output {path}: unknown table format {path.suffix!r}; allowed: .csv, .md")
-    return path
+BLOCK_TAG = "reproduce"
 
 
 def write(table: pd.DataFrame, path: Path) -> None:
@@ -107,9 +99,4 @@ def write(table: pd.DataFrame, path: Path) -> None:
     if path.suffix == ".csv":
         table.to_csv(path, index=False)
         return
-    text = to_markdown(table)
-    old = path.read_text() if path.exists() else ""
-    if BLOCK_START in old and BLOCK_END in old:
-        head, rest = old.split(BLOCK_START, 1)
-        text = f"{head}{BLOCK_START}\n{text}{BLOCK_END}{rest.split(BLOCK_END, 1)[1]}"
-    path.write_text(text)
+    write_markdown(path, to_markdown(table), BLOCK_TAG)

@@ -1,0 +1,1 @@
+"""Calibration: board measurements, parameter fits, overlays, validation and published validation sets."""
