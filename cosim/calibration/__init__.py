@@ -1,0 +1,1 @@
+"""Calibration against real hardware: board measurements, fitted overlays, held-out validation."""
