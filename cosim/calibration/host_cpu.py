@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cosim.calibration.environment import cpu_clock_mhz, host_environment
 from cosim.calibration.measure import TIME_CAPS_S, RunOutcome, prepare_output, run_cases
-from cosim.calibration.numpy_ops import UnsupportedOp, lower_workload
+from cosim.calibration.lowering import UnsupportedOp
+from cosim.calibration.numpy_ops import lower_workload
 from cosim.calibration.suites import Case, host_cases
 from cosim.calibration.timing import HostTimer, RepeatPolicy
 

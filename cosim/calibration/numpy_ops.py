@@ -19,13 +19,11 @@ from typing import Callable
 
 import numpy as np
 
+from cosim.calibration.lowering import (ACTIVATIONS, STREAM_SCALAR, UnsupportedOp, conv_geometry, norm_kind,
+                                       poly_coefficients, row_length, elementwise_kernel, causal_allowed)
 from workloads.ir import Op, Workload
 
 NUMPY_DTYPES = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
-
-
-class UnsupportedOp(ValueError):
-    """An op this backend cannot run (kind or dtype); the message says which and what is supported."""
 
 
 def _dtype(op: Op):
@@ -37,17 +35,6 @@ def _dtype(op: Op):
 
 def _rand(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     return rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
-
-
-def row_length(op: Op) -> int:
-    """Row length of a softmax/norm op: tag ``row``, else the largest power of two ≤ 4096 dividing ``elements``."""
-    elements = op.dim("elements")
-    if "row" in op.tags:
-        row = int(op.tags["row"])
-        if row < 1 or elements % row:
-            raise UnsupportedOp(f"op {op.name!r}: tag row={row} must divide elements={elements}")
-        return row
-    return math.gcd(elements, 4096) or 1
 
 
 def _matmul(op: Op, rng, dt) -> Callable[[], object]:
@@ -63,17 +50,14 @@ def _matmul(op: Op, rng, dt) -> Callable[[], object]:
 
 
 def _conv(op: Op, rng, dt) -> Callable[[], object]:
-    d = op.dim
-    nb, cin, cout, oh, ow = d("batch"), d("in_ch"), d("out_ch"), d("out_h"), d("out_w")
-    kh, kw, s, g = d("kernel_h", 1), d("kernel_w", 1), max(1, d("stride", 1)), max(1, d("groups", 1))
-    if cin % g or cout % g:
-        raise UnsupportedOp(f"op {op.name!r}: groups={g} must divide in_ch={cin} and out_ch={cout}")
-    need_h, need_w = (oh - 1) * s + kh, (ow - 1) * s + kw
-    ph, pw = max(0, need_h - d("in_h")), max(0, need_w - d("in_w"))
-    x = np.zeros((nb, cin, max(need_h, d("in_h")), max(need_w, d("in_w"))), dt)
-    x[:, :, ph // 2:ph // 2 + d("in_h"), pw // 2:pw // 2 + d("in_w")] = _rand(rng, (nb, cin, d("in_h"), d("in_w")), dt)
+    geo = conv_geometry(op)
+    nb, cin, cout, oh, ow = geo.batch, geo.in_ch, geo.out_ch, geo.out_h, geo.out_w
+    kh, kw, s, g = geo.kernel_h, geo.kernel_w, geo.stride, geo.groups
+    x = np.zeros((nb, cin, geo.padded_h, geo.padded_w), dt)
+    h, w_ = min(geo.in_h, geo.padded_h), min(geo.in_w, geo.padded_w)
+    x[:, :, geo.pad_top:geo.pad_top + h, geo.pad_left:geo.pad_left + w_] = _rand(rng, (nb, cin, h, w_), dt)
     w = _rand(rng, (g, cin // g * kh * kw, cout // g), dt)
-    bias = _rand(rng, (cout,), dt) if d("bias") else None
+    bias = _rand(rng, (cout,), dt) if op.dim("bias") else None
     rows = nb * oh * ow
     cols = np.empty((g, rows, cin // g * kh * kw), dt)
     out = np.empty((g, rows, cout // g), dt)
@@ -103,11 +87,8 @@ def _attention(op: Op, rng, dt) -> Callable[[], object]:
     out = np.empty((b, kvh, group * q, hd), dt)
     rowmax = np.empty((b, kvh, group * q, 1), dt)
     scale = dt(1.0 / math.sqrt(hd))
-    mask = None
-    if d("causal") and q > 1:
-        past = kv - q
-        allowed = np.arange(kv)[None, :] <= past + np.arange(q)[:, None]
-        mask = np.tile(np.where(allowed, 0.0, -np.inf).astype(dt), (group, 1))
+    allowed = causal_allowed(op)
+    mask = None if allowed is None else np.tile(np.where(allowed, 0.0, -np.inf).astype(dt), (group, 1))
 
     def run():
         np.matmul(qs, kt, out=scores)
@@ -138,19 +119,8 @@ def _softmax(op: Op, rng, dt) -> Callable[[], object]:
     return run
 
 
-def _norm_kind(op: Op) -> str:
-    if "norm" in op.tags:
-        return str(op.tags["norm"])
-    if op.tags.get("role") == "bn":
-        return "batchnorm"
-    fused = 1 if op.dim("inputs", 1) > 1 else 0
-    return {4: "rmsnorm", 7: "layernorm", 2: "batchnorm"}.get(op.dim("flops_per_element", 1) - fused, "layernorm")
-
-
 def _norm(op: Op, rng, dt) -> Callable[[], object]:
-    kind = _norm_kind(op)
-    if kind not in ("layernorm", "rmsnorm", "batchnorm"):
-        raise UnsupportedOp(f"op {op.name!r}: norm {kind!r}; supported: layernorm, rmsnorm, batchnorm")
+    kind = norm_kind(op)
     row = row_length(op)
     x = _rand(rng, (op.dim("elements") // row, row), dt)
     res = _rand(rng, x.shape, dt) if op.dim("inputs", 1) > 1 else None
@@ -181,69 +151,65 @@ def _activation(name: str, x: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> C
         return lambda: np.maximum(x, 0, out=out)
     if name == "relu6":
         return lambda: np.clip(x, 0, 6, out=out)
-    if name in ("silu", "swish"):
+    if name == "tanh":
+        return lambda: np.tanh(x, out=out)
+    if name == "silu":
         def silu():
             np.negative(x, out=tmp)
             np.exp(tmp, out=tmp)
             np.add(tmp, 1, out=tmp)
             return np.divide(x, tmp, out=out)
         return silu
-    if name == "gelu":  # tanh approximation
-        c, a = dt(math.sqrt(2 / math.pi)), dt(0.044715)
+    if name != "gelu":
+        raise UnsupportedOp(f"activation {name!r}; supported: {', '.join(ACTIVATIONS)}")
+    c, a = dt(math.sqrt(2 / math.pi)), dt(0.044715)
 
-        def gelu():  # 0.5·x·(1 + tanh(c·x·(1 + a·x²)))
-            np.multiply(x, x, out=tmp)
-            np.multiply(tmp, a, out=tmp)
-            np.add(tmp, 1, out=tmp)
-            np.multiply(tmp, x, out=tmp)
-            np.multiply(tmp, c, out=tmp)
-            np.tanh(tmp, out=tmp)
-            np.add(tmp, 1, out=tmp)
-            np.multiply(x, tmp, out=out)
-            return np.multiply(out, dt(0.5), out=out)
-        return gelu
-    if name == "tanh":
-        return lambda: np.tanh(x, out=out)
-    raise UnsupportedOp(f"activation {name!r}; supported: relu, relu6, silu, gelu, tanh")
+    def gelu():  # tanh approximation: 0.5·x·(1 + tanh(c·x·(1 + a·x²)))
+        np.multiply(x, x, out=tmp)
+        np.multiply(tmp, a, out=tmp)
+        np.add(tmp, 1, out=tmp)
+        np.multiply(tmp, x, out=tmp)
+        np.multiply(tmp, c, out=tmp)
+        np.tanh(tmp, out=tmp)
+        np.add(tmp, 1, out=tmp)
+        np.multiply(x, tmp, out=out)
+        return np.multiply(out, dt(0.5), out=out)
+    return gelu
 
 
 def _elementwise(op: Op, rng, dt) -> Callable[[], object]:
-    n, inputs, flops = op.dim("elements"), max(1, op.dim("inputs", 1)), op.dim("flops_per_element", 1)
-    role, kernel = op.tags.get("role"), op.tags.get("kernel")
+    kernel = elementwise_kernel(op)
+    n, inputs = op.dim("elements"), max(1, op.dim("inputs", 1))
     out = np.empty(n, dt)
-    if role == "pool":  # reduce windows of `inputs` elements
+    if kernel in ("pool_max", "pool_avg"):  # reduce windows of `inputs` elements
         x = _rand(rng, (n, inputs), dt)
-        if op.tags.get("pool", "max") == "max":
-            return lambda: np.max(x, axis=1, out=out)
-        return lambda: np.mean(x, axis=1, out=out)
-    if role == "upsample":
-        x = _rand(rng, (n // 4 or 1,), dt)
-        return lambda: np.copyto(out.reshape(-1, 4)[:len(x)], x[:, None]) if n % 4 == 0 else np.copyto(out, x[0])
+        reduce = np.max if kernel == "pool_max" else np.mean
+        return lambda: reduce(x, axis=1, out=out)
+    if kernel == "upsample":
+        factor = 4 if n % 4 == 0 else 1
+        x = _rand(rng, (n // factor, 1), dt)
+        return lambda: np.copyto(out.reshape(-1, factor), x)
     xs = [_rand(rng, (n,), dt) for _ in range(inputs)]
     tmp = np.empty(n, dt)
-    if kernel == "copy" or (kernel is None and flops == 0):
+    if kernel == "copy":
         return lambda: np.copyto(out, xs[0])
     if kernel == "scale":
-        s = dt(1.0001)
-        return lambda: np.multiply(xs[0], s, out=out)
-    if kernel == "triad" or (kernel is None and inputs == 2 and flops == 2):
-        s = dt(3.0)
-        return lambda: np.add(xs[0], np.multiply(xs[1], s, out=out), out=out)
-    if kernel == "add" or (kernel is None and inputs == 2 and flops == 1):
+        return lambda: np.multiply(xs[0], dt(STREAM_SCALAR), out=out)
+    if kernel == "triad":
+        return lambda: np.add(xs[0], np.multiply(xs[1], dt(STREAM_SCALAR), out=out), out=out)
+    if kernel == "add":
         return lambda: np.add(xs[0], xs[1], out=out)
-    if kernel is None and inputs == 2 and flops == 5:  # gated silu: silu(gate) · up
+    if kernel == "gated_silu":
         act = _activation("silu", xs[0], out, tmp)
         return lambda: np.multiply(act(), xs[1], out=out)
-    name = op.tags.get("activation", kernel) or {1: "relu", 2: "relu6", 4: "silu", 8: "gelu"}.get(flops)
-    if inputs == 1 and name is not None:
-        return _activation(str(name), xs[0], out, tmp)
-    coeffs = [dt(1.0 + 0.01 * i) for i in range((flops + 1) // 2)]
+    if kernel in ACTIVATIONS:
+        return _activation(kernel, xs[0], out, tmp)
+    coeffs = [dt(c) for c in poly_coefficients(op)]
 
-    def horner():  # `flops` operations per element over the summed inputs
+    def horner():  # `flops_per_element` operations per element over the summed inputs
         acc = xs[0] if inputs == 1 else np.add(xs[0], xs[1], out=tmp)
         for extra in xs[2:]:
-            np.add(acc, extra, out=tmp)
-            acc = tmp
+            acc = np.add(acc, extra, out=tmp)
         np.multiply(acc, coeffs[0], out=out)
         for c in coeffs[1:]:
             np.add(out, c, out=out)

@@ -156,6 +156,12 @@ def _frame(rows: list[Mapping[str, Any]]):
     return df.astype({name: types[kind] for name, kind in COLUMNS.items()})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, write) -> None:
     """Write ``path`` through ``write(tmp_path)`` into a temporary file in the same folder, fsync it and rename it
     over ``path``: a reader (or a crash) sees the old file or the new one, never a half-written one."""
@@ -164,6 +170,7 @@ def write_atomic(path: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a table is an ordinary file
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)

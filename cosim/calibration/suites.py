@@ -158,19 +158,25 @@ def host_cases(which: str) -> list[Case]:
                 attention(1, 2, 2, 32, 32, 16, "fp32", True), attention(1, 4, 2, 1, 256, 16, "fp32", True),
                 vit_small(1, 32), cnn("resnet-18", image_size=32)]
     if which == "quick":
-        cases = [gemm(s, s, s, "fp32") for s in (64, 128, 256, 512, 1024)]
-        cases += [gemm(s, s, s, "fp64") for s in (64, 256, 512)]
-        cases += [gemm(1, 4096, 1024, "fp32"), gemm(32, 4096, 1024, "fp32"), gemm(512, 64, 512, "fp32")]
+        cases = [gemm(s, s, s, "fp32") for s in (32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)]
+        cases += [gemm(s, s, s, "fp64") for s in (64, 128, 256, 512, 1024)]
+        cases += [gemm(m, 4096, 1024, "fp32") for m in (1, 8, 32, 128)]
+        cases += [gemm(512, 64, 512, "fp32"), gemm(64, 1024, 4096, "fp32")]
         cases += [conv(1, 64, 64, 28, 3, 1, "fp32"), conv(1, 256, 64, 28, 1, 1, "fp32"),
-                  conv(1, 128, 128, 28, 3, 1, "fp32", groups=128), conv(1, 3, 64, 112, 7, 2, "fp32")]
-        cases += [stream("copy", n, "fp32") for n in (1 << 12, 1 << 17, 1 << 24)]
-        cases += [stream("triad", n, "fp32") for n in (1 << 17, 1 << 24)]
-        cases += [stream("add", 1 << 22, "fp32"), activation("relu", 1 << 22, "fp32"),
-                  activation("gelu", 1 << 20, "fp32"), softmax(512, 1024, "fp32"), norm("layernorm", 1024, 768, "fp32"),
-                  norm("rmsnorm", 512, 4096, "fp32")]
-        cases += [attention(1, 6, 6, 197, 197, 64, "fp32", False), attention(1, 8, 8, 256, 256, 64, "fp32", True),
-                  attention(1, 32, 8, 1, 512, 128, "fp32", True), attention(1, 32, 8, 1, 4096, 128, "fp32", True)]
-        cases += [vit_small(1, 224), cnn("resnet-18", image_size=64)]
+                  conv(1, 128, 128, 14, 3, 1, "fp32"), conv(1, 128, 128, 28, 3, 1, "fp32", groups=128),
+                  conv(1, 3, 64, 112, 7, 2, "fp32")]
+        cases += [stream("copy", n, "fp32") for n in (1 << 12, 1 << 14, 1 << 17, 1 << 20, 1 << 22, 1 << 24)]
+        cases += [stream("triad", n, "fp32") for n in (1 << 12, 1 << 17, 1 << 20, 1 << 24)]
+        cases += [stream("scale", 1 << 20, "fp32"), stream("add", 1 << 22, "fp32"), stream("copy", 1 << 22, "fp64")]
+        cases += [activation("relu", 1 << 22, "fp32"), activation("silu", 1 << 20, "fp32"),
+                  activation("gelu", 1 << 20, "fp32")]
+        cases += [softmax(128, 128, "fp32"), softmax(512, 1024, "fp32"), norm("layernorm", 128, 768, "fp32"),
+                  norm("layernorm", 1024, 768, "fp32"), norm("rmsnorm", 512, 4096, "fp32")]
+        cases += [attention(1, 6, 6, 197, 197, 64, "fp32", False), attention(1, 8, 8, 128, 128, 64, "fp32", True),
+                  attention(1, 8, 8, 256, 256, 64, "fp32", True)]
+        cases += [attention(1, 32, 8, 1, kv, 128, "fp32", True) for kv in (512, 1024, 4096)]
+        cases += [vit_small(1, 224), vit_small(1, 112), encoder("bert-base", 1, 64), cnn("resnet-18", image_size=32),
+                  cnn("resnet-18", image_size=64), cnn("ds-cnn-s")]
         return cases
     if which == "full":
         cases = []
