@@ -79,9 +79,11 @@ def _done(path: Path, env: Environment) -> set[str]:
 
 def run_cases(cases: Iterable[Case], path: Path, env: Environment, lower: Callable, timer: Timer,
               policy: RepeatPolicy, progress: bool = True, clock_mhz: Callable[[], float] = lambda: math.nan,
-              sampler: PowerSampler | None = None, unsupported: tuple[type[BaseException], ...] = ()) -> RunOutcome:
+              sampler: PowerSampler | None = None, unsupported: tuple[type[BaseException], ...] = (),
+              after_case: Callable[[], object] = lambda: None) -> RunOutcome:
     """Measure ``cases`` one after the other, appending each row to ``path`` as soon as it is timed.
-    ``lower(workload)`` returns the callable to time; it may raise one of ``unsupported`` to skip a case."""
+    ``lower(workload)`` returns the callable to time; it may raise one of ``unsupported`` to skip a case.
+    ``after_case`` runs once each case's operands are released (e.g. to empty a device's cache)."""
     import time
 
     cases = list(cases)
@@ -96,18 +98,14 @@ def run_cases(cases: Iterable[Case], path: Path, env: Environment, lower: Callab
             if case.label in done:
                 outcome.skipped.append((case.label, "already measured"))
             else:
-                try:
-                    fn = lower(case.workload)
-                except unsupported as exc:
-                    outcome.skipped.append((case.label, str(exc)))
-                    fn = None
-                if fn is not None:
-                    timing = measure(fn, timer, policy, sampler=sampler)
-                    row = measurement_row(case, timing, env, clock_mhz(), utc_now())
-                    append_measurements(path, [row])
+                timing, why = _time_case(case, lower, timer, policy, sampler, unsupported)
+                if timing is None:
+                    outcome.skipped.append((case.label, why))
+                else:
+                    append_measurements(path, [measurement_row(case, timing, env, clock_mhz(), utc_now())])
                     outcome.written += 1
-                    del fn
-                    gc.collect()
+                gc.collect()  # free this case's operands before the next is allocated
+                after_case()
             if bar:
                 bar.advance()
     except KeyboardInterrupt:
@@ -117,6 +115,15 @@ def run_cases(cases: Iterable[Case], path: Path, env: Environment, lower: Callab
             bar.stop()
         outcome.elapsed_s = time.perf_counter() - began
     return outcome
+
+
+def _time_case(case: Case, lower: Callable, timer: Timer, policy: RepeatPolicy, sampler: PowerSampler | None,
+               unsupported: tuple[type[BaseException], ...]) -> tuple[Timing | None, str]:
+    """Lower and time one case; (None, why) when the backend cannot run it (unsupported, out of memory)."""
+    try:
+        return measure(lower(case.workload), timer, policy, sampler=sampler), ""
+    except unsupported as exc:
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 class _Progress:

@@ -109,14 +109,16 @@ def _seconds(row: dict, which: str, median: float | None = None) -> float | None
     return median
 
 
-def convert_rows(rows: list[dict], board: str, source: str):
-    """Measurement-table rows (a DataFrame) from CSV rows; errors name ``source``, the row and the column."""
+def convert_rows(rows: list[dict], board: str, source: str, line_numbers: list[int] | None = None):
+    """Measurement-table rows (a DataFrame) from CSV rows; errors name ``source``, the line and the column
+    (``line_numbers[i]`` is row i's line in the file; default: the header on line 1, then one row a line)."""
     import pandas as pd
 
     if board not in SDK_BOARDS:
         raise CosimInputError(f"board {board!r} is not an SDK board; allowed: {', '.join(SDK_BOARDS)}", source)
     out, seen = [], set()
-    for i, row in enumerate(rows, start=2):  # line 1 is the header
+    for n, row in enumerate(rows):
+        i = line_numbers[n] if line_numbers else n + 2
         try:
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
             origin = row.get("origin") or "measured"
@@ -170,6 +172,7 @@ def convert(csv_path: str | Path, board: str, output: str | Path, overwrite: boo
     if output.exists() and not overwrite:
         raise CosimInputError(f"output {output} exists; pass --overwrite to replace it")
     with open(csv_path, newline="") as f:
-        reader = csv.DictReader(line for line in f if not line.startswith("#"))
-        rows = list(reader)
-    return write_measurements(output, convert_rows(rows, board, str(csv_path)))
+        lines = f.read().splitlines()
+    kept = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
+    rows = list(csv.DictReader(line for _, line in kept))
+    return write_measurements(output, convert_rows(rows, board, str(csv_path), [n for n, _ in kept[1:]]))

@@ -70,8 +70,6 @@ class Timing:
     repetitions: int  # samples taken (the kept window is the last or steadiest ``window`` of them)
     calls_per_sample: int
     time_capped: bool
-    total_s: float  # time spent in timed samples
-    total_calls: int
     mean_power_w: float = math.nan  # average over the sampling, when a power sampler watched it
 
     @property
@@ -93,6 +91,18 @@ def measure(fn: Callable[[], object], timer: Timer, policy: RepeatPolicy = Repea
         timer.elapsed(fn, policy.warmup_calls)
     if sampler is not None:
         sampler.start()
+    try:
+        samples, calls, capped, best = _repeat(fn, timer, policy, clock)
+    finally:
+        power = sampler.stop().mean_power_w if sampler is not None else math.nan
+    kept = best if best is not None else samples
+    return Timing(median_s=statistics.median(kept), min_s=min(kept), max_s=max(kept), spread=spread(kept),
+                  repetitions=len(samples), calls_per_sample=calls, time_capped=capped, mean_power_w=power)
+
+
+def _repeat(fn: Callable[[], object], timer: Timer, policy: RepeatPolicy,
+            clock: Callable[[], float]) -> tuple[list[float], int, bool, list[float] | None]:
+    """Samples (seconds per call), calls per sample, whether the cap stopped it, and the window to keep."""
     began = clock()
     calls, first = 1, timer.elapsed(fn, 1)
     while first < policy.min_sample_s and calls < policy.max_calls_per_sample:
@@ -100,25 +110,14 @@ def measure(fn: Callable[[], object], timer: Timer, policy: RepeatPolicy = Repea
         calls = min(policy.max_calls_per_sample, max(calls * 2, int(calls * policy.min_sample_s / max(first, 1e-9))))
         first = timer.elapsed(fn, calls)
     samples = [first / calls]
-    total_s, total_calls = first, calls
     best: list[float] | None = None
-    capped = False
     while True:
         window = samples[-policy.window:]
         if len(window) == policy.window:
+            if spread(window) <= policy.target_spread:
+                return samples, calls, False, window
             if best is None or spread(window) < spread(best):
                 best = window
-            if spread(window) <= policy.target_spread:
-                best = window
-                break
         if clock() - began >= policy.time_cap_s:
-            capped = True
-            break
-        t = timer.elapsed(fn, calls)
-        samples.append(t / calls)
-        total_s, total_calls = total_s + t, total_calls + calls
-    power = sampler.stop().mean_power_w if sampler is not None else math.nan
-    kept = best if best is not None else samples
-    return Timing(mean_power_w=power, median_s=statistics.median(kept), min_s=min(kept), max_s=max(kept), spread=spread(kept),
-                  repetitions=len(samples), calls_per_sample=calls, time_capped=capped, total_s=total_s,
-                  total_calls=total_calls)
+            return samples, calls, True, best
+        samples.append(timer.elapsed(fn, calls) / calls)
