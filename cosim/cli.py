@@ -113,7 +113,7 @@ def _measurement_parsers(csub) -> None:
     cm.add_argument("--no-progress", action="store_true", help="no progress bar")
     cc = csub.add_parser("convert", help="convert a CSV measured with a board's SDK into a measurement table",
                          description="Columns: see cosim/calibration/templates/sdk_board_template.csv and "
-                         "docs/calibration_measurements.md.")
+                         "docs/MEASUREMENTS.md.")
     cc.add_argument("csv", help="CSV file in the template's format")
     cc.add_argument("--board", required=True, choices=("gap8", "cortex-m", "fpga", "jetson"))
     cc.add_argument("--output", "-o", required=True, help="Parquet file to write")
