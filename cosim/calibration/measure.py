@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -49,8 +50,16 @@ def measurement_row(case: Case, timing: Timing, env: Environment, clock_mhz: flo
         "power_source": env.power_source if math.isfinite(energy) else "none",
         "threads": env.threads, "clock_mhz": clock_mhz, "host": env.host, "date": date,
         "cosim_version": env.cosim_version, "library_versions": env.versions_json(),
-        "calls_per_sample": timing.calls_per_sample,
+        "calls_per_sample": timing.calls_per_sample, "load_average": _load_average(),
     }
+
+
+def _load_average() -> float:
+    """The host's 1-minute load average when the row is written (other work competing for the cores)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return math.nan
 
 
 def prepare_output(path: str | Path, resume: bool, overwrite: bool) -> Path:

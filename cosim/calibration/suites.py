@@ -125,7 +125,8 @@ def cnn(model: str, dtype: str = "fp32", batch: int = 1, image_size: int | None 
 
     size = {} if image_size is None else {"image_size": image_size}
     wl = build_cnn(model, batch=batch, dtype=dtype, **size)
-    return end_to_end(wl, f"{model} {image_size or 'native'}px b{batch} {dtype}")
+    size = f" {image_size}px" if image_size else ""
+    return end_to_end(wl, f"{model}{size} b{batch} {dtype}")
 
 
 def decoder_step(model: str, phase: str, batch: int, tokens: int, dtype: str, memory_bytes: float) -> Case:
