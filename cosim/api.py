@@ -201,3 +201,66 @@ def write_dataset_figures(result, path: str | Path) -> Path:
     from cosim.calibration.dataset_eval import write
 
     return write(result, Path(path))
+
+
+# --- calibration: measurement ---
+MEASUREMENT_BOARDS = ("host-cpu", "cuda")  # boards `measure_board` runs on; SDK boards come in through convert_board_csv
+
+
+def measure_board(board: str, output: str | Path, which: str = "quick", resume: bool = False,
+                  overwrite: bool = False, progress: bool = False, time_cap_s: float | None = None):
+    """Run the ``which`` microbenchmark set (``tiny``, ``quick``, ``full``) of ``board`` on this machine and append
+    each row to the measurement table ``output`` (Parquet) as soon as it is timed. An existing file needs ``resume``
+    (measure only the cases it lacks) or ``overwrite``. Returns a ``RunOutcome`` (rows written, skipped cases,
+    seconds, whether it was interrupted)."""
+    from cosim.calibration.suites import SETS
+
+    if which not in SETS:
+        raise CosimInputError(f"measurement set {which!r} is unknown; allowed: {', '.join(SETS)}")
+    if time_cap_s is not None and not time_cap_s > 0:
+        raise CosimInputError(f"time cap must be > 0 seconds, got {time_cap_s}")
+    if board == "host-cpu":
+        from cosim.calibration.host_cpu import measure_host_cpu
+
+        return measure_host_cpu(output, which, resume=resume, overwrite=overwrite, progress=progress,
+                                time_cap_s=time_cap_s)
+    if board == "cuda":
+        from cosim.calibration.cuda import measure_cuda
+
+        return measure_cuda(output, which, resume=resume, overwrite=overwrite, progress=progress,
+                            time_cap_s=time_cap_s)
+    from cosim.calibration.sdk_boards import SDK_BOARDS
+
+    hint = f"; {board} is measured with its SDK: use convert_board_csv" if board in SDK_BOARDS else ""
+    raise CosimInputError(f"board {board!r} cannot be measured here{hint}; allowed: {', '.join(MEASUREMENT_BOARDS)}")
+
+
+def read_measurements(path: str | Path):
+    """A measurement table (Parquet) as a DataFrame, validated: a missing column, a wrong type or unit, a
+    non-positive time or an unknown board raises ``CosimInputError`` naming the file and the column."""
+    from cosim.calibration.schema import read_measurements as read
+
+    return read(path)
+
+
+def measured_workload(row) -> Workload:
+    """The workload a measurement-table row measured (one op for ``scope='op'``)."""
+    from cosim.calibration.schema import measured_workload as rebuild
+
+    return rebuild(row)
+
+
+def measurement_rates(table):
+    """Per row of a measurement table: label, median time (s), spread, whether the cap stopped it, and the
+    achieved GFLOP/s and GB/s (compulsory bytes) of the measured workload."""
+    from cosim.calibration.rates import achieved_rates
+
+    return achieved_rates(table)
+
+
+def convert_board_csv(csv: str | Path, board: str, output: str | Path, overwrite: bool = False) -> Path:
+    """Convert a CSV of measurements taken with a board's own SDK (template:
+    ``cosim/calibration/templates/sdk_board_template.csv``) into a measurement table at ``output``."""
+    from cosim.calibration.sdk_boards import convert
+
+    return convert(csv, board, output, overwrite=overwrite)

@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="symbolic dim (batch=8) or input shape (input=1,3,224,224) bindings")
     wi.add_argument("--output", "-o", help="trace file to write, .json or .parquet (default: next to the model, .json)")
 
+    ca = sub.add_parser("calibrate", help="measure this machine as a board, or convert an SDK board's CSV")
+    csub = ca.add_subparsers(dest="calibrate_command", required=True, metavar="ACTION")
+    _measurement_parsers(csub)
+
     rp = sub.add_parser("reproduce", help="published paper claims vs the model (the reproduction table)")
     rp.add_argument("--claim", action="append", default=None, metavar="ID",
                     help="claim id, e.g. neupims-01 or m3vit-03/latency (repeatable; default: all)")
@@ -95,6 +99,32 @@ def _parser() -> argparse.ArgumentParser:
                     "figures; in a file with a <!-- validate-datasets:start/end --> block, such as README.md, only "
                     "that block is replaced)")
     return p
+
+
+def _measurement_parsers(csub) -> None:
+    """``calibrate measure`` and ``calibrate convert``."""
+    cm = csub.add_parser("measure", help="run microbenchmarks on this machine and write a measurement table",
+                         description="Runs the board's microbenchmarks (GEMMs, convolutions, streaming kernels, "
+                         "attention, end-to-end models) and appends one row per case to a Parquet table as soon as "
+                         "it is timed: an interrupted run keeps what it measured; --resume measures only the cases "
+                         "the file lacks.")
+    cm.add_argument("--board", required=True, choices=("host-cpu", "cuda"), help="what to measure")
+    cm.add_argument("--set", dest="which", choices=("tiny", "quick", "full"), default="quick",
+                    help="tiny: seconds; quick (default): under a minute on a laptop CPU; full: the calibration grid")
+    cm.add_argument("--output", "-o", default="measurements.parquet", help="Parquet file (default: %(default)s)")
+    mode = cm.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="keep the file's rows, measure only missing cases")
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    cm.add_argument("--time-cap", type=float, default=None, metavar="S",
+                    help="per-case cap on repeat time in seconds (default: 0.5 quick, 2 full)")
+    cm.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cc = csub.add_parser("convert", help="convert a CSV measured with a board's SDK into a measurement table",
+                         description="Columns: see cosim/calibration/templates/sdk_board_template.csv and "
+                         "docs/MEASUREMENTS.md.")
+    cc.add_argument("csv", help="CSV file in the template's format")
+    cc.add_argument("--board", required=True, choices=("gap8", "cortex-m", "fpga", "jetson"))
+    cc.add_argument("--output", "-o", required=True, help="Parquet file to write")
+    cc.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
 
 def _parse_value(text: str):
@@ -396,6 +426,34 @@ def _validate_dataset(args) -> int:
         print(f"skipped {s.id}: {s.reason}")
     if args.output:
         print(f"wrote {write_dataset_figures(result, args.output)}")
+
+
+def cmd_calibrate(args) -> int:
+    if args.calibrate_command == "measure":
+        return _measure(args)
+    from cosim.api import convert_board_csv, read_measurements
+
+    out = convert_board_csv(args.csv, args.board, args.output, overwrite=args.overwrite)
+    print(f"wrote {len(read_measurements(out))} measurements to {out}")
+    return 0
+
+
+def _measure(args) -> int:
+    from cosim.api import measure_board, measurement_rates, read_measurements
+
+    outcome = measure_board(args.board, args.output, args.which, resume=args.resume, overwrite=args.overwrite,
+                            progress=not args.no_progress, time_cap_s=args.time_cap)
+    for label, why in outcome.skipped:
+        if why != "already measured":
+            print(f"skipped {label}: {why}", file=sys.stderr)
+    if outcome.path.exists():
+        rates = measurement_rates(read_measurements(outcome.path))
+        with_rates = rates.assign(median_ms=rates["median_s"] * 1e3).drop(columns=["median_s"])
+        print(with_rates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"{outcome.written} measurements written to {outcome.path} in {outcome.elapsed_s:.1f} s")
+    if outcome.interrupted:
+        print("interrupted: the rows above are saved; rerun with --resume to measure the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -403,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
     handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
-               "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate}[args.command]
+               "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
+               "calibrate": cmd_calibrate}[args.command]
     from cosim.api import INPUT_ERRORS
 
     try:
