@@ -224,3 +224,32 @@ def fit_calibration(measurements: str | Path, hardware: str, parameters: list[st
     from cosim.calibration.fit import fit
 
     return fit(read_table(measurements), str(measurements), hardware, parameters, force=force)
+
+
+def validate_calibration(measurements: str | Path, hardware: str | None = None, calibration: Any = None,
+                         parameters: list[str] | None = None, folds: int | None = None, split: str | None = None,
+                         output: str | Path | None = None, force: bool = False):
+    """Held-out validation on a measurement table: fit on K-1 folds (default 5) and predict the held-out one, or
+    hold out the rows where ``split`` (``COLUMN=VALUE``) matches; MAPE per op kind, per-op and end-to-end, before
+    (the preset) and after calibration, with the fitted parameter count. ``calibration`` (an overlay) names the
+    preset and the parameters to refit, and its own in-sample error is reported beside. With ``output`` the
+    predictions, summary, plot and report are written there. Returns a ``Validation``."""
+    from cosim.calibration._measurements import read_table
+    from cosim.calibration.overlay import as_overlay
+    from cosim.calibration.validate import validate, write
+
+    if folds is not None and split is not None:
+        raise CosimInputError("give --folds or --split, not both")
+    overlay = as_overlay(calibration) if calibration is not None else None
+    if overlay is not None:
+        if hardware is not None and hardware.lower() != overlay.hardware.lower() and not force:
+            raise CosimInputError(f"hardware: the overlay was fitted for {overlay.hardware!r}, not {hardware!r}",
+                                  overlay.source)
+        hardware = hardware or overlay.hardware
+        parameters = parameters or overlay.paths
+    if hardware is None:
+        raise CosimInputError("name the preset to validate (--hardware PRESET) or give an overlay (--calibration)")
+    result = validate(read_table(measurements), str(measurements), hardware, parameters, folds, split, overlay, force)
+    if output is not None:
+        write(result, Path(output))
+    return result

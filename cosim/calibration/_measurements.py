@@ -48,12 +48,12 @@ def read_table(path: str | Path):
     bad = frame[~(frame["median_s"] > 0) | ~frame["median_s"].map(math.isfinite)]
     if not bad.empty:
         row = bad.iloc[0]
-        raise CosimInputError(f"column median_s: measurement {row['measurement_id']!r} has {row['median_s']!r}; "
+        raise CosimInputError(f"column median_s: measurement {row['measurement_id']!r} has {row['median_s']}; "
                               f"times are seconds, finite and > 0", str(path))
     bad = frame[frame["energy_j"].notna() & ~(frame["energy_j"] > 0)]
     if not bad.empty:
         row = bad.iloc[0]
-        raise CosimInputError(f"column energy_j: measurement {row['measurement_id']!r} has {row['energy_j']!r}; "
+        raise CosimInputError(f"column energy_j: measurement {row['measurement_id']!r} has {row['energy_j']}; "
                               f"energies are joules > 0, or NaN without a power sensor", str(path))
     bad = frame[~frame["scope"].isin(SCOPES)]
     if not bad.empty:

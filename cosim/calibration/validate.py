@@ -161,6 +161,8 @@ def plot(validation: Validation, path: Path) -> Path:
         ax.scatter(measured, sub[f"{q}_preset_{unit}"], marker="x", color="0.6", label="preset (uncalibrated)")
         for scope, marker in (("op", "o"), ("end_to_end", "s")):
             part = sub[sub["scope"] == scope]
+            if part.empty:
+                continue
             ax.errorbar(part[f"{q}_measured_{unit}"], part[f"{q}_calibrated_{unit}"],
                         yerr=part[f"{q}_stderr_{unit}"], fmt=marker, ms=4, capsize=2,
                         label=f"calibrated, held out ({scope.replace('_', '-')})")
