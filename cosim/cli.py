@@ -129,11 +129,6 @@ def _value_with_error(value: float, stderr: float | None, scale: float = 1.0) ->
     return f"{value * scale:.4g}" + (f" ± {stderr * scale:.2g}" if stderr is not None else "")
 
 
-def _print_calibration_notes(console, totals) -> None:
-    if totals.get("extrapolated"):
-        console.print(f"[yellow]extrapolated[/yellow] beyond the calibration measurements: {totals['extrapolated']}")
-
-
 def cmd_calibrate(args) -> int:
     from cosim.api import fit_calibration, write_calibration
 
@@ -283,7 +278,8 @@ def cmd_run(args) -> int:
                   f"| devices {int(t['devices'])}")
     if args.calibration:
         console.print(f"calibrated with {args.calibration} (± one standard error of the fit)")
-        _print_calibration_notes(console, t)
+        if t.get("extrapolated"):
+            console.print(f"[yellow]extrapolated[/yellow] beyond the calibration measurements: {t['extrapolated']}")
     if args.csv:
         result.ops.to_csv(args.csv, index=False)
         console.print(f"per-op table written to {args.csv}")

@@ -21,9 +21,9 @@ class _Strict(BaseModel):
 
 
 class HardwareEntry(_Strict):
-    """A preset, fixed overrides, and a grid of overrides (dotted paths → lists of values); ``calibration``: an overlay
-    file (from ``cosim calibrate fit``; a relative path is read from the config file's folder) whose fitted values
-    apply under the overrides, adding error-bar columns (``latency_s_stderr`` …) and ``extrapolated`` to the
+    """A preset, fixed overrides, and a grid of overrides (dotted paths → lists of values); ``calibration``: an
+    overlay file (from ``cosim calibrate fit``; a relative path is read from the config file's folder) whose fitted
+    values apply under the overrides, adding error-bar columns (``latency_s_stderr`` …) and ``extrapolated`` to the
     results."""
 
     preset: str

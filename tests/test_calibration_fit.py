@@ -169,3 +169,18 @@ def test_sweep_with_an_overlay_writes_error_bar_columns(overlay_file, tmp_path):
     config["hardware"][1]["calibration"] = str(overlay_file)
     with pytest.raises(CosimInputError, match=r"hardware\[1\]\.calibration: .*not 'A100-SXM4-80GB'"):
         cosim.sweep(config, tmp_path / "out2")
+
+
+def test_a_config_file_reads_its_overlay_relative_to_itself(overlay_file, tmp_path):
+    import shutil
+
+    import yaml
+
+    (tmp_path / "cfg").mkdir()
+    shutil.copy(overlay_file, tmp_path / "cfg" / "h100.yaml")
+    config = tmp_path / "cfg" / "sweep.yaml"
+    config.write_text(yaml.safe_dump({"hardware": [{"preset": PRESET, "calibration": "h100.yaml"}],
+                                      "workloads": [{"model": "bert-base"}]}))
+    outcome = cosim.sweep(config, tmp_path / "out")
+    assert outcome.results["calibration"].iloc[0] == str(tmp_path / "cfg" / "h100.yaml")
+    assert outcome.results["latency_s_stderr"].iloc[0] > 0

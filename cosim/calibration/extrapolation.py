@@ -38,10 +38,9 @@ def extrapolations(workload, ranges: dict[str, dict[str, Any]]) -> list[str]:
             continue
         why = [] if op.dtype in entry.get("dtypes", []) else [f"dtype {op.dtype} not measured"]
         for key, value in _features(op).items():
-            if key not in entry:
-                why.append(f"{key} not measured")
-            elif not entry[key][0] <= value <= entry[key][1]:
-                why.append(f"{key} {value:.4g} outside measured [{entry[key][0]:.4g}, {entry[key][1]:.4g}]")
+            low, high = entry.get(key, [0.0, 0.0])  # a dim no measured op had was 0 in all of them
+            if not low <= value <= high:
+                why.append(f"{key} {value:.4g} outside measured [{low:.4g}, {high:.4g}]")
         if why:
             notes.append(f"op {op.name!r} ({op.kind}): " + ", ".join(why))
     return notes

@@ -24,7 +24,8 @@ def parameter_rows(preset: str, base: dict[str, Any], paths: list[str], values: 
 class Predictor:
     """Latency and energy of fixed workloads on one preset, as functions of the fitted parameters' values."""
 
-    def __init__(self, preset: str, base: dict[str, Any], paths: list[str], workloads: list, objective: str = "latency"):
+    def __init__(self, preset: str, base: dict[str, Any], paths: list[str], workloads: list,
+                 objective: str = "latency"):
         from hw_models.hardware import load_hardware
 
         self.preset, self.base, self.paths, self.objective = preset, dict(base), list(paths), objective

@@ -129,8 +129,8 @@ def validate(frame, source: str, hardware: str, parameters: list[str] | None = N
         fitted = fit(frame[train], source, hardware, paths, [w for w, t in zip(workloads, train) if t], force=force)
         held = [workloads[i] for i in test]
         rows = table.index[table["fold"] == fold]
-        table.loc[rows, ["time_calibrated_s", "time_stderr_s", "energy_calibrated_j", "energy_stderr_j"]] = np.column_stack(
-            _held_out(fitted, hardware, held))
+        columns = ["time_calibrated_s", "time_stderr_s", "energy_calibrated_j", "energy_stderr_j"]
+        table.loc[rows, columns] = np.column_stack(_held_out(fitted, hardware, held))
         table.loc[rows, "extrapolated"] = ["; ".join(extrapolations(w, fitted.ranges)) for w in held]
     if overlay is not None:
         evaluated = [workloads[i] for i in np.flatnonzero(assign >= 0)]
