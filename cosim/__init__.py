@@ -10,11 +10,10 @@ __version__ = "0.1.0"
 
 _API = ("INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
         "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "describe",
-        "describe_hardware", "describe_workload", "fit_calibration", "import_onnx", "load_hardware", "load_workload",
-        "mapping_report",
+        "describe_hardware", "describe_workload", "import_onnx", "load_hardware", "load_workload", "mapping_report",
         "parameter_space", "pareto_front", "reproduction_cells", "reproduction_output", "reproduction_table",
-        "save_trace", "serve", "simulate", "sweep", "workload_parameters", "write_reproduction_table",
-        "read_calibration", "write_calibration", "validate_calibration")
+        "save_trace", "serve", "simulate", "sweep", "workload_parameters", "write_reproduction_table")
+_API += ("fit_calibration", "read_calibration", "write_calibration", "validate_calibration")  # calibration: fit
 __all__ = list(_API)
 
 
