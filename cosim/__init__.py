@@ -15,6 +15,7 @@ _API = ("INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", 
         "save_trace", "serve", "simulate", "sweep", "workload_parameters", "write_reproduction_table")
 # calibration: datasets
 _API += ("validation_datasets", "validate_dataset", "dataset_figures_cells", "write_dataset_figures")
+_API += ("fit_calibration", "read_calibration", "write_calibration", "validate_calibration")  # calibration: fit
 __all__ = list(_API)
 
 

@@ -6,6 +6,10 @@ Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_har
 Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
 :func:`workload_parameters`, :func:`import_onnx`, :func:`save_trace`.
 Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
+Measurement: :func:`measure_board`, :func:`read_measurements`, :func:`measured_workload`,
+:func:`measurement_rates`, :func:`convert_board_csv`.
+Calibration: :func:`fit_calibration`, :func:`read_calibration`, :func:`write_calibration`,
+:func:`validate_calibration` (and ``load_hardware(..., calibration=overlay)``).
 Published validation sets: :func:`validation_datasets`, :func:`validate_dataset`, :func:`write_dataset_figures`.
 """
 
@@ -15,25 +19,28 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from cosim.engine import Result, simulate
+from cosim.engine import Result
+from cosim.engine import simulate as simulate_preset
 from cosim.errors import CosimInputError
 from cosim.hardware_info import HardwareDescription, describe_hardware, hardware_catalog, parameter_space
 from cosim.serving import Routing, ServingEstimate, serve
 from cosim.workload_info import (WorkloadDescription, check_parameters, describe_workload, workload_catalog,
                                  workload_parameter_table)
-from hw_models.hardware import Hardware, load_hardware
+from hw_models.hardware import Hardware
+from hw_models.hardware import load_hardware as load_preset
 from hw_models.preset import HardwareConfigError
 from workloads import Workload
 from workloads.trace_io import TraceFormatError, save_trace
 from workloads.transformer import WorkloadParamError
 
 __all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
-           "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "describe",
-           "describe_hardware", "describe_workload", "import_onnx", "load_hardware", "load_workload",
-           "mapping_report", "parameter_space", "pareto_front", "reproduction_cells", "reproduction_output",
-           "reproduction_table", "save_trace", "serve", "simulate", "sweep", "workload_parameters",
-           "write_reproduction_table", "validation_datasets", "validate_dataset", "dataset_figures_cells",
-           "write_dataset_figures"]
+           "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "convert_board_csv",
+           "dataset_figures_cells", "describe", "describe_hardware", "describe_workload", "fit_calibration",
+           "import_onnx", "load_hardware", "load_workload", "mapping_report", "measure_board", "measured_workload",
+           "measurement_rates", "parameter_space", "pareto_front", "read_calibration", "read_measurements",
+           "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve", "simulate",
+           "sweep", "validate_calibration", "validate_dataset", "validation_datasets", "workload_parameters",
+           "write_calibration", "write_dataset_figures", "write_reproduction_table"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -264,3 +271,86 @@ def convert_board_csv(csv: str | Path, board: str, output: str | Path, overwrite
     from cosim.calibration.sdk_boards import convert
 
     return convert(csv, board, output, overwrite=overwrite)
+
+
+# --- calibration: fit ---
+
+
+def load_hardware(name: str, overrides: dict[str, Any] | None = None, unit_cache: dict | None = None,
+                  calibration: Any = None, force: bool = False) -> Hardware:
+    """A preset by name with dotted-path ``overrides``; with ``calibration`` (an overlay file or one read by
+    :func:`read_calibration`) its fitted values are applied first, and :func:`simulate` then reports error bars.
+    An overlay fitted for another preset raises ``CosimInputError`` unless ``force``."""
+    if calibration is None:
+        return load_preset(name, overrides, unit_cache)
+    from cosim.calibration.overlay import calibrated_hardware
+
+    return calibrated_hardware(name, overrides, calibration, force, unit_cache)
+
+
+def simulate(hardware: Hardware, workload: Workload, objective: str = "latency") -> Result:
+    """Evaluate one workload on one hardware point; the result carries totals and a per-op table. On calibrated
+    hardware the totals also hold ``<metric>_stderr`` (the fit's uncertainty propagated to latency, throughput,
+    energy, power) and ``extrapolated`` (the ops outside the measured range; '' when none)."""
+    result = simulate_preset(hardware, workload, objective)
+    if getattr(hardware, "calibration", None) is not None and result.totals["feasible"]:
+        from cosim.calibration.uncertainty import calibration_columns
+
+        columns = calibration_columns([hardware], workload, objective)
+        result.totals.update({key: (value[0].item() if hasattr(value[0], "item") else value[0])
+                              for key, value in columns.items()})
+    return result
+
+
+def read_calibration(path: str | Path):
+    """A calibration overlay file, checked (a bad key raises ``CosimInputError`` naming the file and the key)."""
+    from cosim.calibration.overlay import read_overlay
+
+    return read_overlay(path)
+
+
+def write_calibration(overlay, path: str | Path) -> Path:
+    """Write an overlay (from :func:`fit_calibration`) as YAML."""
+    from cosim.calibration.overlay import write_overlay
+
+    return write_overlay(overlay, path)
+
+
+def fit_calibration(measurements: str | Path, hardware: str, parameters: list[str] | None = None,
+                    force: bool = False):
+    """Fit ``parameters`` of preset ``hardware`` (default: its device kind's fittable ones) to a measurement table;
+    returns the overlay (fitted values, standard errors, covariance, measurements used, skipped ones with why).
+    Measurements from a board that cannot describe the preset's kind raise ``CosimInputError`` unless ``force``."""
+    from cosim.calibration._measurements import read_table
+    from cosim.calibration.fit import fit
+
+    return fit(read_table(measurements), str(measurements), hardware, parameters, force=force)
+
+
+def validate_calibration(measurements: str | Path, hardware: str | None = None, calibration: Any = None,
+                         parameters: list[str] | None = None, folds: int | None = None, split: str | None = None,
+                         output: str | Path | None = None, force: bool = False):
+    """Held-out validation on a measurement table: fit on K-1 folds (default 5) and predict the held-out one, or
+    hold out the rows where ``split`` (``COLUMN=VALUE``) matches; MAPE per op kind, per-op and end-to-end, before
+    (the preset) and after calibration, with the fitted parameter count. ``calibration`` (an overlay) names the
+    preset and the parameters to refit, and its own in-sample error is reported beside. With ``output`` the
+    predictions, summary, plot and report are written there. Returns a ``Validation``."""
+    from cosim.calibration._measurements import read_table
+    from cosim.calibration.overlay import as_overlay
+    from cosim.calibration.validate import validate, write
+
+    if folds is not None and split is not None:
+        raise CosimInputError("give --folds or --split, not both")
+    overlay = as_overlay(calibration) if calibration is not None else None
+    if overlay is not None:
+        if hardware is not None and hardware.lower() != overlay.hardware.lower() and not force:
+            raise CosimInputError(f"hardware: the overlay was fitted for {overlay.hardware!r}, not {hardware!r}",
+                                  overlay.source)
+        hardware = hardware or overlay.hardware
+        parameters = parameters or overlay.paths
+    if hardware is None:
+        raise CosimInputError("name the preset to validate (--hardware PRESET) or give an overlay (--calibration)")
+    result = validate(read_table(measurements), str(measurements), hardware, parameters, folds, split, overlay, force)
+    if output is not None:
+        write(result, Path(output))
+    return result

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="hardware override, e.g. --set memory.hbm_bandwidth_gbps=4000")
     r.add_argument("--objective", choices=("latency", "energy", "edp"), default="latency")
     r.add_argument("--csv", help="also write the per-op table to this CSV file")
+    r.add_argument("--calibration", metavar="OVERLAY", help="calibration overlay (YAML from `cosim calibrate fit`): "
+                   "its fitted values apply before --set, and totals get error bars")
+    r.add_argument("--force-calibration", action="store_true", help="apply an overlay fitted for another preset")
 
     mp = sub.add_parser("map", help="show one op's best mapping (loop nest, cost breakdown, runners-up)")
     mp.add_argument("hardware", help="hardware preset (cosim list hardware)")
@@ -82,9 +85,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="symbolic dim (batch=8) or input shape (input=1,3,224,224) bindings")
     wi.add_argument("--output", "-o", help="trace file to write, .json or .parquet (default: next to the model, .json)")
 
-    ca = sub.add_parser("calibrate", help="measure this machine as a board, or convert an SDK board's CSV")
+    ca = sub.add_parser("calibrate", help="measure this machine as a board, convert an SDK board's CSV, or fit "
+                        "preset parameters to measurements")
     csub = ca.add_subparsers(dest="calibrate_command", required=True, metavar="ACTION")
     _measurement_parsers(csub)
+    _fit_parser(csub)
 
     rp = sub.add_parser("reproduce", help="published paper claims vs the model (the reproduction table)")
     rp.add_argument("--claim", action="append", default=None, metavar="ID",
@@ -92,12 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", "-o", metavar="FILE", help="also write the table: .csv, or .md (markdown; in a file with a "
                     "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
 
-    va = sub.add_parser("validate", help="the presets' error on published measurements (--dataset)")
-    va.add_argument("--dataset", required=True, metavar="NAME",
-                    help="a published validation set, 'all' of them, or 'list' to list them")
-    va.add_argument("--output", "-o", metavar="FILE", help="also write: .csv (every entry), or .md (the per-preset "
-                    "figures; in a file with a <!-- validate-datasets:start/end --> block, such as README.md, only "
-                    "that block is replaced)")
+    _validate_parser(sub)
     return p
 
 
@@ -125,6 +125,89 @@ def _measurement_parsers(csub) -> None:
     cc.add_argument("--board", required=True, choices=("gap8", "cortex-m", "fpga", "jetson"))
     cc.add_argument("--output", "-o", required=True, help="Parquet file to write")
     cc.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+def _fit_parser(csub) -> None:
+    """``calibrate fit``."""
+    cf = csub.add_parser("fit", help="fit parameters to a measurement table and write a calibration overlay")
+    cf.add_argument("measurements", help="measurement table (.parquet; the calibration measurement schema)")
+    cf.add_argument("--hardware", required=True, metavar="PRESET", help="preset to calibrate (cosim list hardware)")
+    cf.add_argument("--parameters", metavar="A,B,...", help="dotted preset paths to fit (default: the device kind's "
+                    "fittable parameters)")
+    cf.add_argument("--output", "-o", required=True, metavar="OVERLAY", help="overlay file to write (.yaml)")
+    cf.add_argument("--force", action="store_true", help="fit even if the board does not match the preset's kind")
+
+
+def _validate_parser(sub) -> None:
+    """``cosim validate MEASUREMENTS`` (held-out error before and after calibration) or ``--dataset NAME``."""
+    va = sub.add_parser("validate", help="held-out error of a preset on measurements, before and after calibration, "
+                        "or the presets' error on a published measurement set (--dataset)")
+    va.add_argument("measurements", nargs="?", help="measurement table (.parquet)")
+    va.add_argument("--dataset", metavar="NAME",
+                    help="a published validation set, 'all' of them, or 'list' to list them (instead of a table)")
+    va.add_argument("--hardware", metavar="PRESET", help="preset (default: the overlay's)")
+    va.add_argument("--calibration", metavar="OVERLAY", help="overlay: its preset and parameters are refitted per "
+                    "fold, and its own in-sample error is shown beside")
+    va.add_argument("--parameters", metavar="A,B,...", help="dotted preset paths to fit (default: the overlay's, "
+                    "else the device kind's fittable parameters)")
+    held = va.add_mutually_exclusive_group()
+    held.add_argument("--folds", type=int, metavar="K", help="k-fold cross-validation (default 5)")
+    held.add_argument("--split", metavar="COLUMN=VALUE", help="hold out the rows whose COLUMN equals VALUE")
+    va.add_argument("--output", "-o", metavar="PATH",
+                    help="with a measurement table: folder for predictions, summary, plot and report (default: "
+                    "validation); with --dataset: a .csv (every entry) or .md file (the per-preset figures; in a file "
+                    "with a <!-- validate-datasets:start/end --> block, such as README.md, only that block is "
+                    "replaced)")
+    va.add_argument("--force", action="store_true", help="use an overlay or board that does not match the preset")
+
+
+def _parameter_list(text: str | None) -> list[str] | None:
+    return [p.strip() for p in text.split(",") if p.strip()] if text else None
+
+
+def _value_with_error(value: float, stderr: float | None, scale: float = 1.0) -> str:
+    return f"{value * scale:.4g}" + (f" ± {stderr * scale:.2g}" if stderr is not None else "")
+
+
+def _fit(args) -> int:
+    from cosim.api import fit_calibration, write_calibration
+
+    overlay = fit_calibration(args.measurements, args.hardware, _parameter_list(args.parameters), args.force)
+    for s in overlay.skipped:
+        print(f"skipped {s['measurement_id']} ({s['label']}): {s['reason']}")
+    fit = overlay.fit
+    print(f"{overlay.hardware}: fitted {fit['parameters']} parameters to {fit['points']} measured values from "
+          f"{len(overlay.measurements)} measurements ({len(overlay.skipped)} skipped); rms log error "
+          f"{fit['rmse_log']:.3g}")
+    for path, entry in overlay.parameters.items():
+        unit = f" {entry['unit']}" if entry.get("unit") and entry["unit"] != "plain number" else ""
+        print(f"  {path} = {entry['value']:.5g} ± {entry['stderr']:.2g}{unit} (preset {entry['preset']:.5g})")
+    print(f"wrote {write_calibration(overlay, args.output)}")
+    return 0
+
+
+def _validate_measurements(args) -> int:
+    from cosim.api import validate_calibration
+
+    result = validate_calibration(args.measurements, args.hardware, args.calibration,
+                                  _parameter_list(args.parameters), args.folds, args.split,
+                                  args.output or "validation", args.force)
+    for s in result.skipped:
+        print(f"skipped {s['measurement_id']} ({s['label']}): {s['reason']}")
+    print(f"{result.hardware}: {result.scheme}; {len(result.parameters)} fitted parameters "
+          f"({', '.join(result.parameters)})")
+    for row in result.summary.itertuples():
+        extra = (f", overlay in-sample {row.mape_overlay_in_sample:.3g}%"
+                 if hasattr(row, "mape_overlay_in_sample") else "")
+        print(f"  {row.group:24s} {row.quantity:6s} n={row.points:<4d} MAPE preset {row.mape_preset:.3g}% -> "
+              f"calibrated {row.mape_calibrated:.3g}% ({row.fitted_parameters} fitted parameters){extra}")
+    print("worst held-out points (time):")
+    for row in result.worst(5).itertuples():
+        flag = "  [extrapolated]" if row.extrapolated else ""
+        print(f"  {row.label:32s} measured {row.time_measured_s:.4g} s, predicted {row.time_calibrated_s:.4g} ± "
+              f"{row.time_stderr_s:.2g} s ({row.time_ape_calibrated:.3g}%){flag}")
+    for key, path in result.files.items():
+        print(f"  {key:11s} {path}")
+    return 0
 
 
 def _parse_value(text: str):
@@ -214,7 +297,8 @@ def cmd_run(args) -> int:
     from cosim.api import load_hardware, simulate
 
     console = Console(width=max(Console().width, 140))
-    hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"))
+    hw = load_hardware(args.hardware, _pairs(args.overrides, "--set"), calibration=args.calibration,
+                       force=args.force_calibration)
     wl = _workload(args.workload, args.params)
     result = simulate(hw, wl, objective=args.objective)
     console.print(f"[bold]{hw.name}[/bold] × [bold]{wl.name}[/bold] {wl.params}")
@@ -225,9 +309,17 @@ def cmd_run(args) -> int:
         cols = ["op", "stage", "count", "time_s", "energy_j", "bound", "utilization", "intensity", "mapping"]
         print(result.ops[cols].to_string(float_format=lambda v: f"{v:.4g}"))
     t = result.totals
-    console.print(f"latency {t['latency_s'] * 1e3:.4g} ms | throughput {t['throughput']:.4g} {result.throughput_unit} "
-                  f"| energy {t['energy_j']:.4g} J ({t['energy_per_item_j'] * 1e3:.4g} mJ/{result.item_unit}) "
-                  f"| power {t['power_w']:.4g} W | EDP {t['edp_js']:.4g} J·s | devices {int(t['devices'])}")
+    err = {k: t.get(f"{k}_stderr") for k in ("latency_s", "throughput", "energy_j", "energy_per_item_j", "power_w")}
+    console.print(f"latency {_value_with_error(t['latency_s'], err['latency_s'], 1e3)} ms | throughput "
+                  f"{_value_with_error(t['throughput'], err['throughput'])} {result.throughput_unit} "
+                  f"| energy {_value_with_error(t['energy_j'], err['energy_j'])} J "
+                  f"({_value_with_error(t['energy_per_item_j'], err['energy_per_item_j'], 1e3)} mJ/{result.item_unit}) "
+                  f"| power {_value_with_error(t['power_w'], err['power_w'])} W | EDP {t['edp_js']:.4g} J·s "
+                  f"| devices {int(t['devices'])}")
+    if args.calibration:
+        console.print(f"calibrated with {args.calibration} (± one standard error of the fit)")
+        if t.get("extrapolated"):
+            console.print(f"[yellow]extrapolated[/yellow] beyond the calibration measurements: {t['extrapolated']}")
     if args.csv:
         result.ops.to_csv(args.csv, index=False)
         console.print(f"per-op table written to {args.csv}")
@@ -389,7 +481,11 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    return _validate_dataset(args)
+    from cosim.errors import CosimInputError
+
+    if (args.dataset is None) == (args.measurements is None):
+        raise CosimInputError("cosim validate takes a measurement table or --dataset NAME (one of the two)")
+    return _validate_dataset(args) if args.dataset else _validate_measurements(args)
 
 
 def _validate_dataset(args) -> int:
@@ -426,11 +522,14 @@ def _validate_dataset(args) -> int:
         print(f"skipped {s.id}: {s.reason}")
     if args.output:
         print(f"wrote {write_dataset_figures(result, args.output)}")
+    return 0
 
 
 def cmd_calibrate(args) -> int:
     if args.calibrate_command == "measure":
         return _measure(args)
+    if args.calibrate_command == "fit":
+        return _fit(args)
     from cosim.api import convert_board_csv, read_measurements
 
     out = convert_board_csv(args.csv, args.board, args.output, overwrite=args.overwrite)

@@ -21,10 +21,14 @@ class _Strict(BaseModel):
 
 
 class HardwareEntry(_Strict):
-    """A preset, fixed overrides, and a grid of overrides (dotted paths → lists of values)."""
+    """A preset, fixed overrides, and a grid of overrides (dotted paths → lists of values); ``calibration``: an
+    overlay file (from ``cosim calibrate fit``; a relative path is read from the config file's folder) whose fitted
+    values apply under the overrides, adding error-bar columns (``latency_s_stderr`` …) and ``extrapolated`` to the
+    results."""
 
     preset: str
     label: str | None = None
+    calibration: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, GridValue] = Field(default_factory=dict)
 
@@ -57,6 +61,8 @@ class HardwarePoint:
     preset: str
     label: str
     overrides: tuple[tuple[str, Any], ...]
+    calibration: str | None = None  # overlay file, resolved
+    calibration_digest: str | None = None  # its content's hash: a refitted overlay makes new point ids
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfi
             allowed = f"; allowed: {err.get('ctx', {}).get('expected', '')}"
         raise CosimInputError(f"{loc}: {err['msg']} (got {err.get('input')!r}){allowed}", source) from None
     for i, entry in enumerate(cfg.hardware):
+        _check_calibration(entry, f"hardware[{i}]", source)
         _check_hardware(entry, f"hardware[{i}]", source)
     for i, entry in enumerate(cfg.workloads):
         _check_workload(entry, f"workloads[{i}]", source)
@@ -137,6 +144,23 @@ def _check_hardware(entry: HardwareEntry, where: str, source: str) -> None:
     for key, values in entry.grid.items():
         for j, value in enumerate(values):
             _check_override(entry.preset, {**entry.overrides, key: value}, f"{where}.grid.{key}[{j}]", source)
+
+
+def _check_calibration(entry: HardwareEntry, where: str, source: str) -> None:
+    """Resolve the entry's overlay path (relative to the config file's folder) and check it fits the preset."""
+    if entry.calibration is None:
+        return
+    from cosim.calibration.overlay import calibrated_hardware
+    from hw_models.preset import HardwareConfigError
+
+    path = Path(entry.calibration)
+    if not path.is_absolute() and Path(source).is_file():
+        path = Path(source).parent / path
+    entry.calibration = str(path)
+    try:
+        calibrated_hardware(entry.preset, entry.overrides, path)
+    except (CosimInputError, HardwareConfigError) as exc:
+        raise CosimInputError(f"{where}.calibration: {exc}", source) from None
 
 
 def _check_override(preset: str, overrides: dict, where: str, source: str) -> None:
@@ -176,7 +200,10 @@ def expand_grid(fixed: dict[str, Any], grid: dict[str, list]) -> list[dict[str, 
 
 def hardware_points(cfg: SweepConfig) -> list[HardwarePoint]:
     """Every hardware variant: each entry's fixed overrides plus one combination of its grid."""
-    return [HardwarePoint(i, e.preset, e.label or e.preset, tuple(o.items()))
+    digests = {e.calibration: hashlib.sha1(Path(e.calibration).read_bytes()).hexdigest()[:16]
+               for e in cfg.hardware if e.calibration}
+    return [HardwarePoint(i, e.preset, e.label or e.preset, tuple(o.items()), e.calibration,
+                          digests.get(e.calibration))
             for i, e in enumerate(cfg.hardware) for o in expand_grid(e.overrides, e.grid)]
 
 
@@ -188,5 +215,8 @@ def workload_points(cfg: SweepConfig) -> list[WorkloadPoint]:
 
 def point_id(hw: HardwarePoint, wl: WorkloadPoint, objective: str) -> str:
     """A stable identifier of a design point (used by --resume)."""
-    key = json.dumps([hw.preset, sorted(hw.overrides), wl.model, sorted(wl.params), objective], default=str)
+    fields = [hw.preset, sorted(hw.overrides), wl.model, sorted(wl.params), objective]
+    if hw.calibration_digest:  # uncalibrated points keep the ids they always had
+        fields.append(hw.calibration_digest)
+    key = json.dumps(fields, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:16]

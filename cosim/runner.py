@@ -83,6 +83,8 @@ def _cell(value: Any) -> Any:
 def _hardware_columns(hw: HardwarePoint, swept: list[str], base_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overrides = dict(hw.overrides)
     row = {"hardware": hw.label, "preset": hw.preset}
+    if hw.calibration:
+        row["calibration"] = hw.calibration
     for path in swept:
         row[f"hw.{path}"] = overrides.get(path, base_values[hw.preset].get(path, np.nan))
     return row
@@ -108,6 +110,7 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     import pandas as pd
 
     from hw_models.hardware import load_hardware
+    from cosim.calibration.overlay import calibrated_hardware, read_overlay
     from cosim.engine import evaluate_points, op_frame
     from workloads import WorkloadParamError, load_workload
     from workloads.table import op_table
@@ -133,8 +136,11 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     # Hardware variants grouped by entry: one parameter matrix per entry.
     by_entry: dict[int, list[tuple[int, HardwarePoint, Any]]] = {}
     unit_cache: dict = {}  # units of heterogeneous presets, loaded once per distinct preset and overrides
+    overlays = {p.calibration: read_overlay(p.calibration) for p in hw_points if p.calibration}
     for hi, hp in enumerate(hw_points):
-        by_entry.setdefault(hp.entry, []).append((hi, hp, load_hardware(hp.preset, dict(hp.overrides), unit_cache)))
+        hw = (calibrated_hardware(hp.preset, dict(hp.overrides), overlays[hp.calibration], unit_cache=unit_cache)
+              if hp.calibration else load_hardware(hp.preset, dict(hp.overrides), unit_cache))
+        by_entry.setdefault(hp.entry, []).append((hi, hp, hw))
 
     todo = sum(pid not in done_ids for row in ids for pid in row)
     partial_dir = output / "partial"
@@ -181,6 +187,8 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
                         result = evaluate_points(members[0][2], workload, matrix, cfg.objective, table,
                                                  with_raw=with_ops)  # per-op records only when they are written
                         totals, raw = result if with_ops else (result, None)
+                        if members[0][1].calibration:  # error bars and extrapolation of calibrated points
+                            totals.update(_error_bars(members, workload, cfg.objective, table, totals))
                     except Exception as exc:  # a failing point is recorded, the sweep goes on
                         error = f"error: {type(exc).__name__}: {exc}"
                 if totals is None:
@@ -230,6 +238,24 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
         pd.concat(op_frames, ignore_index=True).to_parquet(files["ops"])
     elapsed = time.perf_counter() - start
     return SweepOutcome(results, output, files, elapsed, evaluated, interrupted)
+
+
+def _error_bars(members: list, workload, objective: str, table, totals: dict) -> dict[str, Any]:
+    """Error-bar columns of an entry's feasible calibrated points (NaN and '' where infeasible)."""
+    from cosim.calibration.uncertainty import calibration_columns
+
+    feasible = np.flatnonzero(totals["feasible"])
+    points = [members[i][2] for i in feasible]
+    if not points:
+        return {}
+    columns = calibration_columns(points, workload, objective, table,
+                                  {k: np.asarray(v)[feasible] for k, v in totals.items()})
+    out = {}
+    for key, values in columns.items():
+        full = np.full(len(members), np.nan) if values.dtype != object else np.full(len(members), "", dtype=object)
+        full[feasible] = values
+        out[key] = full
+    return out
 
 
 def _order(results, point_ids: list[str]):
