@@ -321,7 +321,7 @@ def fit_calibration(measurements: str | Path, hardware: str, parameters: list[st
     """Fit ``parameters`` of preset ``hardware`` (default: its device kind's fittable ones) to a measurement table;
     returns the overlay (fitted values, standard errors, covariance, measurements used, skipped ones with why).
     Measurements from a board that cannot describe the preset's kind raise ``CosimInputError`` unless ``force``."""
-    from cosim.calibration._measurements import read_table
+    from cosim.calibration.schema import read_measurements as read_table
     from cosim.calibration.fit import fit
 
     return fit(read_table(measurements), str(measurements), hardware, parameters, force=force)
@@ -335,7 +335,7 @@ def validate_calibration(measurements: str | Path, hardware: str | None = None, 
     (the preset) and after calibration, with the fitted parameter count. ``calibration`` (an overlay) names the
     preset and the parameters to refit, and its own in-sample error is reported beside. With ``output`` the
     predictions, summary, plot and report are written there. Returns a ``Validation``."""
-    from cosim.calibration._measurements import read_table
+    from cosim.calibration.schema import read_measurements as read_table
     from cosim.calibration.overlay import as_overlay
     from cosim.calibration.validate import validate, write
 

@@ -47,12 +47,12 @@ def synthetic_table(wls: list[Workload], noise: float = 0.0, seed: int = 0, ener
     latency, joules, _ = Predictor(PRESET, {}, PATHS, wls).predict(truth[None, :])
     rng = np.random.default_rng(seed)
     e2e = [len(w.ops) > 1 for w in wls]
+    median = latency[0] * np.exp(rng.normal(0.0, noise, len(wls)) if noise else 0.0)
     return pd.DataFrame({
         "measurement_id": [f"syn{i:03d}" for i in range(len(wls))], "board": "cuda", "device_name": "synthetic",
         "scope": ["end_to_end" if e else "op" for e in e2e], "label": [w.name for w in wls],
         "op_kind": ["workload" if e else w.ops[0].kind for w, e in zip(wls, e2e)], "dtype": "fp16",
         "workload_json": [json.dumps(workload_to_dict(w)) for w in wls],
-        "repetitions": 10, "median_s": latency[0] * np.exp(rng.normal(0.0, noise, len(wls)) if noise else 0.0),
-        "min_s": latency[0], "max_s": latency[0], "time_capped": False, "spread": 0.0,
+        "repetitions": 10, "median_s": median, "min_s": median, "max_s": median, "time_capped": False, "spread": 0.0,
         "energy_j": joules[0] if energy else np.nan, "power_source": "none", "threads": 1, "clock_mhz": np.nan,
         "host": "synthetic", "date": "2026-01-01T00:00:00Z", "cosim_version": "0", "library_versions": "{}"})

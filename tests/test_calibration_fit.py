@@ -46,6 +46,7 @@ def test_energy_is_fitted_where_measured(tmp_path):
     frame = synthetic_table(wls, energy=True)
     results = [cosim.simulate(hw, w) for w in wls]  # time too: power-capped ops slow down with energy per byte
     frame["median_s"], frame["energy_j"] = [r.latency_s for r in results], [r.energy_j for r in results]
+    frame["min_s"] = frame["max_s"] = frame["median_s"]
     frame.to_parquet(tmp_path / "m.parquet")
     overlay = cosim.fit_calibration(tmp_path / "m.parquet", PRESET, [*PATHS, "energy.e_hbm_pj_per_bit"])
     assert overlay.parameters["energy.e_hbm_pj_per_bit"]["value"] == pytest.approx(9.0, rel=1e-3)
@@ -111,10 +112,10 @@ def test_bad_overlay_files_name_the_file_and_key(overlay_file, tmp_path, capsys,
 
 
 @pytest.mark.parametrize("edit, named", [
-    (lambda f: f.drop(columns="median_s"), "missing column(s) median_s"),
-    (lambda f: f.assign(median_s=-1.0), "column median_s"),
+    (lambda f: f.drop(columns="median_s"), "missing column 'median_s'"),
+    (lambda f: f.assign(median_s=-1.0), "column 'median_s'"),
     (lambda f: f.assign(board="gap8"), "column board: 'gap8' measurements cannot calibrate"),
-    (lambda f: f.assign(workload_json="{"), "column workload_json, measurement 'syn000'"),
+    (lambda f: f.assign(workload_json="{"), "measurement syn000: column 'workload_json'"),
 ])
 def test_bad_measurement_files_name_the_file_and_column(tmp_path, capsys, edit, named):
     path = tmp_path / "m.parquet"

@@ -93,7 +93,7 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
     in ``Overlay.skipped``. ``workloads``: the measured workloads, if the caller already rebuilt them."""
     from scipy.optimize import least_squares
 
-    from cosim.calibration._measurements import row_workload
+    from cosim.calibration.schema import measured_workload
     from hw_models.hardware import load_hardware
 
     base = dict(base_overrides or {})
@@ -104,7 +104,7 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
     params = fit_parameters(hw, parameters)
     paths = [p.path for p in params]
     if workloads is None:
-        workloads = [row_workload(row, source) for _, row in frame.iterrows()]
+        workloads = [measured_workload(row, source) for _, row in frame.iterrows()]
     _, _, reasons = Predictor(hw.name, base, paths, workloads).predict(np.array([[p.preset for p in params]]))
     skipped = [{"measurement_id": str(mid), "label": str(label), "reason": why}
                for mid, label, why in zip(frame["measurement_id"], frame["label"], reasons) if why]

@@ -119,11 +119,11 @@ def validate_frame(df, path: str | Path):
     if df["measurement_id"].duplicated().any():
         dup = df["measurement_id"][df["measurement_id"].duplicated()].iloc[0]
         raise _fail(path, f"column 'measurement_id': id {dup!r} appears more than once")
-    for i, text in enumerate(df["workload_json"]):
+    for i, (ident, text) in enumerate(zip(df["measurement_id"], df["workload_json"])):
         try:
             workload_from_dict(json.loads(text), f"row {i}")
         except (ValueError, TraceFormatError) as exc:
-            raise _fail(path, f"column 'workload_json': {exc}") from None
+            raise _fail(path, f"row {i}, measurement {ident}: column 'workload_json': {exc}") from None
     rest = [c for c in df.columns if c not in COLUMNS]
     return df[list(COLUMNS) + rest].reset_index(drop=True)
 
@@ -207,10 +207,12 @@ def append_measurements(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> 
     return write_measurements(path, new)
 
 
-def measured_workload(row: Mapping[str, Any]) -> Workload:
-    """The workload a row measured (one op for ``scope='op'``), rebuilt from its ``workload_json``."""
+def measured_workload(row: Mapping[str, Any], source: str | None = None) -> Workload:
+    """The workload a row measured (one op for ``scope='op'``), rebuilt from its ``workload_json``; errors name
+    ``source`` (the file) when given."""
     ident = row.get("measurement_id", "?")
+    where = f"{source}: measurement {ident}" if source else f"measurement {ident}"
     try:
-        return workload_from_dict(json.loads(row["workload_json"]), f"measurement {ident}")
+        return workload_from_dict(json.loads(row["workload_json"]), where)
     except json.JSONDecodeError as exc:
-        raise CosimInputError(f"measurement {ident}: column 'workload_json' is not JSON: {exc}") from None
+        raise CosimInputError(f"{where}: column 'workload_json' is not JSON: {exc}") from None

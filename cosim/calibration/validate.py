@@ -103,11 +103,11 @@ def validate(frame, source: str, hardware: str, parameters: list[str] | None = N
     its own (in-sample) predictions are reported beside, marked as such."""
     import pandas as pd
 
-    from cosim.calibration._measurements import row_workload
+    from cosim.calibration.schema import measured_workload
     from cosim.calibration.parameters import fit_parameters
     from hw_models.hardware import load_hardware
 
-    workloads = [row_workload(row, source) for _, row in frame.iterrows()]
+    workloads = [measured_workload(row, source) for _, row in frame.iterrows()]
     params = fit_parameters(load_hardware(hardware), parameters)
     paths = [p.path for p in params]
     preset_latency, preset_energy, reasons = Predictor(hardware, {}, paths, workloads).predict(
