@@ -175,7 +175,7 @@ def kernel_part(out, row, params):
     lanes, active = hardware_threads(params[_STREAM_T], params)
     p = row[C_PARALLEL_FRACTION]
     t_c = ((1.0 - p) * cycles + p * cycles / active) / params[_CLK]
-    slots = simple + long_cycles * params[_IPC]  # a long operation holds its issue slots for its cycles
+    slots = simple + long_cycles  # a long operation costs one instruction's energy per cycle it occupies its unit
     on_threads = lanes if p > 0.0 else 1.0
     bound, _ = add_part(out, t_c, row[C_BYTES], active, on_threads, 0.0, 0.0, params)
     out[O_E_COMPUTE] += slots * params[_E_SCALAR]
