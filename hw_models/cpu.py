@@ -202,9 +202,9 @@ EFFECTS = {
         latency="any", energy="any", steps=_THREADS + "; " + _LEVEL,
         why="more loop threads add compute and bandwidth but pay a fork/join; " + _LEVEL_ENERGY),
     "runtime.gemm_tile_*": Effect(
-        latency="any", energy="any", steps="GEMM dimensions pad to whole tiles and tiles split over threads (ceil)",
-        why="a larger register tile pads a small dimension further but may split more evenly over the threads; "
-            "static energy follows the time"),
+        latency="any", energy="any", steps="tiles split over the threads in whole tiles (ceil)",
+        why="a larger register tile leaves fewer, larger tiles: the split over the threads may get more or less "
+            "even; static energy follows the time"),
     "runtime.*_efficiency": _FASTER,
     "runtime.gemm_block_overhead_k": _SLOWER,
     "runtime.dispatch_us": _SLOWER,

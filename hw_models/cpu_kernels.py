@@ -14,11 +14,12 @@ the achieved DRAM fraction. A nearer level is never slower than a farther one (a
 than a private L2 for few cores; the data then streams at the farther level's rate).
 
 - GEMM (matmul, convolution as an implicit GEMM, spiking layers): BLAS computes C in register tiles of
-  ``tile_m × tile_n``; the ``ceil(m/tm)·ceil(n/tn)·batch`` tiles are split over the threads in whole tiles, and each
-  tile costs ``2·tm·tn·(k + block_k)`` FLOPs at the thread's share of its core's peak × ``gemm_efficiency``
-  (``block_k``: the tile's load/store of C and operand packing, in K-iterations). The achieved fraction of peak thus
-  ramps with K (Hockney's half-performance length ``k½ = block_k``), with padding of small M and N, and with how many
-  tiles each thread gets.
+  ``tile_m × tile_n``; the ``T = ceil(m/tm)·ceil(n/tn)·batch`` tiles are split over the threads in whole tiles, and
+  each tile (edge tiles are narrower, not padded: ``m·n·batch / T`` outputs on average) costs
+  ``2·outputs·(k + block_k)`` FLOPs at the thread's share of its core's peak × ``gemm_efficiency`` (``block_k``: the
+  tile's load/store of C and operand packing, in K-iterations). The achieved fraction of peak thus ramps with K
+  (Hockney's half-performance length ``k½ = block_k``) and with how evenly the tiles split over the threads; a GEMV
+  (m = 1) is bound by its weight bytes.
 - Streaming ops (elementwise, norm, softmax, neuron updates, routing) and copies (gather, KV write) run on
   ``stream_threads`` at ``stream_efficiency`` of the SIMD peak.
 - ``kernel`` ops (scalar classic ML): their operation counts at the scalar issue rate; divides, square roots and
@@ -136,11 +137,11 @@ def add_part(out, t_compute, nbytes, active, lanes, flops, e_flop, params):
 @njit(cache=True)
 def gemm_compute_time(m, n, k, batch, dt, lanes, active, params):
     """Time of the BLAS register tiles of a (batched) GEMM split over ``lanes`` threads on ``active`` cores."""
-    tm, tn = params[_TM], params[_TN]
-    tiles = math.ceil(m / tm) * math.ceil(n / tn) * batch
+    tiles = math.ceil(m / params[_TM]) * math.ceil(n / params[_TN]) * batch
     per_thread = math.ceil(tiles / lanes)
+    outputs_per_tile = m * n * batch / tiles  # edge tiles are narrower (BLAS edge kernels), not padded
     thread_rate = params[_PEAK + dt] * params[_CLK] * params[_GEMM_EFF] * active / lanes
-    return per_thread * 2.0 * tm * tn * (k + params[_BLOCK_K]) / thread_rate
+    return per_thread * 2.0 * outputs_per_tile * (k + params[_BLOCK_K]) / thread_rate
 
 
 @njit(cache=True)
