@@ -9,13 +9,15 @@ A preset gives:
   and DRAM: capacity, peak bandwidth, the line size, the misses one core keeps in flight and the load latency
   (Little's law: one core alone reaches at most misses × line / latency);
 - ``runtime``: the threads BLAS runs GEMMs and convolutions with, the threads elementwise / norm / softmax loops run with
-  (numpy: 1), the BLAS register tile, and the achieved fractions, overheads and per-block cost that calibration fits;
+  (numpy: 1), the BLAS register tile, the achieved fractions, overheads and per-block cost that calibration fits, and
+  the scalar-loop rates of datatypes the library has no SIMD kernel for (numpy: float16, integer matmul);
 - ``power`` and ``energy``: idle power, energy per FLOP of each datatype, per scalar instruction, per byte at each
   level.
 
-Datatypes a preset omits run in fp32 (converted on load: numpy computes fp16 this way, and a core without AVX-512 BF16
-does the same for bf16); int4 runs as int8 when the core has int8 dot products, fp32 otherwise. fp32 and fp64 are
-required. The cost model is in ``hw_models.cpu_kernels``.
+Datatypes a preset's SIMD rates omit run at the fp32 rate (converted on load, as a core without AVX-512 BF16 runs
+bf16); int4 runs as int8 when the core has int8 dot products, fp32 otherwise. fp32 and fp64 are required. Where the
+software has no SIMD kernel for a datatype at all (numpy converts float16 element by element; its integer matmul
+bypasses BLAS), the preset gives that datatype's scalar-loop rate in ``runtime.scalar_fallback_*``. The cost model is in ``hw_models.cpu_kernels``.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class CPUMemory(Strict):
 
 
 class CPURuntime(Strict):
-    gemm_threads: int = Field(gt=0)  # threads BLAS splits a GEMM / convolution over
+    gemm_threads: int = Field(gt=0)  # threads BLAS splits a GEMM / convolution over (at most)
+    gemm_macs_per_thread: float = Field(gt=0)  # BLAS starts one thread per this many multiply-adds of a GEMM call
     stream_threads: int = Field(gt=0)  # threads of elementwise, norm, softmax, gather and scalar loops (numpy: 1)
     gemm_tile_m: int = Field(gt=0)  # BLAS micro-kernel register tile (rows of C)
     gemm_tile_n: int = Field(gt=0)  # (columns of C)
@@ -82,6 +85,10 @@ class CPURuntime(Strict):
     dispatch_us: float = Field(ge=0)  # per-op call overhead (interpreter, library dispatch)
     thread_sync_us: float = Field(ge=0)  # fork/join of an op that runs on more than one thread
     softmax_flops_per_score: float = Field(ge=0)  # max, subtract, exp, sum, divide per attention score
+    # Datatypes the library has no SIMD kernel for (numpy: float16 arithmetic, integer matmul) run in a single-threaded
+    # scalar loop at this rate (FLOP per cycle); a datatype left out runs on the SIMD units at the rates above.
+    scalar_fallback_gemm_flops_per_cycle: PerDtype = PerDtype()
+    scalar_fallback_stream_flops_per_cycle: PerDtype = PerDtype()
 
 
 class CPUPower(Strict):
@@ -120,8 +127,9 @@ P_NAMES = (["cores", "threads_per_core", "clock_hz"] + [f"peak_{d}" for d in DTY
            + ["scalar_ipc", "div_cycles", "sqrt_cycles", "exp_cycles"]
            + ["l1_bytes", "l1_bpc", "l2_bytes", "l2_bpc", "l3_bytes", "l3_bpc", "dram_bytes", "dram_bw", "line_bytes",
               "misses", "dram_latency_s"]
-           + ["gemm_threads", "stream_threads", "tile_m", "tile_n", "gemm_eff", "block_k", "stream_eff", "cache_eff",
+           + ["gemm_threads", "macs_per_thread", "stream_threads", "tile_m", "tile_n", "gemm_eff", "block_k", "stream_eff", "cache_eff",
               "dram_eff", "dispatch_s", "sync_s", "softmax_flops"]
+           + [f"fallback_gemm_{d}" for d in DTYPES] + [f"fallback_stream_{d}" for d in DTYPES]
            + ["idle_w"] + [f"e_flop_{d}" for d in DTYPES]
            + ["e_scalar_op", "e_l1_byte", "e_l2_byte", "e_l3_byte", "e_dram_byte"])
 P = {name: i for i, name in enumerate(P_NAMES)}
@@ -151,12 +159,16 @@ def pack_params(spec: CPUSpec) -> np.ndarray:
     v[P["line_bytes"]], v[P["misses"]] = m.line_bytes, m.misses_in_flight_per_core
     v[P["dram_latency_s"]] = m.dram_latency_ns * 1e-9
     v[P["gemm_threads"]], v[P["stream_threads"]] = r.gemm_threads, r.stream_threads
+    v[P["macs_per_thread"]] = r.gemm_macs_per_thread
     v[P["tile_m"]], v[P["tile_n"]] = r.gemm_tile_m, r.gemm_tile_n
     v[P["gemm_eff"]], v[P["block_k"]] = r.gemm_efficiency, r.gemm_block_overhead_k
     v[P["stream_eff"]], v[P["cache_eff"]], v[P["dram_eff"]] = (r.stream_efficiency, r.cache_bandwidth_efficiency,
                                                                r.dram_bandwidth_efficiency)
     v[P["dispatch_s"]], v[P["sync_s"]] = r.dispatch_us * 1e-6, r.thread_sync_us * 1e-6
     v[P["softmax_flops"]] = r.softmax_flops_per_score
+    for d in DTYPES:  # 0: the datatype has a SIMD kernel
+        v[P[f"fallback_gemm_{d}"]] = getattr(r.scalar_fallback_gemm_flops_per_cycle, d) or 0.0
+        v[P[f"fallback_stream_{d}"]] = getattr(r.scalar_fallback_stream_flops_per_cycle, d) or 0.0
     v[P["idle_w"]] = spec.power.idle_w
     v[P["e_scalar_op"]] = e.e_scalar_op_pj * 1e-12
     v[P["e_l1_byte"]], v[P["e_l2_byte"]] = e.e_l1_pj_per_byte * 1e-12, e.e_l2_pj_per_byte * 1e-12
@@ -198,6 +210,10 @@ EFFECTS = {
         latency="any", energy="any", steps=_THREADS + "; " + _LEVEL,
         why="more BLAS threads run more tiles at once and reach more private cache, but pay a fork/join, and threads "
             "beyond the cores share their SIMD units; " + _LEVEL_ENERGY),
+    "runtime.gemm_macs_per_thread": Effect(
+        latency="any", energy="any", steps="whole threads: a GEMM call gets floor(MACs / this) of them",
+        why="a higher threshold runs small GEMMs on fewer threads: no fork/join, but less parallel compute, "
+            "bandwidth and private cache"),
     "runtime.stream_threads": Effect(
         latency="any", energy="any", steps=_THREADS + "; " + _LEVEL,
         why="more loop threads add compute and bandwidth but pay a fork/join; " + _LEVEL_ENERGY),
@@ -210,6 +226,7 @@ EFFECTS = {
     "runtime.dispatch_us": _SLOWER,
     "runtime.thread_sync_us": _SLOWER,
     "runtime.softmax_flops_per_score": _SLOWER,
+    "runtime.scalar_fallback_*": _FASTER,
     "power.idle_w": Effect(energy="up"),
     "energy.*": Effect(energy="up"),
 }

@@ -1,9 +1,9 @@
 """Numba cost kernels of the CPU kind (``hw_models.cpu``): one op on one processor, a fixed kernel per op class.
 
-Every op pays a dispatch overhead, plus a fork/join when it runs on more than one thread, plus the larger of its
-compute time and its memory time:
+Every op pays a dispatch overhead, plus a fork/join per threaded library call, plus the larger of its compute time
+and its memory time:
 
-    time = dispatch + [threads > 1] · sync + max(compute, bytes / bandwidth of the level the working set fits in).
+    time = dispatch + forks · sync + max(compute, bytes / bandwidth of the level the working set fits in).
 
 Threads: an op runs on ``min(threads, cores × threads_per_core)`` hardware threads; those beyond the cores share their
 core's SIMD units, so ``a = min(threads, cores)`` cores are active. The working set (the op's compulsory bytes) is
@@ -19,9 +19,12 @@ than a private L2 for few cores; the data then streams at the farther level's ra
   ``2·outputs·(k + block_k)`` FLOPs at the thread's share of its core's peak × ``gemm_efficiency`` (``block_k``: the
   tile's load/store of C and operand packing, in K-iterations). The achieved fraction of peak thus ramps with K
   (Hockney's half-performance length ``k½ = block_k``) and with how evenly the tiles split over the threads; a GEMV
-  (m = 1) is bound by its weight bytes.
+  (m = 1) is bound by its weight bytes. BLAS starts ``floor(m·n·k / gemm_macs_per_thread)`` threads (at least 1, at
+  most ``gemm_threads``), as OpenBLAS does; a batch of GEMMs is one threaded BLAS call (one fork/join) per matrix.
 - Streaming ops (elementwise, norm, softmax, neuron updates, routing) and copies (gather, KV write) run on
   ``stream_threads`` at ``stream_efficiency`` of the SIMD peak.
+- A datatype the library has no SIMD kernel for (a ``runtime.scalar_fallback_*`` rate given) runs its GEMMs or loops
+  on one thread at that rate, whatever the core's SIMD units could do.
 - ``kernel`` ops (scalar classic ML): their operation counts at the scalar issue rate; divides, square roots and
   exponentials at their own cycles; the parallel fraction splits over the stream threads (Amdahl).
 - Attention: what a CPU library does with it: the score GEMM (q × kv × head_dim per head), a softmax over the scores
@@ -56,11 +59,13 @@ _L1, _L1_BPC, _L2, _L2_BPC, _L3, _L3_BPC = P["l1_bytes"], P["l1_bpc"], P["l2_byt
     P["l3_bpc"]
 _DRAM_BW, _LINE, _MISSES, _LAT = P["dram_bw"], P["line_bytes"], P["misses"], P["dram_latency_s"]
 _GEMM_T, _STREAM_T, _TM, _TN = P["gemm_threads"], P["stream_threads"], P["tile_m"], P["tile_n"]
+_MACS_PER_THREAD = P["macs_per_thread"]
 _GEMM_EFF, _BLOCK_K, _STREAM_EFF, _CACHE_EFF, _DRAM_EFF = P["gemm_eff"], P["block_k"], P["stream_eff"], \
     P["cache_eff"], P["dram_eff"]
 _DISPATCH, _SYNC, _SOFTMAX, _IDLE = P["dispatch_s"], P["sync_s"], P["softmax_flops"], P["idle_w"]
 _E_SCALAR, _E_L1, _E_L2, _E_L3, _E_DRAM = P["e_scalar_op"], P["e_l1_byte"], P["e_l2_byte"], P["e_l3_byte"], \
     P["e_dram_byte"]
+_FALLBACK_GEMM, _FALLBACK_STREAM = P["fallback_gemm_fp64"], P["fallback_stream_fp64"]
 _DRAM_LEVEL = 3
 
 
@@ -112,11 +117,11 @@ def level_energy(level, params):
 
 
 @njit(cache=True)
-def add_part(out, t_compute, nbytes, active, lanes, flops, e_flop, params):
-    """Add one library call: dispatch (+ fork/join on several threads) + max(compute, memory), with its energies."""
+def add_part(out, t_compute, nbytes, active, forks, flops, e_flop, params):
+    """Add one library call: dispatch + ``forks`` fork/joins of its threads + max(compute, memory), with energies."""
     level, bw = serving_level(nbytes, active, params)
     t_mem = nbytes / bw
-    overhead = params[_DISPATCH] + (params[_SYNC] if lanes > 1.0 else 0.0)
+    overhead = params[_DISPATCH] + forks * params[_SYNC]
     busy = max(t_compute, t_mem)
     out[O_TIME] += overhead + busy
     out[O_E_COMPUTE] += flops * e_flop
@@ -146,20 +151,31 @@ def gemm_compute_time(m, n, k, batch, dt, lanes, active, params):
 
 @njit(cache=True)
 def gemm_part(out, m, n, k, batch, nbytes, dt, params):
-    """One GEMM call on the BLAS threads; returns (bound, busy time)."""
+    """One GEMM call on the BLAS threads (or the library's single-threaded scalar loop for a datatype BLAS lacks);
+    returns (bound, busy time)."""
     if m <= 0 or n <= 0 or k <= 0 or batch <= 0:
         return B_COMPUTE, 0.0
-    lanes, active = hardware_threads(params[_GEMM_T], params)
+    flops = 2.0 * m * n * k * batch
+    fallback = params[_FALLBACK_GEMM + dt]
+    if fallback > 0.0:
+        return add_part(out, flops / (fallback * params[_CLK]), nbytes, 1.0, 0.0, flops, params[_E_FLOP + dt], params)
+    threads = min(params[_GEMM_T], max(1.0, math.floor(m * n * k / params[_MACS_PER_THREAD])))
+    lanes, active = hardware_threads(threads, params)
     t_c = gemm_compute_time(m, n, k, batch, dt, lanes, active, params)
-    return add_part(out, t_c, nbytes, active, lanes, 2.0 * m * n * k * batch, params[_E_FLOP + dt], params)
+    forks = batch if lanes > 1.0 else 0.0  # one threaded BLAS call per matrix of the batch
+    return add_part(out, t_c, nbytes, active, forks, flops, params[_E_FLOP + dt], params)
 
 
 @njit(cache=True)
 def stream_part(out, flops, nbytes, dt, params):
-    """One elementwise loop (or copy) on the stream threads; returns (bound, busy time)."""
+    """One elementwise loop (or copy) on the stream threads (a datatype without SIMD kernel: one thread's scalar
+    loop); returns (bound, busy time)."""
+    fallback = params[_FALLBACK_STREAM + dt]
+    if fallback > 0.0:
+        return add_part(out, flops / (fallback * params[_CLK]), nbytes, 1.0, 0.0, flops, params[_E_FLOP + dt], params)
     lanes, active = hardware_threads(params[_STREAM_T], params)
     t_c = flops / (params[_PEAK + dt] * params[_CLK] * params[_STREAM_EFF] * active)
-    return add_part(out, t_c, nbytes, active, lanes, flops, params[_E_FLOP + dt], params)
+    return add_part(out, t_c, nbytes, active, 1.0 if lanes > 1.0 else 0.0, flops, params[_E_FLOP + dt], params)
 
 
 @njit(cache=True)
@@ -177,8 +193,8 @@ def kernel_part(out, row, params):
     p = row[C_PARALLEL_FRACTION]
     t_c = ((1.0 - p) * cycles + p * cycles / active) / params[_CLK]
     slots = simple + long_cycles  # a long operation costs one instruction's energy per cycle it occupies its unit
-    on_threads = lanes if p > 0.0 else 1.0
-    bound, _ = add_part(out, t_c, row[C_BYTES], active, on_threads, 0.0, 0.0, params)
+    forks = 1.0 if lanes > 1.0 and p > 0.0 else 0.0
+    bound, _ = add_part(out, t_c, row[C_BYTES], active, forks, 0.0, 0.0, params)
     out[O_E_COMPUTE] += slots * params[_E_SCALAR]
     return bound
 
