@@ -8,7 +8,9 @@ and its memory time:
 Threads: an op runs on ``min(threads, cores × threads_per_core)`` hardware threads; those beyond the cores share their
 core's SIMD units, so ``a = min(threads, cores)`` cores are active. The working set (the op's compulsory bytes) is
 served from the first level that holds it: the active cores' private L1 (``a × L1``), their L2, the shared L3, or
-DRAM. A level's bandwidth is its bytes per core-cycle × active cores × clock × the achieved cache fraction; DRAM's is
+DRAM; a GEMM's B operand (its weights), whose repeats (layers) hold distinct copies, is reused only after its op's
+``count`` × its bytes have streamed through the caches, so it comes from the level that holds that many (a model
+larger than the caches streams its weights from DRAM every step). A level's bandwidth is its bytes per core-cycle × active cores × clock × the achieved cache fraction; DRAM's is
 ``min(peak, a × misses in flight × line / latency)`` (Little's law: one core alone cannot saturate the channels) ×
 the achieved DRAM fraction. A nearer level is never slower than a farther one (a preset may list a shared L3 faster
 than a private L2 for few cores; the data then streams at the farther level's rate).
@@ -47,10 +49,10 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, O_BOUND, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE,
                             O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAP_0, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.cpu import P
-from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS,
-                             C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KERNEL_COUNTS, C_KIND, C_KV_HEADS, C_KV_LEN,
-                             C_M, C_N, C_O_BYTES, C_PARALLEL_FRACTION, C_Q_LEN, C_W_BYTES, K_ATTENTION, K_COLLECTIVE,
-                             K_GATHER, K_GEMM, K_KV_WRITE, K_STREAM)
+from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_COUNT, C_DTYPE,
+                             C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KERNEL_COUNTS, C_KIND,
+                             C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_PARALLEL_FRACTION, C_Q_LEN, C_W_BYTES,
+                             C_W_COUNT, K_ATTENTION, K_COLLECTIVE, K_GATHER, K_GEMM, K_KV_WRITE, K_STREAM)
 
 _CORES, _TPC, _CLK = P["cores"], P["threads_per_core"], P["clock_hz"]
 _PEAK, _E_FLOP = P["peak_fp64"], P["e_flop_fp64"]
@@ -117,14 +119,11 @@ def level_energy(level, params):
 
 
 @njit(cache=True)
-def add_part(out, t_compute, nbytes, active, forks, flops, e_flop, params):
-    """Add one library call: dispatch + ``forks`` fork/joins of its threads + max(compute, memory), with energies."""
-    level, bw = serving_level(nbytes, active, params)
-    t_mem = nbytes / bw
-    overhead = params[_DISPATCH] + forks * params[_SYNC]
-    busy = max(t_compute, t_mem)
-    out[O_TIME] += overhead + busy
-    out[O_E_COMPUTE] += flops * e_flop
+def serve(out, nbytes, working_set, active, params):
+    """Bytes served from the level that holds ``working_set``: their time; their energy and count go to ``out``."""
+    if nbytes <= 0.0:
+        return 0.0, 0
+    level, bw = serving_level(working_set, active, params)
     if level == _DRAM_LEVEL:
         out[O_E_OFFCHIP] += nbytes * params[_E_DRAM]
         out[O_BYTES_OFFCHIP] += nbytes
@@ -132,11 +131,26 @@ def add_part(out, t_compute, nbytes, active, forks, flops, e_flop, params):
         out[O_E_ONCHIP] += nbytes * level_energy(level, params)
         out[O_BYTES_ONCHIP] += nbytes
     out[O_MAP_0] = max(out[O_MAP_0], float(level))
+    return nbytes / bw, level
+
+
+@njit(cache=True)
+def add_part(out, t_compute, nbytes, far_bytes, far_reuse, active, forks, flops, e_flop, params):
+    """Add one library call: dispatch + ``forks`` fork/joins of its threads + max(compute, memory), with energies.
+    Of its ``nbytes``, ``far_bytes`` (a GEMM's weights) are next reused only after ``far_reuse`` bytes have passed
+    through the caches, so they come from the level that holds that many."""
+    t_near, level = serve(out, nbytes - far_bytes, nbytes, active, params)
+    t_far, far_level = serve(out, far_bytes, max(nbytes, far_reuse), active, params)
+    t_mem = t_near + t_far
+    overhead = params[_DISPATCH] + forks * params[_SYNC]
+    busy = max(t_compute, t_mem)
+    out[O_TIME] += overhead + busy
+    out[O_E_COMPUTE] += flops * e_flop
     if overhead > busy:
         return B_LAUNCH, overhead
     if t_compute >= t_mem:
         return B_COMPUTE, busy
-    return (B_DRAM if level == _DRAM_LEVEL else B_L2), busy
+    return (B_DRAM if max(level, far_level) == _DRAM_LEVEL else B_L2), busy
 
 
 @njit(cache=True)
@@ -150,20 +164,22 @@ def gemm_compute_time(m, n, k, batch, dt, lanes, active, params):
 
 
 @njit(cache=True)
-def gemm_part(out, m, n, k, batch, nbytes, dt, params):
+def gemm_part(out, m, n, k, batch, nbytes, far_bytes, far_reuse, dt, params):
     """One GEMM call on the BLAS threads (or the library's single-threaded scalar loop for a datatype BLAS lacks);
-    returns (bound, busy time)."""
+    ``far_bytes`` of its ``nbytes`` are reused only after ``far_reuse`` bytes (see ``add_part``); returns (bound, busy
+    time)."""
     if m <= 0 or n <= 0 or k <= 0 or batch <= 0:
         return B_COMPUTE, 0.0
     flops = 2.0 * m * n * k * batch
     fallback = params[_FALLBACK_GEMM + dt]
     if fallback > 0.0:
-        return add_part(out, flops / (fallback * params[_CLK]), nbytes, 1.0, 0.0, flops, params[_E_FLOP + dt], params)
+        return add_part(out, flops / (fallback * params[_CLK]), nbytes, far_bytes, far_reuse, 1.0, 0.0, flops,
+                        params[_E_FLOP + dt], params)
     threads = min(params[_GEMM_T], max(1.0, math.floor(m * n * k / params[_MACS_PER_THREAD])))
     lanes, active = hardware_threads(threads, params)
     t_c = gemm_compute_time(m, n, k, batch, dt, lanes, active, params)
     forks = batch if lanes > 1.0 else 0.0  # one threaded BLAS call per matrix of the batch
-    return add_part(out, t_c, nbytes, active, forks, flops, params[_E_FLOP + dt], params)
+    return add_part(out, t_c, nbytes, far_bytes, far_reuse, active, forks, flops, params[_E_FLOP + dt], params)
 
 
 @njit(cache=True)
@@ -172,10 +188,12 @@ def stream_part(out, flops, nbytes, dt, params):
     loop); returns (bound, busy time)."""
     fallback = params[_FALLBACK_STREAM + dt]
     if fallback > 0.0:
-        return add_part(out, flops / (fallback * params[_CLK]), nbytes, 1.0, 0.0, flops, params[_E_FLOP + dt], params)
+        return add_part(out, flops / (fallback * params[_CLK]), nbytes, 0.0, 0.0, 1.0, 0.0, flops,
+                        params[_E_FLOP + dt], params)
     lanes, active = hardware_threads(params[_STREAM_T], params)
     t_c = flops / (params[_PEAK + dt] * params[_CLK] * params[_STREAM_EFF] * active)
-    return add_part(out, t_c, nbytes, active, 1.0 if lanes > 1.0 else 0.0, flops, params[_E_FLOP + dt], params)
+    return add_part(out, t_c, nbytes, 0.0, 0.0, active, 1.0 if lanes > 1.0 else 0.0, flops, params[_E_FLOP + dt],
+                    params)
 
 
 @njit(cache=True)
@@ -194,7 +212,7 @@ def kernel_part(out, row, params):
     t_c = ((1.0 - p) * cycles + p * cycles / active) / params[_CLK]
     slots = simple + long_cycles  # a long operation costs one instruction's energy per cycle it occupies its unit
     forks = 1.0 if lanes > 1.0 and p > 0.0 else 0.0
-    bound, _ = add_part(out, t_c, row[C_BYTES], active, forks, 0.0, 0.0, params)
+    bound, _ = add_part(out, t_c, row[C_BYTES], 0.0, 0.0, active, forks, 0.0, 0.0, params)
     out[O_E_COMPUTE] += slots * params[_E_SCALAR]
     return bound
 
@@ -208,9 +226,9 @@ def attention_parts(out, row, dt, params):
     heads = b * h
     q_bytes, kv_bytes = heads * q * d * ab, b * kvh * kv * d * kb  # each of K and V
     scores = heads * q * kv
-    b1, t1 = gemm_part(out, q, kv, d, heads, q_bytes + kv_bytes + scores * ob, dt, params)
+    b1, t1 = gemm_part(out, q, kv, d, heads, q_bytes + kv_bytes + scores * ob, 0.0, 0.0, dt, params)
     b2, t2 = stream_part(out, scores * params[_SOFTMAX], 2.0 * scores * ob, dt, params)
-    b3, t3 = gemm_part(out, q, d, kv, heads, scores * ob + kv_bytes + heads * q * d * ob, dt, params)
+    b3, t3 = gemm_part(out, q, d, kv, heads, scores * ob + kv_bytes + heads * q * d * ob, 0.0, 0.0, dt, params)
     if t1 >= t2 and t1 >= t3:
         return b1
     return b2 if t2 >= t3 else b3
@@ -244,8 +262,11 @@ def op_cost(row, params, objective, settings, out):
         if row[C_KERNEL_COUNTS + j] > 0.0:
             is_kernel = True
     if kind == K_GEMM:
-        nbytes = row[C_BYTES]
-        bound, _ = gemm_part(out, row[C_M], row[C_N], row[C_K], row[C_BATCH], nbytes, dt, params)
+        # the B operand (weights) of one instance; its repeats (layers) hold distinct copies, so it is reused only
+        # after count x its bytes have streamed through the caches
+        b_bytes = min(row[C_K] * row[C_N] * row[C_W_BYTES] * row[C_W_COUNT], row[C_BYTES])
+        bound, _ = gemm_part(out, row[C_M], row[C_N], row[C_K], row[C_BATCH], row[C_BYTES], b_bytes,
+                             row[C_COUNT] * b_bytes, dt, params)
     elif kind == K_ATTENTION:
         bound = attention_parts(out, row, dt, params)
     elif kind == K_STREAM and is_kernel:

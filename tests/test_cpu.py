@@ -233,3 +233,35 @@ def test_utilization_never_exceeds_one():
             u = _raw(hw, op)["utilization"]
             assert 0 < u <= 1, (name, op.name, u)
             assert math.isfinite(u)
+
+
+def test_small_gemms_run_on_one_blas_thread_as_openblas_decides():
+    hw = load_hardware("Host-CPU", {"runtime.dispatch_us": 0.0})
+    sync = hw.spec.runtime.thread_sync_us * 1e-6
+    small, large = _gemm(64, 64, 64), _gemm(128, 128, 32)  # 262144 multiply-adds: the threshold; twice it
+    one = load_hardware("Host-CPU", {"runtime.dispatch_us": 0.0, "runtime.gemm_threads": 1})
+    assert _raw(hw, small)["time_s"] == pytest.approx(_raw(one, small)["time_s"])  # no fork/join, one thread
+    big = _gemm(128, 128, 64)
+    assert _raw(hw, big)["time_s"] < _raw(one, big)["time_s"]  # two threads, one fork/join
+    assert _raw(hw, big)["time_s"] >= sync
+
+
+def test_datatypes_the_library_lacks_run_in_a_scalar_loop():
+    hw = load_hardware("Host-CPU", BARE)
+    rate = hw.spec.runtime.scalar_fallback_gemm_flops_per_cycle.fp16
+    op = _gemm(256, 256, 256, "fp16")
+    assert _raw(hw, op)["time_s"] == pytest.approx(op.flops / (rate * hw.param("clock_hz")))
+    # the same core with a SIMD library: fp16 at the fp32 SIMD rate, far faster
+    simd = load_hardware("Host-CPU", {**BARE, "runtime.scalar_fallback_gemm_flops_per_cycle.fp16": None})
+    assert _raw(simd, op)["time_s"] < _raw(hw, op)["time_s"] / 100
+
+
+def test_weights_of_many_layers_stream_from_dram_each_step():
+    hw = load_hardware("Host-CPU", BARE)
+    layer = _gemm(1, 2048, 2048)  # 16 MiB of fp32 weights: fits the 32 MiB L3 alone
+    assert LEVELS[int(_raw(hw, layer)["map_0"])] == "L3"
+    deep = Op("mm", "matmul", {"m": 1, "n": 2048, "k": 2048, "batch": 1}, act_bits=32, weight_bits=32, out_bits=32,
+              dtype="fp32", count=32)  # 32 layers of distinct weights: 512 MiB between two uses of one
+    r = _raw(hw, deep)
+    assert LEVELS[int(r["map_0"])] == "DRAM" and r["bytes_offchip"] == 2048 * 2048 * 4
+    assert r["time_s"] > _raw(hw, layer)["time_s"]

@@ -288,7 +288,7 @@ def iot_floor(p, op: Op) -> float:
 
 def cpu_floor(p, op: Op) -> float:
     """Every core at its SIMD peak (scalar kernels: every core at the scalar issue rate, Amdahl's serial part on one);
-    a working set larger than all caches streams from DRAM at most at the channels' peak."""
+    what of a working set does not fit all caches streams from DRAM at most at the channels' peak."""
     cores, clock = p("cores"), p("clock_hz")
     if op.kind == "kernel":
         c = {k: op.dims.get(k, 0) for k in _KERNEL_COUNTS}
@@ -298,9 +298,7 @@ def cpu_floor(p, op: Op) -> float:
         return max(work / cores, (1.0 - op.tags["parallel_fraction"]) * work) / clock
     t = op.flops / (cores * p(f"peak_{op.dtype}") * clock)
     caches = max(cores * p("l2_bytes"), p("l3_bytes"))
-    if op.bytes > caches:
-        t = max(t, op.bytes / p("dram_bw"))
-    return t
+    return max(t, (op.bytes - caches) / p("dram_bw"))
 
 
 def gpu_floor(p, op: Op) -> float:
