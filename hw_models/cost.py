@@ -4,15 +4,15 @@ A kernel fills a float64 array of ``N_OUT`` slots per (design point, op); ``FIEL
 means the same on every kind (docs/COST_RECORD.md has the full table):
 
 ============================  ===========================================================================================
-field                         meaning (gpu / spatial, fpga / pim / logic_pim / iot)
+field                         meaning (gpu / spatial, fpga / pim / logic_pim / iot / cpu)
 ============================  ===========================================================================================
 ``time_s``                    time of one instance of the op, s
 ``energy_compute_j``          arithmetic energy (tensor/vector cores; MACs + register/local-buffer reads; PIM multipliers;
-                              Logic-PIM MACs + softmax ops; IoT core cycles)
+                              Logic-PIM MACs + softmax ops; IoT core cycles; CPU SIMD FLOPs and scalar instructions)
 ``energy_onchip_j``           on-chip SRAM energy (GPU L2; global buffer; 0 on bank PIM; Logic-PIM module + shared
-                              buffers; IoT L1 accesses + L2↔L1 DMA bytes)
+                              buffers; IoT L1 accesses + L2↔L1 DMA bytes; CPU bytes served from a cache level)
 ``energy_offchip_j``          main-memory energy (HBM/DRAM/LPDDR; PIM activations + column reads + bus I/O; Logic-PIM
-                              in-stack DRAM; IoT L3)
+                              in-stack DRAM; IoT L3; CPU DRAM)
 ``energy_link_j``             device-to-device link energy (GPU NVLink collectives; 0 elsewhere)
 ``energy_static_j``           static (idle/leakage) power × ``time_s``
 ``bound``                     the binding resource, an index into the kind's ``bound_names``

@@ -1,7 +1,7 @@
 """The IoT core template: a cluster of N in-order cores sharing a multi-banked L1 scratchpad, fed from L2 by a DMA.
 
-PULP clusters (GAP8, PULP-OPEN), single-core MCUs (Cortex-M4F: one core, its SRAM as "L1") and a host CPU are
-instances. A preset gives:
+PULP clusters (GAP8, PULP-OPEN) and single-core MCUs (Cortex-M4F: one core, its SRAM as "L1") are instances (a
+server or laptop CPU is the ``cpu`` kind, ``hw_models.cpu``). A preset gives:
 
 - ``compute``: cores, an operating point (clock, voltage) and its DVFS limit, cycle costs per instruction class,
   the packed-SIMD width (int8 MACs per dot-product instruction), and how floating point runs: on ``fpus`` native FPUs

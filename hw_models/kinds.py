@@ -18,6 +18,7 @@ _MODULES = {
     "pim": "hw_models.pim",
     "logic_pim": "hw_models.logic_pim",
     "iot": "hw_models.iot",
+    "cpu": "hw_models.cpu",
 }
 COMPOSITE_KINDS = ("hetero",)  # several units of the kinds above joined by links (hw_models.hetero)
 

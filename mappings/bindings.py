@@ -30,6 +30,12 @@ def _logic_pim_label(raw: np.ndarray) -> str:
     return f"weights streamed {int(raw[O_MAP_0])}x" if raw[O_MAP_0] > 1 else ""
 
 
+def _cpu_level_label(raw: np.ndarray) -> str:
+    from hw_models.cpu import LEVELS
+
+    return f"working set in {LEVELS[int(raw[O_MAP_0])]}"
+
+
 def _spatial_kernel() -> Callable:
     from mappings.cache import shared_mapper  # searched mappings are reused across ops, workloads and points
 
@@ -60,6 +66,7 @@ _BINDINGS = {
     "pim": KernelBinding(_driver_kernel("pim"), lambda raw: ""),
     "logic_pim": KernelBinding(_driver_kernel("logic_pim"), _logic_pim_label),
     "iot": KernelBinding(_driver_kernel("iot"), _searched_label("iot")),
+    "cpu": KernelBinding(_driver_kernel("cpu"), _cpu_level_label),
 }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from hw_models.cost import N_OUT
+from hw_models.cpu_kernels import op_cost as cpu_op_cost
 from hw_models.logic_pim_kernels import op_cost as logic_pim_op_cost
 from hw_models.pim_kernels import op_cost as pim_op_cost
 from mappings.gpu_tiles import op_cost as gpu_op_cost
@@ -22,8 +23,9 @@ from mappings.iot_tiling import op_cost as iot_op_cost
 from mappings.spatial_search import op_cost as spatial_op_cost
 
 # Kernel codes of the op-cost functions (an FPGA design is a spatial-template instance).
-GPU, SPATIAL, PIM, LOGIC_PIM, IOT = range(5)
-KERNEL_CODES = {"gpu": GPU, "spatial": SPATIAL, "fpga": SPATIAL, "pim": PIM, "logic_pim": LOGIC_PIM, "iot": IOT}
+GPU, SPATIAL, PIM, LOGIC_PIM, IOT, CPU = range(6)
+KERNEL_CODES = {"gpu": GPU, "spatial": SPATIAL, "fpga": SPATIAL, "pim": PIM, "logic_pim": LOGIC_PIM, "iot": IOT,
+                "cpu": CPU}
 NO_SETTINGS = np.zeros(0)
 
 
@@ -38,6 +40,8 @@ def op_cost(code, row, params, objective, settings, out):
         pim_op_cost(row, params, objective, settings, out)
     elif code == LOGIC_PIM:
         logic_pim_op_cost(row, params, objective, settings, out)
+    elif code == CPU:
+        cpu_op_cost(row, params, objective, settings, out)
     else:
         iot_op_cost(row, params, objective, settings, out)
 

@@ -157,6 +157,39 @@ def _gpu_context(path: str, values: dict) -> dict:
     return {}
 
 
+def _cpu_probes() -> list[Workload]:
+    from collections import Counter
+
+    from workloads.classic_ml import kernel_op
+    # Streaming ops whose working sets double from 4 KiB to 2 GiB: every cache capacity (halved or doubled) moves one
+    # of them to another level, and each level serves one of them; one long polynomial per element is compute-bound;
+    # GEMMs with few register tiles, or a dimension that is no multiple of a tile, read the tile sizes and the split
+    # of tiles over threads.
+    ladder = [_op(f"copy_{1 << e}", "elementwise", {"elements": 1 << e, "inputs": 1, "flops_per_element": 1}, "fp32")
+              for e in range(9, 29)]
+    ladder += [_op("gemm_odd", "matmul", {"m": 100, "n": 100, "k": 100, "batch": 1}, "fp32", weight=True),
+               _op("gemm_few_tiles", "matmul", {"m": 48, "n": 12, "k": 64, "batch": 1}, "fp32", weight=True)]
+    ladder.append(_op("poly", "elementwise", {"elements": 1 << 16, "inputs": 1, "flops_per_element": 64}, "fp32"))
+    ladder.append(_op("all_reduce", "collective", {"elements": 1 << 18, "group": 4}, "fp32", collective="all_reduce"))
+    norm = kernel_op("l2_normalise", Counter(fp_mul=256, fp_add=256, fp_sqrt=16, fp_div=256, loads=512, stores=256),
+                     Counter(), "fp32", params=256)
+    return [*dtype_probes(("fp32", "fp64", "fp16", "bf16", "int8"), big=512),
+            Workload("probe-levels", ladder, item_unit="item", items=1),
+            Workload("probe-sqrt", [norm], item_unit="item", items=1),
+            _catalog("decision-tree"), _catalog("svm-rbf"), _catalog("kmeans"), _catalog("bert-base", batch=1,
+                                                                                         seq_len=128)]
+
+
+def _cpu_context(path: str, values: dict) -> dict:
+    """SMT matters once BLAS asks for more threads than cores; the DRAM channels' peak once enough cores stream
+    (a few cores alone are limited by their misses in flight)."""
+    if path == "compute.threads_per_core":
+        return {"runtime.gemm_threads": int(4 * values["compute.cores"] * values[path])}
+    if path == "memory.dram_bandwidth_gbps":
+        return {"compute.cores": 64, "runtime.stream_threads": 64}
+    return {}
+
+
 def _pim_context(path: str, values: dict) -> dict:
     """Row and column timings bind only when the bank units keep up with the column stream: a PIM whose multipliers
     are the bottleneck (HBM-PIM's 300 MHz PCUs) is checked with 4x faster units."""
@@ -184,10 +217,11 @@ def _hetero_context(path: str, values: dict) -> dict:
 
 
 PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probes, "pim": _pim_probes,
-          "logic_pim": _logic_pim_probes, "iot": _iot_probes, "hetero": _hetero_probes}
+          "logic_pim": _logic_pim_probes, "iot": _iot_probes, "cpu": _cpu_probes, "hetero": _hetero_probes}
 # Per kind: (parameter path, the preset's numeric values) → settings applied to both the base and the variant, for
 # parameters that have a role only in some mode or operating point (none: the preset as it is).
-CONTEXTS = {"gpu": _gpu_context, "iot": _iot_context, "pim": _pim_context, "hetero": _hetero_context}
+CONTEXTS = {"gpu": _gpu_context, "iot": _iot_context, "cpu": _cpu_context, "pim": _pim_context,
+            "hetero": _hetero_context}
 
 
 @lru_cache(maxsize=None)

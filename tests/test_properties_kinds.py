@@ -1,6 +1,6 @@
 """Property tests for every device kind: rooflines, energy accounting and monotonicity in the hardware parameters.
 
-For each kind (gpu, spatial, fpga, pim, logic_pim, iot, hetero) and each of its presets, on random small ops:
+For each kind (gpu, spatial, fpga, pim, logic_pim, iot, cpu, hetero) and each of its presets, on random small ops:
 
 1. no op runs faster than the kind's roofline — work over the peak rate of the resource that does it, compulsory bytes
    over the bandwidth of the path they must cross — with the bound derived here from the packed preset parameters;
@@ -38,7 +38,7 @@ REL = 1e-9
 # the least energy among them, so a faster design may get a mapping up to that tolerance slower than before.
 LAT_REL = 4 * TIE_TOLERANCE
 
-KINDS = ("gpu", "spatial", "fpga", "pim", "logic_pim", "iot", "hetero")
+KINDS = ("gpu", "spatial", "fpga", "pim", "logic_pim", "iot", "cpu", "hetero")
 BY_KIND = {k: list(available_hardware(kind=k)["name"]) for k in KINDS}
 _HW: dict[str, object] = {}
 
@@ -127,6 +127,14 @@ def streams(draw, kinds=("elementwise", "norm", "softmax", "gather", "kv_write")
               count=draw(st.integers(1, 3)))
 
 
+@st.composite
+def collectives(draw):
+    """A collective among the participants of one processor (a memory copy there)."""
+    return Op("coll", "collective", {"elements": draw(st.integers(1, 1 << 20)), "group": draw(st.integers(2, 8))},
+              act_bits=32, weight_bits=32, out_bits=32, dtype="fp32", count=draw(st.integers(1, 3)),
+              tags={"collective": draw(st.sampled_from(["all_reduce", "all_gather", "p2p"]))})
+
+
 _KERNEL_COUNTS = ("int_add", "int_mul", "int_div", "int_cmp", "fp_add", "fp_mul", "fp_div", "fp_cmp", "fp_exp",
                   "fp_sqrt", "loads", "stores")
 
@@ -178,6 +186,9 @@ OPS = {
     "logic_pim": st.one_of(matmuls(("fp16",), big=512), attentions(("fp16",), big=512), streams()),
     "iot": st.one_of(matmuls(("int8", "fp32"), big=64), convs(("int8", "fp32"), channels=16),
                      attentions(("fp32", "int8"), big=32), streams(dtypes=("int8", "fp32")), kernels()),
+    "cpu": st.one_of(matmuls(("fp32", "fp16", "bf16", "int8"), big=512), convs(("fp32", "int8")),
+                     attentions(("fp32", "bf16"), big=512), streams(dtypes=("fp16", "fp32", "int8")), kernels(),
+                     collectives()),
 }
 OPS["fpga"] = OPS["spatial"]
 
@@ -275,6 +286,21 @@ def iot_floor(p, op: Op) -> float:
     return max(t, op.bytes / dma) if p("l2_bytes") > 0 else t
 
 
+def cpu_floor(p, op: Op) -> float:
+    """Every core at its SIMD peak (scalar kernels: every core at the scalar issue rate, Amdahl's serial part on one);
+    what of a working set does not fit all caches streams from DRAM at most at the channels' peak."""
+    cores, clock = p("cores"), p("clock_hz")
+    if op.kind == "kernel":
+        c = {k: op.dims.get(k, 0) for k in _KERNEL_COUNTS}
+        simple = sum(c[k] for k in _KERNEL_COUNTS if k not in ("int_div", "fp_div", "fp_sqrt", "fp_exp"))
+        work = (simple / p("scalar_ipc") + (c["int_div"] + c["fp_div"]) * p("div_cycles")
+                + c["fp_sqrt"] * p("sqrt_cycles") + c["fp_exp"] * p("exp_cycles"))
+        return max(work / cores, (1.0 - op.tags["parallel_fraction"]) * work) / clock
+    t = op.flops / (cores * p(f"peak_{op.dtype}") * clock)
+    caches = max(cores * p("l2_bytes"), p("l3_bytes"))
+    return max(t, (op.bytes - caches) / p("dram_bw"))
+
+
 def gpu_floor(p, op: Op) -> float:
     """Tensor (GEMM, attention) or vector (streaming) peak; HBM carries every operand once."""
     if op.kind in ("matmul", "conv", "attention"):
@@ -285,7 +311,7 @@ def gpu_floor(p, op: Op) -> float:
 
 
 FLOORS = {"gpu": gpu_floor, "spatial": spatial_floor, "fpga": spatial_floor, "pim": pim_floor,
-          "logic_pim": logic_pim_floor, "iot": iot_floor}
+          "logic_pim": logic_pim_floor, "iot": iot_floor, "cpu": cpu_floor}
 
 
 def accessor(hw, params: np.ndarray | None = None):
@@ -336,7 +362,7 @@ def sequential(hw) -> bool:
 
 # ---------------------------------------------------------------- 1 + 2: rooflines and energy, single-kind devices
 
-SINGLE = presets("gpu", "spatial", "fpga", "pim", "logic_pim", "iot")
+SINGLE = presets("gpu", "spatial", "fpga", "pim", "logic_pim", "iot", "cpu")
 
 
 @pytest.mark.parametrize("name", SINGLE)
@@ -440,6 +466,13 @@ SCALINGS = {
                     ["1/c_alu", "1/c_mul", "1/c_div", "1/c_load", "1/c_store", "1/c_branch",
                      "1/c_simd_dot"] + [f"1/fp_{o}" for o in ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")]],
         "energy": [["e_cycle"], ["e_l1"], ["e_l2_byte"], ["e_l3_byte"]],
+    },
+    "cpu": {
+        "bandwidth": [["l1_bpc"], ["l2_bpc"], ["l3_bpc"], ["dram_bw"], ["misses"], ["1/dram_latency_s"]],
+        "compute": [["clock_hz"], [f"peak_{d}" for d in _GPU_DTYPES], ["scalar_ipc"],
+                    ["1/div_cycles", "1/sqrt_cycles", "1/exp_cycles"]],
+        "energy": [[f"e_flop_{d}" for d in _GPU_DTYPES], ["e_scalar_op"], ["e_l1_byte"], ["e_l2_byte"], ["e_l3_byte"],
+                   ["e_dram_byte"]],
     },
 }
 SCALINGS["fpga"] = SCALINGS["spatial"]
