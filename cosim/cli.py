@@ -178,6 +178,8 @@ def _fit(args) -> int:
     print(f"{overlay.hardware}: fitted {fit['parameters']} parameters to {fit['points']} measured values from "
           f"{len(overlay.measurements)} measurements ({len(overlay.skipped)} skipped); rms log error "
           f"{fit['rmse_log']:.3g}")
+    if fit.get("not_informed"):
+        print(f"  not fitted (no measurement here depends on them): {', '.join(fit['not_informed'])}")
     for path, entry in overlay.parameters.items():
         unit = f" {entry['unit']}" if entry.get("unit") and entry["unit"] != "plain number" else ""
         print(f"  {path} = {entry['value']:.5g} ± {entry['stderr']:.2g}{unit} (preset {entry['preset']:.5g})")

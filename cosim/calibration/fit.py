@@ -114,18 +114,27 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
                               f"{skipped[0]['label']}: {skipped[0]['reason']})", source)
     used = frame[keep]
     used_workloads = [w for w, k in zip(workloads, keep) if k]
-    problem = _Problem(Predictor(hw.name, base, paths, used_workloads), params, used["median_s"].to_numpy(float),
-                       used["energy_j"].to_numpy(float))
-    z0 = np.clip(np.array([p.preset for p in params]) / problem.scale, problem.lower, problem.upper)
+    def setup(params):
+        problem = _Problem(Predictor(hw.name, base, [p.path for p in params], used_workloads), params,
+                           used["median_s"].to_numpy(float), used["energy_j"].to_numpy(float))
+        return problem, np.clip(np.array([p.preset for p in params]) / problem.scale, problem.lower, problem.upper)
+
+    problem, z0 = setup(params)
+    dead = [p.path for p, col in zip(params, problem.jac(z0).T) if not np.any(col)]
+    if dead and parameters is not None:  # asked for by name: say so rather than drop it
+        raise CosimInputError(f"parameter(s) {', '.join(dead)} change none of the {len(used)} predictions the "
+                              f"measurements check; fit fewer with --parameters", source)
+    if dead:  # the kind's defaults: fit those the measurements inform (no energy data: no energy parameter)
+        params = [p for p in params if p.path not in dead]
+        if not params:
+            raise CosimInputError(f"none of {hw.name!r}'s fittable parameters changes a prediction the "
+                                  f"{len(used)} measurements check", source)
+        paths = [p.path for p in params]
+        problem, z0 = setup(params)
     n_residuals = len(problem.log_time) + len(problem.log_energy)
     if n_residuals <= len(params):
         raise CosimInputError(f"{n_residuals} usable measured values cannot determine {len(params)} parameters "
                               f"({', '.join(paths)}); measure more, or fit fewer with --parameters", source)
-    jac0 = problem.jac(z0)
-    dead = [p.path for p, col in zip(params, jac0.T) if not np.any(col)]
-    if dead:
-        raise CosimInputError(f"parameter(s) {', '.join(dead)} change none of the {len(used)} predictions the "
-                              f"measurements check; fit fewer with --parameters", source)
     solution = least_squares(problem.fun, z0, jac=problem.jac, bounds=(problem.lower, problem.upper),
                              x_scale="jac", method="trf")
     residuals, jac = problem.fun(solution.x), problem.jac(solution.x)
@@ -143,6 +152,7 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
                                       p.upper if math.isfinite(p.upper) else None]}
     fit_info = {"method": "least_squares", "residual": "log", "points": int(n_residuals),
                 "parameters": len(params), "rmse_log": float(math.sqrt(residuals @ residuals / n_residuals)),
-                "energy_points": int(len(problem.log_energy)), "status": solution.message}
+                "energy_points": int(len(problem.log_energy)), "status": solution.message,
+                "not_informed": dead}
     return Overlay(hw.name, entries, cov, board, [str(m) for m in used["measurement_id"]], fit_info,
                    measured_ranges(used_workloads), skipped)

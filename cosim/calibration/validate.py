@@ -116,6 +116,9 @@ def validate(frame, source: str, hardware: str, parameters: list[str] | None = N
     skipped = [{"measurement_id": str(m), "label": str(label), "reason": why}
                for m, label, why in zip(frame["measurement_id"], frame["label"], reasons) if why]
     assign, scheme = _folds(frame, usable, folds, split, source)
+    if parameters is None and overlay is None:  # the kind's defaults: those the measurements inform (as a fit picks)
+        paths = list(fit(frame[usable], source, hardware, None, [w for w, u in zip(workloads, usable) if u],
+                         force=force).parameters)
     table = frame.loc[assign >= 0, ["measurement_id", "label", "scope", "op_kind", "median_s", "energy_j"]].copy()
     table = table.rename(columns={"median_s": "time_measured_s", "energy_j": "energy_measured_j"})
     table["fold"] = assign[assign >= 0]
