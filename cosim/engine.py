@@ -66,6 +66,13 @@ def _stage_onehot(table: np.ndarray) -> np.ndarray:
     return onehot
 
 
+def _row_sums(values: np.ndarray) -> np.ndarray:
+    """Sum of each row, left to right: the same bits whatever the number of rows."""
+    if values.shape[1] == 0:
+        return np.zeros(values.shape[0])
+    return np.cumsum(values, axis=1)[:, -1]
+
+
 def compose_totals(raw: np.ndarray, table: np.ndarray, workload: Workload, idle_w: np.ndarray) -> dict[str, np.ndarray]:
     """Totals per point from per-op kernel outputs ``raw`` (points, ops, slots). Vectorised over points."""
     count = table[:, COL["count"]]
@@ -73,15 +80,16 @@ def compose_totals(raw: np.ndarray, table: np.ndarray, workload: Workload, idle_
     n_stages = onehot.shape[1]
     per_stage_devices = workload.devices / n_stages
     op_time = raw[:, :, O_TIME] * count  # (P, N)
-    # Summed per stage row by row (not ``op_time @ onehot``: BLAS sums in an order that depends on how many points
-    # share the call, so a point's last bits would depend on its batch, and --resume would not match a fresh run).
-    stage_time = np.stack([op_time[:, onehot[:, s] > 0].sum(axis=1) for s in range(n_stages)], axis=1)  # (P, S)
-    latency = stage_time.sum(axis=1)
+    # Summed per stage row by row in a fixed order (not ``op_time @ onehot``, nor ``sum(axis=1)``: BLAS and numpy's
+    # pairwise reduction sum in an order that depends on how many points share the call, so a point's last bits would
+    # depend on its batch, and --resume would not match a fresh run).
+    stage_time = np.stack([_row_sums(op_time[:, onehot[:, s] > 0]) for s in range(n_stages)], axis=1)  # (P, S)
+    latency = _row_sums(stage_time)
     period = stage_time.max(axis=1)
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
     dynamic = np.zeros_like(latency)
     for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
-        e = (raw[:, :, slot] * count).sum(axis=1) * per_stage_devices
+        e = _row_sums(raw[:, :, slot] * count) * per_stage_devices
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e
     return finish_totals(out, dynamic, idle_w, workload, latency, period)

@@ -48,10 +48,19 @@ class GPUMemory(Strict):
     dram_data_rate_mtps: Optional[float] = Field(default=None, gt=0)  # transfers per second per pin, in millions
     l2_capacity_mb: float = Field(gt=0)
     l2_bandwidth_gbps: float = Field(gt=0)
+    # Share of hbm_bandwidth_gbps a well-formed streaming kernel sustains (refresh, ECC, read/write turnarounds and
+    # row misses take the rest); every DRAM transfer time uses peak x fraction. Fittable.
+    achieved_bandwidth_fraction: float = Field(default=1.0, gt=0, le=1)
 
 
 class GPURuntime(Strict):
     kernel_launch_us: float = Field(ge=0)
+    # The efficiency mechanism (fittable; defaults leave the datasheet roofline): the share of issue slots the MMA
+    # main loop of a GEMM or attention block keeps the tensor cores busy, and the cycles each thread block (CTA) of a
+    # tiled kernel spends outside that loop (prologue filling the pipeline stages, epilogue writing its output tile),
+    # paid once per wave of CTAs, so small tiles and short K loops reach less of the peak.
+    tensor_pipe_efficiency: float = Field(default=1.0, gt=0, le=1)
+    cta_overhead_cycles: float = Field(default=0.0, ge=0)
     # Kernel-library choices the cost model depends on (defaults = the values the kernels used before they were
     # parameters; the shipped presets give each with its source).
     kv_cache_page_tokens: float = Field(default=16, gt=0)  # paged KV cache: tokens per page
@@ -128,7 +137,9 @@ class GPUSpec(Strict):
         return self.memory.hbm_capacity_gb * 1e9
 
 
-# Parameter vector layout shared with the Numba kernels.
+# Parameter vector layout shared with the Numba kernels. ``tensor_*`` hold the achieved MMA rate (datasheet peak x
+# runtime.tensor_pipe_efficiency) and ``hbm_bw`` the achieved DRAM bandwidth (peak x memory.achieved_bandwidth_fraction):
+# every consumer (kernels, roofline floors, resource times) sees what the part sustains.
 P_NAMES = (
     ["sm_count", "clock_hz", "sfu_per_clk_sm", "smem_bytes_per_sm"]
     + [f"tensor_{d}" for d in DTYPES] + [f"vector_{d}" for d in DTYPES]
@@ -138,7 +149,7 @@ P_NAMES = (
     + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
     + ["tile_k", "pipeline_stages", "partial_sum_bytes", "min_tile_m", "max_tile_m", "min_tile_n", "max_tile_n",
-       "max_split_k"]
+       "max_split_k", "cta_overhead_cycles"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -181,12 +192,12 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     for i, d in enumerate(DTYPES):
         # Each unit keeps its own peak and energy; the kernels run an op on whichever unit finishes it first (a
         # datatype the tensor cores lack, fp32 on A100, has tensor peak 0 and runs on the CUDA cores).
-        v[P[f"tensor_{d}"]] = tensor[i] * 1e12
+        v[P[f"tensor_{d}"]] = tensor[i] * 1e12 * spec.runtime.tensor_pipe_efficiency
         v[P[f"vector_{d}"]] = vector[i] * 1e12
         v[P[f"e_tensor_{d}"]] = (e_tensor[i] if e_tensor[i] else e_vector[i]) * 1e-12
         v[P[f"e_vector_{d}"]] = e_vector[i] * 1e-12
     v[P["hbm_bytes"]] = m.hbm_capacity_gb * 1e9
-    v[P["hbm_bw"]] = m.hbm_bandwidth_gbps * 1e9
+    v[P["hbm_bw"]] = m.hbm_bandwidth_gbps * 1e9 * m.achieved_bandwidth_fraction
     v[P["l2_bytes"]] = m.l2_capacity_mb * 1e6
     v[P["l2_bw"]] = m.l2_bandwidth_gbps * 1e9
     v[P["launch_s"]] = spec.runtime.kernel_launch_us * 1e-6
@@ -208,6 +219,7 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["min_tile_m"]], v[P["max_tile_m"]] = r.gemm_min_tile_m, r.gemm_max_tile_m
     v[P["min_tile_n"]], v[P["max_tile_n"]] = r.gemm_min_tile_n, r.gemm_max_tile_n
     v[P["max_split_k"]] = r.gemm_max_split_k
+    v[P["cta_overhead_cycles"]] = r.cta_overhead_cycles
     return v
 
 
@@ -241,7 +253,14 @@ EFFECTS = {
         latency="down", energy="any", steps="an operand starts to fit in L2 and stops being re-read from HBM",
         why="more L2 keeps more operands resident (less HBM traffic); " + _TILE_CHOICE),
     "memory.l2_bandwidth_gbps": _FASTER,
+    "memory.achieved_bandwidth_fraction": _FASTER,
     "runtime.kernel_launch_us": Effect(latency="up", energy="up"),
+    "runtime.tensor_pipe_efficiency": _FASTER,
+    "runtime.cta_overhead_cycles": Effect(
+        latency="up", energy="any", steps="the tile search's choice switches to a tile with fewer waves",
+        why="every wave of thread blocks pays the prologue and epilogue, so time and static energy rise; ranked by "
+            "latency the search may move to a larger tile (fewer waves) with more padding or L2 re-reads, whose "
+            "dynamic energy differs"),
     "runtime.kv_cache_page_tokens": Effect(latency="up", energy="up",
                                            steps="whole pages: the KV read rounds up to a page boundary"),
     "runtime.decode_kv_split_tokens": Effect(
@@ -311,5 +330,10 @@ def unmappable_reason(params: np.ndarray, op) -> str:
     return "datatype not supported or buffers too small"
 
 
+# What calibration fits (cosim.calibration): the efficiency mechanism, launch overhead, idle power and the energies of
+# the dominant events. Peaks, capacities and the tile grid are datasheet or library facts and stay fixed.
+FITTABLE = ("runtime.tensor_pipe_efficiency", "runtime.cta_overhead_cycles", "memory.achieved_bandwidth_fraction",
+            "runtime.kernel_launch_us", "power.idle_w", "energy.e_tensor_pj_per_flop.fp16", "energy.e_hbm_pj_per_bit")
+
 KIND = HardwareKind("gpu", GPUSpec, pack_params, P, capacity_param="hbm_bytes", idle_param="idle_w",
-                    check=power_check, unmappable_reason=unmappable_reason, effects=EFFECTS)
+                    check=power_check, unmappable_reason=unmappable_reason, effects=EFFECTS, fittable=FITTABLE)

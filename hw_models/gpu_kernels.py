@@ -31,7 +31,7 @@ _P_PAGE, _P_SPLIT, _P_QBLOCK = P["kv_page_tokens"], P["decode_split_tokens"], P[
 _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_per_score"]
 _P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial_sum_bytes"]
 _P_MIN_TM, _P_MAX_TM, _P_MIN_TN, _P_MAX_TN = P["min_tile_m"], P["max_tile_m"], P["min_tile_n"], P["max_tile_n"]
-_P_MAX_SK = P["max_split_k"]
+_P_MAX_SK, _P_CTA_OVERHEAD = P["max_split_k"], P["cta_overhead_cycles"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -89,10 +89,17 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
 
 
 @njit(cache=True)
-def _faster_unit(work, flops, other_busy, e_rest, dt, params):
-    """(peak, compute energy) of the unit — tensor cores or CUDA cores — that finishes math taking ``work / peak``
-    seconds first, power cap included (ties: the lower energy); peak 0 when neither can run it. Each unit keeps its
-    own energy per FLOP, so a faster but costlier unit wins only if it is faster under the cap too."""
+def _cta_overhead_s(waves, params):
+    """Time the thread blocks of ``waves`` waves spend outside their MMA main loop: each wave pays one prologue (filling
+    the pipeline stages) and one epilogue (writing the output tile), runtime.cta_overhead_cycles at the SM clock."""
+    return waves * params[_P_CTA_OVERHEAD] / params[_P_CLK]
+
+
+@njit(cache=True)
+def _faster_unit(work, fixed, flops, other_busy, e_rest, dt, params):
+    """(peak, compute energy) of the unit — tensor cores or CUDA cores — that finishes math taking ``work / peak +
+    fixed`` seconds first, power cap included (ties: the lower energy); peak 0 when neither can run it. Each unit keeps
+    its own energy per FLOP, so a faster but costlier unit wins only if it is faster under the cap too."""
     best_t, best_peak, best_e = np.inf, 0.0, 0.0
     for unit in range(2):
         if unit == 0:
@@ -102,7 +109,7 @@ def _faster_unit(work, flops, other_busy, e_rest, dt, params):
         if peak <= 0.0:
             continue
         e = flops * e_flop
-        t = _capped_time(max(work / peak, other_busy), e + e_rest, params)
+        t = _capped_time(max(work / peak + fixed, other_busy), e + e_rest, params)
         if t < best_t or (t == best_t and e < best_e):
             best_t, best_peak, best_e = t, peak, e
     return best_peak, best_e
@@ -152,10 +159,12 @@ def gemm_cost(row, params, tile_index, out):
     t_dram = dram_bytes / params[_P_HBM_BW]
     flops_done = ctas * tile_flops
     e_l2, e_dram = l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
-    peak, e_compute = _faster_unit(waves * tile_flops * sms, flops_done, max(t_l2, t_dram), e_l2 + e_dram, dt, params)
+    t_fixed = _cta_overhead_s(waves, params)
+    peak, e_compute = _faster_unit(waves * tile_flops * sms, t_fixed, flops_done, max(t_l2, t_dram), e_l2 + e_dram,
+                                   dt, params)
     if peak <= 0.0:
         return  # no unit runs this datatype, or no power headroom to run anything
-    t_compute = waves * tile_flops / (peak / sms)
+    t_compute = waves * tile_flops / (peak / sms) + t_fixed
     busy = max(t_compute, t_l2, t_dram)
     bound = B_COMPUTE if busy == t_compute else (B_DRAM if busy == t_dram else B_L2)
     _finish(out, busy, e_compute, e_l2, e_dram, 0.0, bound, params)
@@ -191,7 +200,9 @@ def attention_cost(row, params, out):
         units = b * h * q_blocks
         l2_bytes = q_bytes + o_bytes + kv_read * (h / kvh) * q_blocks
         dram_bytes = q_bytes + kv_read + o_bytes
-    work = math.ceil(units / sms) * (flops / units) * sms if units > 0 else 0.0
+    waves = math.ceil(units / sms) if units > 0 else 0.0
+    work = waves * (flops / units) * sms if units > 0 else 0.0
+    t_fixed = _cta_overhead_s(waves, params)
     exps = b * h * pairs
     t_sfu = exps / (params[_P_SFU] * sms * params[_P_CLK])
     t_l2 = l2_bytes / params[_P_L2_BW]
@@ -199,10 +210,10 @@ def attention_cost(row, params, out):
     e_softmax = params[_P_SOFTMAX_FLOPS] * exps * params[_P_E_VECTOR + _FP32]  # online softmax runs in fp32
     e_l2, e_dram = l2_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
     out[O_TIME] = np.inf
-    peak, e_math = _faster_unit(work, flops, max(t_sfu, t_l2, t_dram), e_softmax + e_l2 + e_dram, dt, params)
+    peak, e_math = _faster_unit(work, t_fixed, flops, max(t_sfu, t_l2, t_dram), e_softmax + e_l2 + e_dram, dt, params)
     if peak <= 0.0:
         return  # no unit runs this datatype, or no power headroom to run anything
-    t_compute = math.ceil(units / sms) * (flops / units) / (peak / sms) if units > 0 else 0.0
+    t_compute = work / peak + t_fixed
     busy = max(t_compute, t_sfu, t_l2, t_dram)
     if busy == t_compute:
         bound = B_COMPUTE

@@ -74,9 +74,12 @@ def _catalog(name: str, **params) -> Workload:
 def _gpu_probes() -> list[Workload]:
     # CUDA-core-bound elementwise ops (a long polynomial per element) read the vector peaks and energies; a one-group
     # decode reads the flash-decoding split length (with many groups every SM already has a group); a skinny GEMM with
-    # a deep-K GEMM of one 256x256 output tile reads the split-K bound (``_gpu_context`` keeps the tiles at 256).
+    # a deep-K GEMM of one 256x256 output tile reads the split-K bound (``_gpu_context`` keeps the tiles at 256); a
+    # large L2-bound int8 GEMM, whose best tile is the largest allowed, reads the upper tile-size bounds on every
+    # preset (on Hopper no other probe's best tile is 256 rows tall).
     vector = Workload("probe-gpu-vector", [
-        _op("gemm_deep_k", "matmul", {"m": 256, "n": 256, "k": 1 << 20, "batch": 1}, "fp16", weight=True)] + [
+        _op("gemm_deep_k", "matmul", {"m": 256, "n": 256, "k": 1 << 20, "batch": 1}, "fp16", weight=True),
+        _op("gemm_large_int8", "matmul", {"m": 4096, "n": 4096, "k": 4096, "batch": 1}, "int8", weight=True)] + [
         _op(f"poly_{d}", "elementwise", {"elements": 1 << 22, "inputs": 1, "flops_per_element": 2048}, d)
         for d in ("fp16", "fp32", "fp64")] + [
         _op("decode_one_group", "attention", {"batch": 1, "heads": 8, "kv_heads": 1, "q_len": 1, "kv_len": 4096,

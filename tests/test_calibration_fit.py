@@ -61,7 +61,7 @@ def test_bounds_come_from_the_spec_constraints():
     with pytest.raises(CosimInputError, match="unknown parameter 'memory.nope'"):
         fit_parameters(hw, ["memory.nope"])
     with pytest.raises(CosimInputError, match="declares no fittable parameters"):
-        fit_parameters(hw)
+        fit_parameters(cosim.load_hardware("TPU-like"))
 
 
 def test_unmappable_measurements_are_skipped_and_listed(tmp_path):
