@@ -19,6 +19,7 @@ from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
@@ -29,7 +30,8 @@ from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
-from mappings.placement_batch import Placements, assign_points
+from mappings.placement_batch import Placements, assign_points, op_costs
+from mappings.placement_sums import placed_sums
 from workloads.ir import Op, Workload
 from workloads.table import COL, distinct_ops, op_rows, op_table
 
@@ -207,15 +209,15 @@ def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, flo
     return stages, n_stages, workload.devices / n_stages
 
 
-def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, allowed):
-    """Per point: op times and dynamic energies per option (P, N, O), links, static power (the DP's inputs)."""
+def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray):
+    """Per point: time and dynamic energy of each distinct op per option (P, D, O), links, static power (the DP's
+    inputs; ``mappings.placement_batch.assign_points`` reads op n's costs at its distinct op and excludes the options
+    pins forbid)."""
     t_parts = costs.parts[..., O_TIME]
     with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)[:, costs.of]
-    time = np.where(allowed, time, np.inf)
+        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)
     _, _, per_stage = _stages(table, workload)
-    energy = (costs.parts[..., list(DYNAMIC_SLOTS)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
-    energy = np.where(np.isfinite(time), energy, 0.0)
+    energy = costs.parts[..., list(DYNAMIC_SLOTS)].sum(axis=(3, 4)) * per_stage
     packed = params[:, hw.slices()["links"]]
     distinct = _distinct(packed)
     matrices = []
@@ -230,14 +232,25 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, al
 def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed,
                   out_bytes: np.ndarray) -> Placements:
     """Place the ops of every design point (``params`` rows, matching ``costs``)."""
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
-    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params)
+    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w,
+                         costs.of, allowed)
 
 
-def _records(costs: _Costs, placed: Placements, idle: np.ndarray, full: bool = True) -> np.ndarray:
+def _option_costs(costs: _Costs) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, distinct op and option: the time (its slowest unit's) and the dynamic energies per slot
+    (``DYNAMIC_SLOTS``, summed over its units), (P, D, O) and (P, D, O, K)."""
+    parts, used = costs.parts, costs.frac_distinct > 0
+    time = np.where(used, parts[..., O_TIME], -np.inf).max(axis=3)
+    dyn = np.where(used[..., None], parts[..., list(DYNAMIC_SLOTS)], 0.0).sum(axis=3)
+    return time, dyn
+
+
+def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, full: bool = True) -> np.ndarray:
     """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
     (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
-    static power. Without ``full`` only what the totals read is filled (time, dynamic energies, units, transfers)."""
+    static power, ``option_costs`` ``_option_costs(costs)``. Without ``full`` only the time, dynamic energies, units
+    and transfers are filled (what the sub-batch schedule reads)."""
     parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
     n_units = frac.shape[-1]
     used = frac > 0  # (D, O, U), broadcast over points
@@ -252,9 +265,11 @@ def _records(costs: _Costs, placed: Placements, idle: np.ndarray, full: bool = T
         index = np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1))
         opt[..., O_MAPPING:N_OUT] = np.take_along_axis(parts, index, axis=3)[..., 0, O_MAPPING:N_OUT]
         opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
-    opt[..., column[O_TIME]] = np.where(used, t, -np.inf).max(axis=3)
-    for slot in ADDITIVE_FIELDS[1:] if full else DYNAMIC_SLOTS:
-        opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    opt[..., column[O_TIME]] = option_costs[0]
+    for slot in ADDITIVE_FIELDS[1:]:
+        if slot not in DYNAMIC_SLOTS and full:
+            opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    opt[..., [column[slot] for slot in DYNAMIC_SLOTS]] = option_costs[1]
     opt[..., column[H_UNIT]] = primary
     second = used & (np.arange(n_units)[None, None, :] != primary[..., None])
     opt[..., column[H_SECOND]] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
@@ -266,69 +281,50 @@ def _records(costs: _Costs, placed: Placements, idle: np.ndarray, full: bool = T
     return rec
 
 
-def _unit_need(workload: Workload, op_bytes: _OpBytes, frac: np.ndarray) -> np.ndarray:
-    """(P, U) bytes resident on each unit (``frac`` (P, N, U)): weights of the ops it runs (any share), its share of
-    the KV cache read by the attention it runs, and the activations (on every unit)."""
+def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: np.ndarray) -> np.ndarray:
+    """(P, U) bytes resident on each unit: weights of the ops it runs (any share), its share of the KV cache read by
+    the attention it runs, and the activations (on every unit). ``weights``/``kv`` (P, U): the op's weight bytes
+    summed over the ops on each unit, its KV bytes × the unit's share (``mappings.placement_sums``)."""
     mem = workload.memory_bytes
-    w_op, kv_op = op_bytes.weight, op_bytes.kv
-    need = np.full(frac.shape[::2], float(mem.get("activations", 0.0)))
-    for total, per_op, by_share in ((mem.get("weights", 0.0), w_op, False), (mem.get("kv_cache", 0.0), kv_op, True)):
+    need = np.full(weights.shape, float(mem.get("activations", 0.0)))
+    for total, per_op, summed in ((mem.get("weights", 0.0), op_bytes.weight, weights),
+                                  (mem.get("kv_cache", 0.0), op_bytes.kv, kv)):
         if total <= 0:
             continue
         if per_op.sum() <= 0:
             need += total  # not attributable to an op: every unit holds it
             continue
-        weight = frac if by_share else (frac > 0).astype(float)
-        need += total * (per_op[None, :, None] * weight).sum(axis=1) / per_op.sum()
+        need += total * summed / per_op.sum()
     other = sum(v for k, v in mem.items() if k not in ("weights", "kv_cache", "activations"))
     return need + other
 
 
-def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency,
+def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.ndarray, per_stage: float, latency,
                    period) -> dict[str, np.ndarray]:
-    """Per point: latency, period, energy by component (``costs``' slots × count over all axes but the first,
-    hand-overs as interconnect), idle energy of every device over the period, and the derived totals."""
+    """Per point: latency, period, energy by component (``dyn`` (P, K): each dynamic slot's energy × count summed
+    over ops, of one device; hand-overs ``xfer_j`` as interconnect), idle energy of every device over the period, and
+    the derived totals."""
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
-    dynamic = np.zeros(len(rec))
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
-        e = (costs[..., slot] * count).reshape(len(rec), -1).sum(axis=1) * per_stage
+    dynamic = np.zeros(len(dyn))
+    for k, name in enumerate(ENERGY_COMPONENTS[:-1]):
+        e = dyn[:, k] * per_stage
         if name == "interconnect":
-            e = e + rec[..., H_XFER_J].sum(axis=1)
+            e = e + xfer_j
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e
-    static_w = rec[:, 0, H_STATIC_W] if rec.shape[1] else np.zeros(len(rec))
     return finish_totals(out, dynamic, static_w, workload, latency, period)
 
 
-def _on_unit(rec: np.ndarray, u: int) -> np.ndarray:
-    return (rec[..., H_UNIT] == u) | (rec[..., H_SECOND] == u)
-
-
-def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
-    """Totals of placed points from their per-op records (P, N, H_OUT)."""
-    count = table[:, COL["count"]]
-    stages, n_stages, per_stage = _stages(table, workload)
-    op_time = rec[..., O_TIME] * count + rec[..., H_XFER_S]
-    stage_time = np.stack([op_time[:, stages == s].sum(axis=1) for s in range(n_stages)], axis=1)
-    if overlap:
-        busy = []
-        for s in range(n_stages):
-            idx = np.flatnonzero(stages == s)
-            units = []
-            for u in range(len(hw.units)):
-                acc = np.zeros(len(rec))  # summed op by op, in op order
-                for n in idx:
-                    acc = acc + np.where(_on_unit(rec[:, n], u), rec[:, n, O_TIME] * count[n], 0.0)
-                units.append(acc)
-            busy.append(np.max(np.stack(units + [rec[:, idx, H_XFER_S].sum(axis=1)], axis=1), axis=1))
-        period = np.max(np.stack(busy, axis=1), axis=1)
-    else:
-        period = stage_time.max(axis=1)
+def _compose(hw, workload, table, sums, static_w: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
+    """Totals of placed points from their sums (``mappings.placement_sums.placed_sums``)."""
+    stage_time, busy, dyn, xfer_j = sums[:4]
+    _, n_stages, per_stage = _stages(table, workload)
+    # With overlap a stage's period is its busiest unit's (or the links') time.
+    period = busy.max(axis=2).max(axis=1) if overlap else stage_time.max(axis=1)
     latency = stage_time.sum(axis=1)
-    out = _energy_totals(workload, rec, rec, count, per_stage, latency, period)
+    out = _energy_totals(workload, dyn, xfer_j, static_w, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
-        on = _on_unit(rec, u)
-        out[f"utilization_{name}"] = np.where(on, rec[..., O_TIME] * count, 0.0).sum(axis=1) / n_stages / period
+        out[f"utilization_{name}"] = busy[:, :, u].sum(axis=1) / n_stages / period
     return out
 
 
@@ -381,7 +377,9 @@ def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndar
         period = stage_period if s == 0 else np.maximum(period, stage_period)
         latency = latency + stage_period
         busy += stage_busy / n_stages
-    out = _energy_totals(workload, rec, half, count, per_stage, latency, period)
+    dyn = np.stack([(half[..., slot] * count).reshape(len(rec), -1).sum(axis=1) for slot in DYNAMIC_SLOTS], axis=1)
+    out = _energy_totals(workload, dyn, rec[..., H_XFER_J].sum(axis=1), rec[:, 0, H_STATIC_W], per_stage, latency,
+                         period)
     for u, name in enumerate(hw.units):
         out[f"utilization_{name}"] = busy[:, u] / period
     return out
@@ -394,9 +392,9 @@ def _chunks(n_points: int, per_point: int) -> list[slice]:
 
 
 def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode,
-                    pins, splits, halves_tables, full_records=True):
-    """Totals (dict of arrays), records (P, N, H_OUT; only the slots totals read unless ``full_records``) and
-    failure reasons of points sharing their settings."""
+                    pins, splits, halves_tables, with_raw=False):
+    """Totals (dict of arrays), records (P, N, H_OUT; with ``with_raw``, else None) and failure reasons of points
+    sharing their settings."""
     names = list(hardware.units)
     costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
     allowed = _pins(hardware, workload, costs.options, pins)
@@ -405,7 +403,12 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     placed = _place_points(hardware, workload, table, costs, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
-    need, cap = _unit_need(workload, op_bytes, placed.frac), _unit_slot(hardware, params, "capacity_param")
+    option_costs = _option_costs(costs)
+    stages, n_stages, _ = _stages(table, workload)
+    sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
+                       costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
+                       op_bytes.kv, min(n, 4 * numba.get_num_threads()))
+    need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
@@ -414,7 +417,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
                       f"capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
-    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"), full_records)
+    idle = _unit_slot(hardware, params, "idle_param")
+    rec = _records(costs, placed, idle, option_costs, with_raw) if with_raw or mode == "subbatch" else None
     composed: dict[str, np.ndarray] = {}
     if good.any():
         g = np.flatnonzero(good)
@@ -422,7 +426,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
             halves = _half_costs(hardware, params[g], code, halves_tables, costs.of)
             composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
         else:
-            composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
+            composed = _compose(hardware, workload, table, [x[g] for x in sums], idle.sum(axis=1)[g],
+                                mode == "overlap")
         composed = {k: (g, v) for k, v in composed.items()}
     return good, reasons, memory, rec, composed
 
@@ -544,6 +549,7 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params)
+    time, energy = op_costs(time, energy, costs.of, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

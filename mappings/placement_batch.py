@@ -4,8 +4,9 @@ compiled and run over points.
 
 Points share the op sequence, the options' batch shares and the op counts; each point has its own op costs, static
 power and links. Hand-over costs depend only on the links, so they are computed once per distinct link vector.
-The ``edp`` objective (iterated scalarisation, a few solves per point) goes through ``mappings.placement.assign``
-point by point.
+Op costs may come per distinct op (the layers of a network share one) and are scored inside the compiled pass. The
+``edp`` objective (iterated scalarisation, a few solves per point) goes through ``mappings.placement.assign`` point by
+point.
 """
 
 from __future__ import annotations
@@ -63,13 +64,6 @@ def handovers(frac_a: np.ndarray, frac_b: np.ndarray, nbytes: np.ndarray, links)
     return t, e, b
 
 
-def _score(t, e, alpha, beta, static_w):
-    """``_Problem.score`` with a static power per point (leading axis of ``static_w``, broadcast on the rest)."""
-    with np.errstate(invalid="ignore"):
-        s = alpha * t + beta * (e + static_w * t)
-    return np.where(np.isnan(s), np.inf, s)
-
-
 @njit(cache=True)
 def _argmin(x):
     best = 0
@@ -80,112 +74,164 @@ def _argmin(x):
 
 
 @njit(cache=True)
-def _edge_steps(op_cost, et, ee, mult, alpha, beta, sw, pt, g, st):
-    """One point's (N-1, O, O) edge scores (``_Problem.score`` × hand-over count) plus the receiving op's cost."""
-    n_edges, n_opt = et.shape[1], et.shape[2]
-    for i in range(n_edges):
-        for p in range(n_opt):
-            for c in range(n_opt):
-                t = et[g, i, p, c]
-                s = alpha * t + beta * (ee[g, i, p, c] + sw * t)
-                if np.isnan(s):
-                    s = np.inf
-                st[i, p, c] = mult[i] * s + op_cost[pt, i + 1, c]
-
-
-@njit(cache=True, parallel=True)
-def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, n_blocks):
-    """``mappings.placement._solve`` per point: ``op_cost`` (P, N, O), hand-over costs ``et``/``ee`` (G, N-1, O, O)
-    per link group with ``mult`` hand-overs per edge, ``back`` (P, R, O, O) loop back-edge scores already transposed
-    to (anchor, last). Points are independent: they run in parallel, in ``n_blocks`` blocks that each reuse their
-    work arrays."""
-    n_points, n, n_opt = op_cost.shape
-    choice = np.zeros((n_points, n), dtype=np.int64)
-    ok = np.zeros(n_points, dtype=np.bool_)
-    for blk in prange(n_blocks):
-        _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
-                       blk, n_blocks)
-    return choice, ok
+def _score1(t, e, alpha, beta, sw):
+    """``_Problem.score`` of one time and dynamic energy with static power ``sw``."""
+    s = alpha * t + beta * (e + sw * t)
+    return np.inf if np.isnan(s) else s
 
 
 @njit(cache=True)
-def _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
-                   first, stride):
-    """``_viterbi`` for the points ``first``, ``first + stride``, …, writing their rows of ``choice`` and ``ok``."""
-    n_points, n, n_opt = op_cost.shape
-    steps = np.empty((max(n - 1, 0), n_opt, n_opt))
-    # Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
-    # first op of a run only the diagonal states are finite, and only they are written).
-    back_anchor = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-    back_prev = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-    V, Vn = np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt))
-    col, W = np.empty(n_opt), np.empty(n_opt)
-    best_anchor = np.empty(n_opt, dtype=np.int64)
-    for pt in range(first, n_points, stride):
-        _edge_steps(op_cost, et, ee, mult, alpha, beta, static_w[pt], pt, group_of[pt], steps)
-        V[:, :] = np.inf
-        for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
-            V[a if has_back[run_of[0]] else 0, a] = op_cost[pt, 0, a]
-        for i in range(1, n):
-            st = steps[i - 1]
-            if run_of[i] != run_of[i - 1]:
-                r = run_of[i - 1]
-                if has_back[r]:
-                    for a in range(n_opt):
-                        for p in range(n_opt):
-                            V[a, p] = V[a, p] + back[pt, r, a, p]
+def _op_steps(time, energy, of, allowed, counts, et, ee, mult, bt, be, back_mult, alpha, beta, sw, pt, g, opc, st,
+              bk):
+    """One point's Viterbi inputs: op scores ``opc`` (N, O) from the per-distinct-op costs (an excluded option costs
+    infinite time, and an op of infinite time no energy), edge scores ``st`` (N-1, O, O) (``_Problem.score`` ×
+    hand-over count, plus the receiving op's score) and loop back-edge scores ``bk`` (R, O, O) as (anchor, last)."""
+    n, n_opt = opc.shape
+    for i in range(n):
+        d = of[i]
+        for o in range(n_opt):
+            t = time[pt, d, o] if allowed[i, o] else np.inf
+            e = energy[pt, d, o] if np.isfinite(t) else 0.0
+            opc[i, o] = _score1(t, e, alpha, beta, sw) * counts[i]
+    for i in range(n - 1):
+        for p in range(n_opt):
+            for c in range(n_opt):
+                st[i, p, c] = mult[i] * _score1(et[g, i, p, c], ee[g, i, p, c], alpha, beta, sw) + opc[i + 1, c]
+    for r in range(bk.shape[0]):
+        for p in range(n_opt):
+            for a in range(n_opt):
+                bk[r, a, p] = back_mult[r] * _score1(bt[g, r, p, a], be[g, r, p, a], alpha, beta, sw)
+
+
+@njit(cache=True, parallel=True)
+def _place(time, energy, of, allowed, counts, et, ee, eb, mult, bt, be, bb, back_mult, alpha, beta, static_w,
+           group_of, has_back, run_of, starts, lasts, n_blocks):
+    """``mappings.placement._solve`` and ``evaluate``'s hand-overs per point: op costs ``time``/``energy``
+    (P, D, O) per distinct op (``of[n]`` is op n's), ``allowed`` (N, O), hand-over costs ``et``/``ee``/``eb``
+    (G, N-1, O, O) per link group with ``mult`` hand-overs per edge, loop back-edges ``bt``/``be``/``bb`` (G, R, O, O)
+    with ``back_mult`` hand-overs. Points are independent: they run in parallel, in ``n_blocks`` blocks that each
+    reuse their work arrays. Returns the choice (P, N), ok (P,) and the hand-overs into each op (P, N) ×3."""
+    n_points, n, n_opt = time.shape[0], of.shape[0], time.shape[2]
+    choice = np.zeros((n_points, n), dtype=np.int64)
+    ok = np.zeros(n_points, dtype=np.bool_)
+    xfer = np.zeros((3, n_points, n))
+    for blk in prange(n_blocks):
+        opc = np.empty((n, n_opt))
+        st = np.empty((max(n - 1, 0), n_opt, n_opt))
+        bk = np.empty((bt.shape[1], n_opt, n_opt))
+        work = _viterbi_work(n, n_opt)
+        for pt in range(blk, n_points, n_blocks):
+            g = group_of[pt]
+            _op_steps(time, energy, of, allowed, counts, et, ee, mult, bt, be, back_mult, alpha, beta,
+                      static_w[pt], pt, g, opc, st, bk)
+            ok[pt] = _viterbi_point(opc, st, bk, has_back, run_of, work, choice[pt])
+            if not ok[pt]:
+                continue
+            c = choice[pt]
+            for k, cost in enumerate((et, ee, eb)):
+                for i in range(1, n):
+                    xfer[k, pt, i] += mult[i - 1] * cost[g, i - 1, c[i - 1], c[i]]
+            for k, cost in enumerate((bt, be, bb)):
+                for r in range(has_back.shape[0]):
+                    if has_back[r]:
+                        s = starts[r]
+                        xfer[k, pt, s] += back_mult[r] * cost[g, r, c[lasts[r]], c[s]]
+    return choice, ok, xfer
+
+
+@njit(cache=True)
+def _viterbi_work(n, n_opt):
+    """Work arrays of ``_viterbi_point``, reused from point to point."""
+    return (np.zeros((n, n_opt, n_opt), dtype=np.int64), np.zeros((n, n_opt, n_opt), dtype=np.int64),
+            np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt)), np.empty(n_opt), np.empty(n_opt),
+            np.empty(n_opt, dtype=np.int64))
+
+
+@njit(cache=True)
+def _viterbi_point(op_cost, steps, back, has_back, run_of, work, choice):
+    """``mappings.placement._solve`` of one point: op scores ``op_cost`` (N, O), edge steps (N-1, O, O), loop
+    back-edge scores ``back`` (R, O, O) as (anchor, last). Writes ``choice``; False where no placement is feasible.
+    Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
+    first op of a run only the diagonal states are finite, and only they are written)."""
+    back_anchor, back_prev, V, Vn, col, W, best_anchor = work
+    n, n_opt = op_cost.shape
+    V[:, :] = np.inf
+    for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
+        V[a if has_back[run_of[0]] else 0, a] = op_cost[0, a]
+    for i in range(1, n):
+        st = steps[i - 1]
+        if run_of[i] != run_of[i - 1]:
+            r = run_of[i - 1]
+            if has_back[r]:
+                for a in range(n_opt):
+                    for p in range(n_opt):
+                        V[a, p] = V[a, p] + back[r, a, p]
+            for p in range(n_opt):
+                for a in range(n_opt):
+                    col[a] = V[a, p]
+                best_anchor[p] = _argmin(col)
+                W[p] = V[best_anchor[p], p]
+            V[:, :] = np.inf
+            for c in range(n_opt):
                 for p in range(n_opt):
-                    for a in range(n_opt):
-                        col[a] = V[a, p]
-                    best_anchor[p] = _argmin(col)
-                    W[p] = V[best_anchor[p], p]
-                V[:, :] = np.inf
+                    col[p] = W[p] + st[p, c]
+                prev = _argmin(col)
+                a = c if has_back[run_of[i]] else 0
+                V[a, c] = col[prev]
+                back_prev[i, a, c] = prev
+                back_anchor[i, a, c] = best_anchor[prev]
+        else:
+            n_anchors = n_opt if has_back[run_of[i]] else 1
+            Vn[:, :] = np.inf
+            for a in range(n_anchors):
                 for c in range(n_opt):
                     for p in range(n_opt):
-                        col[p] = W[p] + st[p, c]
+                        col[p] = V[a, p] + st[p, c]
                     prev = _argmin(col)
-                    a = c if has_back[run_of[i]] else 0
-                    V[a, c] = col[prev]
+                    Vn[a, c] = col[prev]
                     back_prev[i, a, c] = prev
-                    back_anchor[i, a, c] = best_anchor[prev]
-            else:
-                n_anchors = n_opt if has_back[run_of[i]] else 1
-                Vn[:, :] = np.inf
-                for a in range(n_anchors):
-                    for c in range(n_opt):
-                        for p in range(n_opt):
-                            col[p] = V[a, p] + st[p, c]
-                        prev = _argmin(col)
-                        Vn[a, c] = col[prev]
-                        back_prev[i, a, c] = prev
-                        back_anchor[i, a, c] = a
-                V[:, :] = Vn
-        r = run_of[n - 1]
-        if has_back[r]:
-            for a in range(n_opt):
-                for p in range(n_opt):
-                    V[a, p] = V[a, p] + back[pt, r, a, p]
-        k = _argmin(V.ravel())
-        a, p = k // n_opt, k % n_opt
-        if not np.isfinite(V[a, p]):
-            continue
-        ok[pt] = True
-        for i in range(n - 1, -1, -1):
-            choice[pt, i] = p
-            if i > 0:
-                a, p = back_anchor[i, a, p], back_prev[i, a, p]
+                    back_anchor[i, a, c] = a
+            V[:, :] = Vn
+    r = run_of[n - 1]
+    if has_back[r]:
+        for a in range(n_opt):
+            for p in range(n_opt):
+                V[a, p] = V[a, p] + back[r, a, p]
+    k = _argmin(V.ravel())
+    a, p = k // n_opt, k % n_opt
+    if not np.isfinite(V[a, p]):
+        return False
+    for i in range(n - 1, -1, -1):
+        choice[i] = p
+        if i > 0:
+            a, p = back_anchor[i, a, p], back_prev[i, a, p]
+    return True
+
+
+def op_costs(time: np.ndarray, energy: np.ndarray, of: np.ndarray, allowed: np.ndarray):
+    """Per op (P, N, O) time and energy from per-distinct-op costs (P, D, O), as ``_op_steps`` reads them: an
+    option not ``allowed`` takes infinite time, and an op of infinite time no energy."""
+    time = np.where(allowed, time[:, of], np.inf)
+    return time, np.where(np.isfinite(time), energy[:, of], 0.0)
 
 
 def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_bytes: np.ndarray, counts: np.ndarray,
-                  links: list, objective: str, static_w: np.ndarray) -> Placements:
+                  links: list, objective: str, static_w: np.ndarray, of: np.ndarray | None = None,
+                  allowed: np.ndarray | None = None) -> Placements:
     """``mappings.placement.assign`` for P points: ``time``/``energy`` (P, N, O), ``frac`` (N, O, U) shared,
-    ``links`` a list of P (bandwidth, latency, energy/byte) unit × unit triples, ``static_w`` (P,)."""
-    n_points, n, n_opt = time.shape
+    ``links`` a list of P (bandwidth, latency, energy/byte) unit × unit triples, ``static_w`` (P,).
+
+    With ``of`` (N,), ``time``/``energy`` are (P, D, O) per distinct op and op n's are those of ``of[n]``; options
+    where ``allowed`` (N, O) is False are excluded (infinite time), and an op of infinite time has no energy."""
+    n_points, n, n_opt = time.shape[0], frac.shape[0], time.shape[2]
     counts = np.asarray(counts, float)
     out_bytes = np.asarray(out_bytes, float)
     idx = np.arange(n)
+    of = idx if of is None else np.asarray(of, dtype=np.int64)
+    allowed = np.ones((n, n_opt), dtype=np.bool_) if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_)
     if objective == "edp":
-        return _stack([_assign_or_none(time[p], energy[p], frac, out_bytes, counts, links[p], objective,
+        t_all, e_all = op_costs(time, energy, of, allowed)
+        return _stack([_assign_or_none(t_all[p], e_all[p], frac, out_bytes, counts, links[p], objective,
                                        static_w[p]) for p in range(n_points)], frac)
     if objective not in ("latency", "energy"):
         raise ValueError(f"unknown objective {objective!r}; allowed: latency, energy, edp")
@@ -209,25 +255,11 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
     backs = [handovers(frac[lasts], frac[starts], out_bytes[lasts], links[p]) for p in firsts]  # (R, O, O)
     et, ee, eb = (np.stack([g[k] for g in edges]) for k in range(3))  # (G, N-1, O, O)
     bt, be, bb = (np.stack([g[k] for g in backs]) for k in range(3))  # (G, R, O, O)
-    sw = np.asarray(static_w, float)
-    op_cost = _score(time, energy, alpha, beta, sw[:, None, None]) * counts[None, :, None]
-    with np.errstate(invalid="ignore"):  # runs without a back-edge (count 1) multiply an unused score by 0
-        back = back_mult[None, :, None, None] * _score(bt[group_of], be[group_of], alpha, beta,
-                                                       sw[:, None, None, None])
-    choice, ok = _viterbi(op_cost, et, ee, edge_mult, alpha, beta, sw, group_of,
-                          np.ascontiguousarray(back.transpose(0, 1, 3, 2)), has_back, run_of,
-                          min(n_points, 4 * numba.get_num_threads()))
-    # Hand-overs of the chosen sequences (edges into each op, then loop back-edges into each run's first op).
-    out = [np.zeros((n_points, n)) for _ in range(3)]
-    g = group_of[:, None]
-    for arr, cost in zip(out, (et, ee, eb)):
-        if n > 1:
-            arr[:, 1:] += edge_mult[None, :] * cost[g, idx[None, :-1], choice[:, :-1], choice[:, 1:]]
-    for r in np.flatnonzero(has_back):
-        s, last = starts[r], lasts[r]
-        for arr, cost in zip(out, (bt, be, bb)):
-            arr[:, s] += back_mult[r] * cost[group_of, r, choice[:, last], choice[:, s]]
-    return Placements(choice, frac[idx[None, :], choice], out[0], out[1], out[2], ok)
+    choice, ok, xfer = _place(np.ascontiguousarray(time, dtype=float), np.ascontiguousarray(energy, dtype=float), of,
+                              allowed, counts, et, ee, eb, edge_mult, bt, be, bb, back_mult, alpha, beta,
+                              np.asarray(static_w, float), group_of, has_back, run_of, starts, lasts,
+                              min(n_points, 4 * numba.get_num_threads()))
+    return Placements(choice, frac[idx[None, :], choice], xfer[0], xfer[1], xfer[2], ok)
 
 
 def _assign_or_none(*args):
