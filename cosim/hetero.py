@@ -31,7 +31,7 @@ from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
 from mappings.placement_batch import Placements, assign_points, op_costs
-from mappings.placement_sums import placed_sums
+from mappings.placement_sums import option_costs, placed_sums
 from workloads.ir import Op, Workload
 from workloads.table import COL, distinct_ops, op_rows, op_table
 
@@ -111,55 +111,67 @@ def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -
     return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
-def _tables_raw(unit: Hardware, tables: list[np.ndarray], params: np.ndarray, code: int) -> list[np.ndarray]:
-    """``_unit_raw`` of each of ``tables``, with the distinct rows of all of them costed in one kernel call."""
-    rows = _distinct(np.concatenate(tables))
-    raw = _unit_raw(unit, rows.rows, params, code)
-    bounds = np.cumsum([0] + [len(t) for t in tables])
-    return [raw[:, rows.of[bounds[i]:bounds[i + 1]]] for i in range(len(tables))]
-
-
 @dataclass
 class _Costs:
-    """Per point: per (distinct op, option, unit) cost records of the parts; per op the options' batch shares."""
+    """Per point: per (distinct op, option, unit) cost records of the parts, as cells of ``flat``: the record of
+    point p, distinct op d, option o, unit u is ``flat[base[p, u] + row[d, o, u]]`` where ``row[d, o, u] >= 0``; a
+    unit without a part (-1) holds zeros, and one with -2 infinite time (the op cannot be split this finely: the
+    option is excluded). Per op the options' batch shares."""
 
-    parts: np.ndarray  # (P, D, O, U, N_OUT); unused units hold zeros
+    flat: np.ndarray  # (cells, N_OUT)
+    base: np.ndarray  # (P, U)
+    row: np.ndarray  # (D, O, U)
     frac: np.ndarray  # (N, O, U)
     options: list
     of: np.ndarray  # (N,) distinct op of each op
     frac_distinct: np.ndarray  # (D, O, U)
 
+    def parts(self) -> np.ndarray:
+        """(P, D, O, U, N_OUT) records (for full per-op records)."""
+        parts = self.flat[self.base[:, None, None, :] + np.maximum(self.row, 0)[None]]
+        parts[:, self.row < 0] = 0.0
+        parts[:, self.row == -2, O_TIME] = np.inf
+        return parts
+
 
 def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code: int, allow_split: bool,
                     steps: int, splits) -> _Costs:
-    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting."""
+    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting.
+    Each unit costs, in one kernel call, the distinct rows of the tables its options run on it (the whole ops, the
+    first parts of the splits it leads, the rest of those it follows) at its distinct parameter vectors."""
     names = list(hw.units)
     n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    split = allow_split and steps > 1
-    tables = [groups.rows] + (list(splits[0]) + list(splits[1]) if split else [])
-    # Every table of every unit costed in one kernel call per unit (rows are costed independently of each other).
-    raw = [_tables_raw(hw.units[u], tables, params[:, sl[u]], code) for u in names]
-    full = [r[0] for r in raw]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
-    parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
     frac = np.zeros((n_distinct, len(options), n_units))
-    if split:
-        shares = splits[2]
-        first_raw = [[r[1 + i] for r in raw] for i in range(steps - 1)]
-        rest_raw = [[r[steps + i] for r in raw] for i in range(steps - 1)]
+    row = np.full((n_distinct, len(options), n_units), -1, dtype=np.int64)
+    needs: list[list] = [[] for _ in names]  # per unit: (option, table of the part it runs)
     for o, (a, b, k) in enumerate(options):
         if a == b:
-            parts[:, :, o, a] = full[a]
+            needs[a].append((o, groups.rows))
             frac[:, o, a] = 1.0
             continue
-        share = shares[k - 1]
+        share = splits[2][k - 1]
         ok = share > 0
-        parts[:, ok, o, a] = first_raw[k - 1][a][:, ok]
-        parts[:, ok, o, b] = rest_raw[k - 1][b][:, ok]
-        parts[:, ~ok, o, a, O_TIME] = np.inf  # not splittable this finely: the option is excluded
+        needs[a].append((o, splits[0][k - 1]))
+        needs[b].append((o, splits[1][k - 1]))
         frac[:, o, a], frac[:, o, b] = share, np.where(ok, 1.0 - share, 0.0)
-    return _Costs(parts, frac[groups.of], options, groups.of, frac)
+    base = np.zeros((n_points, n_units), dtype=np.int64)
+    flat, size = [], 0
+    for u, name in enumerate(names):
+        rows = _distinct(np.concatenate([t for _, t in needs[u]]))
+        points = _distinct(params[:, sl[name]])
+        raw = kernel(hw.units[name].kind)(rows.rows, points.rows, code)  # (distinct points, rows, N_OUT)
+        base[:, u] = size + points.of * len(rows.rows)
+        for i, (o, _) in enumerate(needs[u]):
+            row[:, o, u] = rows.of[i * n_distinct:(i + 1) * n_distinct]
+        flat.append(raw.reshape(-1, N_OUT))
+        size += raw.shape[0] * raw.shape[1]
+    for o, (a, b, k) in enumerate(options):
+        if a != b:  # not splittable this finely: the option is excluded
+            out = splits[2][k - 1] <= 0
+            row[out, o, a], row[out, o, b] = -2, -1
+    return _Costs(np.concatenate(flat), base, row, frac[groups.of], options, groups.of, frac)
 
 
 def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str, str] | None) -> np.ndarray:
@@ -209,15 +221,22 @@ def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, flo
     return stages, n_stages, workload.devices / n_stages
 
 
-def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray):
-    """Per point: time and dynamic energy of each distinct op per option (P, D, O), links, static power (the DP's
-    inputs; ``mappings.placement_batch.assign_points`` reads op n's costs at its distinct op and excludes the options
-    pins forbid)."""
-    t_parts = costs.parts[..., O_TIME]
-    with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)
+def _option_tables(costs: _Costs, per_stage: float) -> tuple[np.ndarray, ...]:
+    """Per point, distinct op and option (``mappings.placement_sums.option_costs``): the time and dynamic energy of
+    one instance on one device (the DP's costs), and the time and dynamic energies per slot (``DYNAMIC_SLOTS``) of
+    the units taking part (what records and totals read)."""
+    return option_costs(costs.flat, costs.base, costs.row, costs.frac_distinct > 0, np.array(DYNAMIC_SLOTS),
+                        per_stage, _blocks(len(costs.base)))
+
+
+def _blocks(n_points: int) -> int:
+    """How many blocks of points a compiled pass runs in parallel."""
+    return max(1, min(n_points, 4 * numba.get_num_threads()))
+
+
+def _placement_inputs(hw, workload, table, params: np.ndarray):
+    """Per point: links and static power (with the op costs of ``_option_tables``, the DP's inputs)."""
     _, _, per_stage = _stages(table, workload)
-    energy = costs.parts[..., list(DYNAMIC_SLOTS)].sum(axis=(3, 4)) * per_stage
     packed = params[:, hw.slices()["links"]]
     distinct = _distinct(packed)
     matrices = []
@@ -226,40 +245,32 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray):
         matrices.append((bw, lat, e * per_stage))
     links = [matrices[d] for d in distinct.of]
     static_w = _unit_slot(hw, params, "idle_param").sum(axis=1) * workload.devices
-    return time, energy, links, static_w
+    return links, static_w
 
 
-def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed,
+def _place_points(hw, workload, table, costs: _Costs, tables, params: np.ndarray, objective: str, allowed,
                   out_bytes: np.ndarray) -> Placements:
-    """Place the ops of every design point (``params`` rows, matching ``costs``)."""
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params)
-    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w,
-                         costs.of, allowed)
-
-
-def _option_costs(costs: _Costs) -> tuple[np.ndarray, np.ndarray]:
-    """Per point, distinct op and option: the time (its slowest unit's) and the dynamic energies per slot
-    (``DYNAMIC_SLOTS``, summed over its units), (P, D, O) and (P, D, O, K)."""
-    parts, used = costs.parts, costs.frac_distinct > 0
-    time = np.where(used, parts[..., O_TIME], -np.inf).max(axis=3)
-    dyn = np.where(used[..., None], parts[..., list(DYNAMIC_SLOTS)], 0.0).sum(axis=3)
-    return time, dyn
+    """Place the ops of every design point (``params`` rows, matching ``costs``; ``tables`` ``_option_tables``)."""
+    links, static_w = _placement_inputs(hw, workload, table, params)
+    return assign_points(tables[0], tables[1], costs.frac, out_bytes, table[:, COL["count"]], links, objective,
+                         static_w, costs.of, allowed)
 
 
 def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, full: bool = True) -> np.ndarray:
     """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
     (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
-    static power, ``option_costs`` ``_option_costs(costs)``. Without ``full`` only the time, dynamic energies, units
-    and transfers are filled (what the sub-batch schedule reads)."""
-    parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
+    static power, ``option_costs`` the last two of ``_option_tables``. Without ``full`` only the time, dynamic
+    energies, units and transfers are filled (what the sub-batch schedule reads)."""
+    frac = costs.frac_distinct  # (D, O, U)
     n_units = frac.shape[-1]
     used = frac > 0  # (D, O, U), broadcast over points
-    t = parts[..., O_TIME]
     primary = np.argmax(np.where(used, frac, -np.inf), axis=2)  # (D, O): the same for every point
     slots = list(range(N_OUT)) + list(range(N_OUT, H_OUT)) if full else [O_TIME, *DYNAMIC_SLOTS, H_UNIT, H_SECOND]
     column = {slot: i for i, slot in enumerate(slots)}
-    opt = np.zeros(parts.shape[:3] + (len(slots),))
+    opt = np.zeros(option_costs[0].shape + (len(slots),))
     if full:
+        parts = costs.parts()  # (P, D, O, U, N_OUT)
+        t = parts[..., O_TIME]
         slow = np.argmax(np.where(used, t, -np.inf), axis=3)
         opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
         index = np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1))
@@ -274,7 +285,7 @@ def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, 
     second = used & (np.arange(n_units)[None, None, :] != primary[..., None])
     opt[..., column[H_SECOND]] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
     rec = np.zeros(placed.option.shape + (H_OUT,))
-    rec[..., slots] = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, slots)
+    rec[..., slots] = opt[np.arange(len(opt))[:, None], costs.of[None, :], placed.option]  # (P, N, slots)
     rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
                                                                      placed.transfer_bytes)
     rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
@@ -400,14 +411,15 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     allowed = _pins(hardware, workload, costs.options, pins)
     n = len(params)
     reasons = np.full(n, "", dtype=object)
-    placed = _place_points(hardware, workload, table, costs, params, objective, allowed, op_bytes.out)
+    stages, n_stages, per_stage = _stages(table, workload)
+    tables = _option_tables(costs, per_stage)
+    option_costs = tables[2:]
+    placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
-    option_costs = _option_costs(costs)
-    stages, n_stages, _ = _stages(table, workload)
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
-                       op_bytes.kv, min(n, 4 * numba.get_num_threads()))
+                       op_bytes.kv, _blocks(n))
     need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
@@ -549,7 +561,8 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params)
-    time, energy = op_costs(time, energy, costs.of, allowed)
+    links, static_w = _placement_inputs(hw, workload, table, params)
+    tables = _option_tables(costs, _stages(table, workload)[2])
+    time, energy = op_costs(tables[0], tables[1], costs.of, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

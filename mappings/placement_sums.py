@@ -1,10 +1,55 @@
-"""Sums over placed op sequences, compiled and run over design points: what a heterogeneous device's totals are
-composed from (``cosim.hetero``), read from per-distinct-op option costs without building per-op records."""
+"""Compiled per-point tables of a heterogeneous device's placement (``cosim.hetero``): the options' costs per
+distinct op, read from the units' cost records, and sums over placed op sequences (what the totals are composed
+from), without building per-op records."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from hw_models.cost import O_TIME
+
+
+@njit(cache=True, parallel=True)
+def option_costs(flat, base, row, used, slots, scale, n_blocks):
+    """Per point p, distinct op d and option o, from the units' cost records ``flat[base[p, u] + row[d, o, u]]``
+    (``row`` -1: the unit has no part, zeros; -2: infinite time; dynamic energies in columns ``slots``):
+
+    ``time`` (P, D, O): the slowest unit's time, infinite if any is not finite; ``energy`` (P, D, O): the dynamic
+    energies summed over units and slots, × ``scale``; ``opt_time`` (P, D, O): the slowest time of the units taking
+    part (``used``), and ``opt_dyn`` (P, D, O, K) their energies per slot summed over them."""
+    n_points, n_units = base.shape
+    n_distinct, n_opt, n_slots = row.shape[0], row.shape[1], slots.shape[0]
+    time = np.empty((n_points, n_distinct, n_opt))
+    energy = np.empty((n_points, n_distinct, n_opt))
+    opt_time = np.empty((n_points, n_distinct, n_opt))
+    opt_dyn = np.empty((n_points, n_distinct, n_opt, n_slots))
+    for blk in prange(n_blocks):
+        for p in range(blk, n_points, n_blocks):
+            for d in range(n_distinct):
+                for o in range(n_opt):
+                    t_max, finite, e, t_used = -np.inf, True, 0.0, -np.inf
+                    for k in range(n_slots):
+                        opt_dyn[p, d, o, k] = 0.0
+                    for u in range(n_units):
+                        r = row[d, o, u]
+                        if r < 0:
+                            t = np.inf if r == -2 else 0.0
+                        else:
+                            t = flat[base[p, u] + r, O_TIME]
+                            for k in range(n_slots):
+                                v = flat[base[p, u] + r, slots[k]]
+                                e += v
+                                if used[d, o, u]:
+                                    opt_dyn[p, d, o, k] += v
+                        finite = finite and np.isfinite(t)
+                        t_max = max(t_max, t)
+                        if used[d, o, u]:
+                            t_used = max(t_used, t)
+                    time[p, d, o] = t_max if finite else np.inf
+                    energy[p, d, o] = e * scale
+                    opt_time[p, d, o] = t_used
+    return time, energy, opt_time, opt_dyn
 
 
 @njit(cache=True, parallel=True)
