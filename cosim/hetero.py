@@ -33,7 +33,7 @@ from mappings.placement import Placement, assign, split_options
 from mappings.placement_batch import Placements, assign_points, op_costs
 from mappings.placement_sums import option_costs, placed_sums
 from workloads.ir import Op, Workload
-from workloads.table import COL, distinct_ops, op_rows, op_table
+from workloads.table import COL, distinct_ops, op_row, op_table
 
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
@@ -92,7 +92,8 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
                 shares[k - 1, d] = a / total
             else:
                 where[:, k - 1, d] = -1 - d
-    rows = np.concatenate([op_rows(parts).reshape(len(parts), groups.rows.shape[1]), groups.rows[::-1]])
+    split = np.array([op_row(op) for op in parts], dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
+    rows = np.concatenate([split, groups.rows[::-1]])  # equal rows are costed once (_evaluate_units)
     firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
     rests = [rows[i] for i in where[1]]
     return firsts, rests, shares

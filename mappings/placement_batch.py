@@ -80,12 +80,25 @@ def _score1(t, e, alpha, beta, sw):
     return np.inf if np.isnan(s) else s
 
 
+@njit(cache=True, parallel=True)
+def _edge_scores(et, ee, alpha, beta, key_group, key_sw):
+    """``_Problem.score`` of the hand-over costs ``et``/``ee`` (G, E, O, O) per link group, for each key (a link
+    group and a static power): (K, E, O, O)."""
+    n_keys = key_group.shape[0]
+    out = np.empty((n_keys,) + et.shape[1:])
+    for k in prange(n_keys):
+        g, sw = key_group[k], key_sw[k]
+        for e in range(et.shape[1]):
+            for p in range(et.shape[2]):
+                for c in range(et.shape[3]):
+                    out[k, e, p, c] = _score1(et[g, e, p, c], ee[g, e, p, c], alpha, beta, sw)
+    return out
+
+
 @njit(cache=True)
-def _op_steps(time, energy, of, allowed, counts, et, ee, mult, bt, be, back_mult, alpha, beta, sw, pt, g, opc, st,
-              bk):
-    """One point's Viterbi inputs: op scores ``opc`` (N, O) from the per-distinct-op costs (an excluded option costs
-    infinite time, and an op of infinite time no energy), edge scores ``st`` (N-1, O, O) (``_Problem.score`` ×
-    hand-over count, plus the receiving op's score) and loop back-edge scores ``bk`` (R, O, O) as (anchor, last)."""
+def _op_scores(time, energy, of, allowed, counts, alpha, beta, sw, pt, opc):
+    """One point's op scores ``opc`` (N, O) from the per-distinct-op costs: an excluded option costs infinite time,
+    and an op of infinite time no energy (``op_costs``)."""
     n, n_opt = opc.shape
     for i in range(n):
         d = of[i]
@@ -93,49 +106,45 @@ def _op_steps(time, energy, of, allowed, counts, et, ee, mult, bt, be, back_mult
             t = time[pt, d, o] if allowed[i, o] else np.inf
             e = energy[pt, d, o] if np.isfinite(t) else 0.0
             opc[i, o] = _score1(t, e, alpha, beta, sw) * counts[i]
-    for i in range(n - 1):
-        for p in range(n_opt):
-            for c in range(n_opt):
-                st[i, p, c] = mult[i] * _score1(et[g, i, p, c], ee[g, i, p, c], alpha, beta, sw) + opc[i + 1, c]
-    for r in range(bk.shape[0]):
-        for p in range(n_opt):
-            for a in range(n_opt):
-                bk[r, a, p] = back_mult[r] * _score1(bt[g, r, p, a], be[g, r, p, a], alpha, beta, sw)
 
 
 @njit(cache=True, parallel=True)
-def _place(time, energy, of, allowed, counts, et, ee, eb, mult, bt, be, bb, back_mult, alpha, beta, static_w,
-           group_of, has_back, run_of, starts, lasts, n_blocks):
+def _place(time, energy, of, allowed, counts, scores, key_of, et, ee, eb, group_of, edge_of, mult, back_mult,
+           has_back, run_of, starts, lasts, alpha, beta, static_w, n_blocks):
     """``mappings.placement._solve`` and ``evaluate``'s hand-overs per point: op costs ``time``/``energy``
-    (P, D, O) per distinct op (``of[n]`` is op n's), ``allowed`` (N, O), hand-over costs ``et``/``ee``/``eb``
-    (G, N-1, O, O) per link group with ``mult`` hand-overs per edge, loop back-edges ``bt``/``be``/``bb`` (G, R, O, O)
-    with ``back_mult`` hand-overs. Points are independent: they run in parallel, in ``n_blocks`` blocks that each
-    reuse their work arrays. Returns the choice (P, N), ok (P,) and the hand-overs into each op (P, N) ×3."""
+    (P, D, O) per distinct op (``of[n]`` is op n's), ``allowed`` (N, O); hand-over costs ``et``/``ee``/``eb``
+    (G, E, O, O) per link group and distinct edge, their scores ``scores`` (K, E, O, O) per key (``key_of`` (P,));
+    ``edge_of`` (N - 1 + R,): the distinct edge of each edge into op 1…N-1 (``mult`` hand-overs each), then of each
+    run's loop back-edge (``back_mult``). Points are independent: they run in parallel, in ``n_blocks`` blocks that
+    each reuse their work arrays. Returns the choice (P, N), ok (P,) and the hand-overs into each op (P, N) ×3."""
     n_points, n, n_opt = time.shape[0], of.shape[0], time.shape[2]
+    n_runs = has_back.shape[0]
     choice = np.zeros((n_points, n), dtype=np.int64)
     ok = np.zeros(n_points, dtype=np.bool_)
     xfer = np.zeros((3, n_points, n))
     for blk in prange(n_blocks):
         opc = np.empty((n, n_opt))
-        st = np.empty((max(n - 1, 0), n_opt, n_opt))
-        bk = np.empty((bt.shape[1], n_opt, n_opt))
+        bk = np.empty((n_runs, n_opt, n_opt))
         work = _viterbi_work(n, n_opt)
         for pt in range(blk, n_points, n_blocks):
-            g = group_of[pt]
-            _op_steps(time, energy, of, allowed, counts, et, ee, mult, bt, be, back_mult, alpha, beta,
-                      static_w[pt], pt, g, opc, st, bk)
-            ok[pt] = _viterbi_point(opc, st, bk, has_back, run_of, work, choice[pt])
+            sc = scores[key_of[pt]]
+            _op_scores(time, energy, of, allowed, counts, alpha, beta, static_w[pt], pt, opc)
+            for r in range(n_runs):
+                for p in range(n_opt):
+                    for a in range(n_opt):
+                        bk[r, a, p] = back_mult[r] * sc[edge_of[n - 1 + r], p, a]
+            ok[pt] = _viterbi_point(opc, sc, edge_of, mult, bk, has_back, run_of, work, choice[pt])
             if not ok[pt]:
                 continue
-            c = choice[pt]
+            c, g = choice[pt], group_of[pt]
             for k, cost in enumerate((et, ee, eb)):
                 for i in range(1, n):
-                    xfer[k, pt, i] += mult[i - 1] * cost[g, i - 1, c[i - 1], c[i]]
-            for k, cost in enumerate((bt, be, bb)):
-                for r in range(has_back.shape[0]):
+                    xfer[k, pt, i] += mult[i - 1] * cost[g, edge_of[i - 1], c[i - 1], c[i]]
+            for k, cost in enumerate((et, ee, eb)):
+                for r in range(n_runs):
                     if has_back[r]:
                         s = starts[r]
-                        xfer[k, pt, s] += back_mult[r] * cost[g, r, c[lasts[r]], c[s]]
+                        xfer[k, pt, s] += back_mult[r] * cost[g, edge_of[n - 1 + r], c[lasts[r]], c[s]]
     return choice, ok, xfer
 
 
@@ -148,9 +157,10 @@ def _viterbi_work(n, n_opt):
 
 
 @njit(cache=True)
-def _viterbi_point(op_cost, steps, back, has_back, run_of, work, choice):
-    """``mappings.placement._solve`` of one point: op scores ``op_cost`` (N, O), edge steps (N-1, O, O), loop
-    back-edge scores ``back`` (R, O, O) as (anchor, last). Writes ``choice``; False where no placement is feasible.
+def _viterbi_point(op_cost, scores, edge_of, mult, back, has_back, run_of, work, choice):
+    """``mappings.placement._solve`` of one point: op scores ``op_cost`` (N, O), hand-over scores ``scores``
+    (E, O, O) of the distinct edges (edge i → i+1 is ``edge_of[i]``, taken ``mult[i]`` times), loop back-edge scores
+    ``back`` (R, O, O) as (anchor, last). Writes ``choice``; False where no placement is feasible.
     Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
     first op of a run only the diagonal states are finite, and only they are written)."""
     back_anchor, back_prev, V, Vn, col, W, best_anchor = work
@@ -159,7 +169,8 @@ def _viterbi_point(op_cost, steps, back, has_back, run_of, work, choice):
     for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
         V[a if has_back[run_of[0]] else 0, a] = op_cost[0, a]
     for i in range(1, n):
-        st = steps[i - 1]
+        st = scores[edge_of[i - 1]]
+        m = mult[i - 1]
         if run_of[i] != run_of[i - 1]:
             r = run_of[i - 1]
             if has_back[r]:
@@ -174,7 +185,7 @@ def _viterbi_point(op_cost, steps, back, has_back, run_of, work, choice):
             V[:, :] = np.inf
             for c in range(n_opt):
                 for p in range(n_opt):
-                    col[p] = W[p] + st[p, c]
+                    col[p] = W[p] + (m * st[p, c] + op_cost[i, c])
                 prev = _argmin(col)
                 a = c if has_back[run_of[i]] else 0
                 V[a, c] = col[prev]
@@ -186,7 +197,7 @@ def _viterbi_point(op_cost, steps, back, has_back, run_of, work, choice):
             for a in range(n_anchors):
                 for c in range(n_opt):
                     for p in range(n_opt):
-                        col[p] = V[a, p] + st[p, c]
+                        col[p] = V[a, p] + (m * st[p, c] + op_cost[i, c])
                     prev = _argmin(col)
                     Vn[a, c] = col[prev]
                     back_prev[i, a, c] = prev
@@ -221,8 +232,9 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
     """``mappings.placement.assign`` for P points: ``time``/``energy`` (P, N, O), ``frac`` (N, O, U) shared,
     ``links`` a list of P (bandwidth, latency, energy/byte) unit × unit triples, ``static_w`` (P,).
 
-    With ``of`` (N,), ``time``/``energy`` are (P, D, O) per distinct op and op n's are those of ``of[n]``; options
-    where ``allowed`` (N, O) is False are excluded (infinite time), and an op of infinite time has no energy."""
+    With ``of`` (N,), ``time``/``energy`` are (P, D, O) per distinct op and op n's are those of ``of[n]`` (ops with
+    the same ``of`` have the same ``frac``: hand-overs are computed once per distinct edge); options where ``allowed``
+    (N, O) is False are excluded (infinite time), and an op of infinite time has no energy."""
     n_points, n, n_opt = time.shape[0], frac.shape[0], time.shape[2]
     counts = np.asarray(counts, float)
     out_bytes = np.asarray(out_bytes, float)
@@ -245,19 +257,29 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
     starts = np.array([s for s, _ in runs], dtype=np.int64)
     lasts = np.array([e - 1 for _, e in runs], dtype=np.int64)
     back_mult = counts[starts] - 1
-    # Hand-over costs per distinct link vector.
+    # Hand-over costs per distinct link vector and distinct edge (sender, receiver and bytes), forward edges first,
+    # then each run's loop back-edge.
     keys = [tuple(np.concatenate([m.ravel() for m in lk])) for lk in links]
     group_of, groups = np.zeros(n_points, dtype=np.int64), {}
     for p, key in enumerate(keys):
         group_of[p] = groups.setdefault(key, len(groups))
     firsts = [keys.index(k) for k in groups]
-    edges = [handovers(frac[:-1], frac[1:], out_bytes[:-1], links[p]) for p in firsts]  # (N-1, O, O) each
-    backs = [handovers(frac[lasts], frac[starts], out_bytes[lasts], links[p]) for p in firsts]  # (R, O, O)
-    et, ee, eb = (np.stack([g[k] for g in edges]) for k in range(3))  # (G, N-1, O, O)
-    bt, be, bb = (np.stack([g[k] for g in backs]) for k in range(3))  # (G, R, O, O)
+    senders, receivers = np.concatenate([idx[:-1], lasts]), np.concatenate([idx[1:], starts])
+    edge_keys = np.stack([of[senders], of[receivers], out_bytes[senders]], axis=1)
+    _, first_edge, edge_of = np.unique(edge_keys, axis=0, return_index=True, return_inverse=True)
+    edge_of = edge_of.reshape(-1).astype(np.int64)
+    a, b = senders[first_edge], receivers[first_edge]
+    costs = [handovers(frac[a], frac[b], out_bytes[a], links[p]) for p in firsts]  # (E, O, O) each
+    et, ee, eb = (np.stack([g[k] for g in costs]) for k in range(3))  # (G, E, O, O)
+    sw = np.asarray(static_w, float)
+    score_keys: dict = {}
+    key_of = np.array([score_keys.setdefault((group_of[p], sw[p]), len(score_keys)) for p in range(n_points)],
+                      dtype=np.int64)
+    scores = _edge_scores(et, ee, alpha, beta, np.array([g for g, _ in score_keys], dtype=np.int64),
+                          np.array([w for _, w in score_keys], dtype=float))
     choice, ok, xfer = _place(np.ascontiguousarray(time, dtype=float), np.ascontiguousarray(energy, dtype=float), of,
-                              allowed, counts, et, ee, eb, edge_mult, bt, be, bb, back_mult, alpha, beta,
-                              np.asarray(static_w, float), group_of, has_back, run_of, starts, lasts,
+                              allowed, counts, scores, key_of, et, ee, eb, group_of, edge_of, edge_mult, back_mult,
+                              has_back, run_of, starts, lasts, alpha, beta, sw,
                               min(n_points, 4 * numba.get_num_threads()))
     return Placements(choice, frac[idx[None, :], choice], xfer[0], xfer[1], xfer[2], ok)
 
