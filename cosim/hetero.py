@@ -80,6 +80,14 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
     shares = np.zeros((steps - 1, len(groups.first)))
     parts: list[Op] = []  # the split ops, each table's rows: an index into parts, or -1 - d for distinct op d whole
     where = np.zeros((2, steps - 1, len(groups.first)), dtype=np.int64)
+    made: dict[tuple[int, int], int] = {}  # (distinct op, size of the part) → index into parts
+
+    def part(d: int, op: Op, dim: str, size: int) -> int:
+        if (d, size) not in made:
+            made[d, size] = len(parts)
+            parts.append(_with_dim(op, dim, size))
+        return made[d, size]
+
     for k in range(1, steps):
         for d, n in enumerate(groups.first):
             op = workload.ops[n]
@@ -87,13 +95,12 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
             total = op.dim(dim) if dim else 0
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                where[:, k - 1, d] = len(parts), len(parts) + 1
-                parts += [_with_dim(op, dim, a), _with_dim(op, dim, total - a)]
+                where[:, k - 1, d] = part(d, op, dim, a), part(d, op, dim, total - a)
                 shares[k - 1, d] = a / total
             else:
                 where[:, k - 1, d] = -1 - d
     split = np.array([op_row(op) for op in parts], dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
-    rows = np.concatenate([split, groups.rows[::-1]])  # equal rows are costed once (_evaluate_units)
+    rows = np.concatenate([split, groups.rows[::-1]])
     firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
     rests = [rows[i] for i in where[1]]
     return firsts, rests, shares

@@ -192,17 +192,19 @@ def _viterbi_point(op_cost, scores, edge_of, mult, back, has_back, run_of, work,
                 back_prev[i, a, c] = prev
                 back_anchor[i, a, c] = best_anchor[prev]
         else:
-            n_anchors = n_opt if has_back[run_of[i]] else 1
-            Vn[:, :] = np.inf
+            n_anchors = n_opt if has_back[run_of[i]] else 1  # the rows below stay infinite
             for a in range(n_anchors):
                 for c in range(n_opt):
-                    for p in range(n_opt):
-                        col[p] = V[a, p] + (m * st[p, c] + op_cost[i, c])
-                    prev = _argmin(col)
-                    Vn[a, c] = col[prev]
+                    oc = op_cost[i, c]
+                    prev, best = 0, V[a, 0] + (m * st[0, c] + oc)
+                    for p in range(1, n_opt):  # _argmin: the first of equal minima
+                        v = V[a, p] + (m * st[p, c] + oc)
+                        if v < best:
+                            prev, best = p, v
+                    Vn[a, c] = best
                     back_prev[i, a, c] = prev
                     back_anchor[i, a, c] = a
-            V[:, :] = Vn
+            V[:n_anchors] = Vn[:n_anchors]
     r = run_of[n - 1]
     if has_back[r]:
         for a in range(n_opt):
