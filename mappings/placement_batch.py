@@ -96,16 +96,19 @@ def _edge_scores(et, ee, alpha, beta, key_group, key_sw):
 
 
 @njit(cache=True)
-def _op_scores(time, energy, of, allowed, counts, alpha, beta, sw, pt, opc):
-    """One point's op scores ``opc`` (N, O) from the per-distinct-op costs: an excluded option costs infinite time,
-    and an op of infinite time no energy (``op_costs``)."""
+def _op_scores(time, energy, of, allowed, counts, alpha, beta, sw, pt, distinct, opc):
+    """One point's op scores ``opc`` (N, O) from the per-distinct-op costs (scored once each into ``distinct``
+    (D, O)): an excluded option costs infinite time, and an op of infinite time no energy (``op_costs``)."""
     n, n_opt = opc.shape
+    for d in range(distinct.shape[0]):
+        for o in range(n_opt):
+            t = time[pt, d, o]
+            distinct[d, o] = _score1(t, energy[pt, d, o] if np.isfinite(t) else 0.0, alpha, beta, sw)
+    excluded = _score1(np.inf, 0.0, alpha, beta, sw)
     for i in range(n):
         d = of[i]
         for o in range(n_opt):
-            t = time[pt, d, o] if allowed[i, o] else np.inf
-            e = energy[pt, d, o] if np.isfinite(t) else 0.0
-            opc[i, o] = _score1(t, e, alpha, beta, sw) * counts[i]
+            opc[i, o] = (distinct[d, o] if allowed[i, o] else excluded) * counts[i]
 
 
 @njit(cache=True, parallel=True)
@@ -124,11 +127,12 @@ def _place(time, energy, of, allowed, counts, scores, key_of, et, ee, eb, group_
     xfer = np.zeros((3, n_points, n))
     for blk in prange(n_blocks):
         opc = np.empty((n, n_opt))
+        distinct = np.empty((time.shape[1], n_opt))
         bk = np.empty((n_runs, n_opt, n_opt))
         work = _viterbi_work(n, n_opt)
         for pt in range(blk, n_points, n_blocks):
             sc = scores[key_of[pt]]
-            _op_scores(time, energy, of, allowed, counts, alpha, beta, static_w[pt], pt, opc)
+            _op_scores(time, energy, of, allowed, counts, alpha, beta, static_w[pt], pt, distinct, opc)
             for r in range(n_runs):
                 for p in range(n_opt):
                     for a in range(n_opt):
