@@ -33,7 +33,7 @@ from mappings.placement import Placement, assign, split_options
 from mappings.placement_batch import Placements, assign_points, op_costs
 from mappings.placement_sums import option_costs, placed_sums
 from workloads.ir import Op, Workload
-from workloads.table import COL, distinct_ops, op_row, op_table
+from workloads.table import COL, distinct_ops, op_row, op_table, row_key
 
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
@@ -78,14 +78,17 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
     """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
     and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
     shares = np.zeros((steps - 1, len(groups.first)))
-    parts: list[Op] = []  # the split ops, each table's rows: an index into parts, or -1 - d for distinct op d whole
+    parts: list = []  # the split ops' rows; each table's rows: an index into parts, or -1 - d for distinct op d whole
     where = np.zeros((2, steps - 1, len(groups.first)), dtype=np.int64)
     made: dict[tuple[int, int], int] = {}  # (distinct op, size of the part) → index into parts
+    keys: dict[int, tuple | None] = {}
 
     def part(d: int, op: Op, dim: str, size: int) -> int:
         if (d, size) not in made:
+            if d not in keys:
+                keys[d] = _hashable_key(op)
             made[d, size] = len(parts)
-            parts.append(_with_dim(op, dim, size))
+            parts.append(_part_row(op, keys[d], dim, size))
         return made[d, size]
 
     for k in range(1, steps):
@@ -99,11 +102,41 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
                 shares[k - 1, d] = a / total
             else:
                 where[:, k - 1, d] = -1 - d
-    split = np.array([op_row(op) for op in parts], dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
+    split = np.array(parts, dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
     rows = np.concatenate([split, groups.rows[::-1]])
     firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
     rests = [rows[i] for i in where[1]]
     return firsts, rests, shares
+
+
+# Rows of split parts, by (``row_key`` of the whole op, dimension, size): the workload variants of a sweep split the
+# same ops (the experts and projections at one batch size, whatever the context). Bounded: cleared when full.
+_PART_ROWS: dict = {}
+_PART_ROWS_MAX = 200_000
+
+
+def _hashable_key(op: Op) -> tuple | None:
+    """``row_key`` of ``op``, or None when it cannot be hashed (a list-valued tag)."""
+    key = row_key(op)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _part_row(op: Op, key: tuple | None, dim: str, size: int) -> list[float]:
+    """``op_row`` of ``op`` with dimension ``dim`` set to ``size`` (``key``: ``op``'s ``row_key``, None: not
+    cached)."""
+    if key is None:
+        return op_row(_with_dim(op, dim, size))
+    cell = (key, dim, size)
+    row = _PART_ROWS.get(cell)
+    if row is None:
+        if len(_PART_ROWS) >= _PART_ROWS_MAX:
+            _PART_ROWS.clear()
+        row = _PART_ROWS[cell] = op_row(_with_dim(op, dim, size))
+    return row
 
 
 def _with_dim(op: Op, dim: str, value: int) -> Op:
@@ -113,10 +146,22 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
     return part
 
 
+def _unit_kernel(kind: str):
+    """A unit's batched kernel. GPU tile searches go through a result cache (``mappings.cache``): the workload
+    variants of a sweep repeat most GEMM shapes (the experts and projections at one batch size, whatever the context),
+    and a unit's search is its costliest part."""
+    if kind != "gpu":
+        return kernel(kind)
+    from mappings.cache import shared_mapper
+    from mappings.driver import KERNEL_CODES
+
+    return shared_mapper(KERNEL_CODES["gpu"])
+
+
 def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
     """(P, D, N_OUT) kernel costs of the rows; each distinct parameter vector of the unit is costed once."""
     points = _distinct(params)
-    return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
+    return _unit_kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
 @dataclass
@@ -169,7 +214,7 @@ def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code:
     for u, name in enumerate(names):
         rows = _distinct(np.concatenate([t for _, t in needs[u]]))
         points = _distinct(params[:, sl[name]])
-        raw = kernel(hw.units[name].kind)(rows.rows, points.rows, code)  # (distinct points, rows, N_OUT)
+        raw = _unit_kernel(hw.units[name].kind)(rows.rows, points.rows, code)  # (distinct points, rows, N_OUT)
         base[:, u] = size + points.of * len(rows.rows)
         for i, (o, _) in enumerate(needs[u]):
             row[:, o, u] = rows.of[i * n_distinct:(i + 1) * n_distinct]

@@ -1,4 +1,5 @@
-"""A bounded (LRU) cache of spatial mapping-search results, so a sweep searches each layer shape once per hardware.
+"""A bounded (LRU) cache of mapping-search results, so a sweep searches each layer shape once per hardware: spatial
+searches (every engine call) and GPU tile searches of heterogeneous units (``cosim.hetero``).
 
 Results are keyed by (op row without its ``count``/``stage`` columns, hardware parameter vector, objective, search
 settings): the same layer shape in another workload, another sweep point with the same hardware, or a repeated layer
@@ -25,12 +26,14 @@ _IGNORED = np.array([COL["count"], COL["stage"]])
 
 
 class CachedMapper:
-    """``map_and_cost(table, params, objective)`` with an LRU cache of per-(op, point) results."""
+    """``map_and_cost(table, params, objective)`` with an LRU cache of per-(op, point) results; ``code`` is the
+    driver's kernel code (``mappings.driver.KERNEL_CODES``); the search settings are the spatial search's."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_tiles: int = DEFAULT_MAX_TILES,
-                 budget: int = DEFAULT_BUDGET, seed: int = 0) -> None:
+                 budget: int = DEFAULT_BUDGET, seed: int = 0, code: int = SPATIAL) -> None:
         self.max_entries = max_entries
-        self.settings = (int(max_tiles), int(budget), int(seed))
+        self.code = code
+        self.settings = (int(max_tiles), int(budget), int(seed)) if code == SPATIAL else ()
         self._store: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -72,7 +75,7 @@ class CachedMapper:
         first = [cells[0] for cells in missing.values()]
         point_index = np.array([p for p, _ in first], dtype=np.int64)
         op_index = np.array([i for _, i in first], dtype=np.int64)
-        computed = cost_pairs(SPATIAL, table, params, op_index, point_index, int(objective),
+        computed = cost_pairs(self.code, table, params, op_index, point_index, int(objective),
                               np.array(self.settings, dtype=np.float64))
         with self._lock:
             for j, (key, cells) in enumerate(missing.items()):
@@ -85,12 +88,11 @@ class CachedMapper:
         return result
 
 
-_SHARED: CachedMapper | None = None
+_SHARED: dict[int, CachedMapper] = {}
 
 
-def shared_mapper() -> CachedMapper:
-    """The process-wide cache the engine uses for spatial devices."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = CachedMapper()
-    return _SHARED
+def shared_mapper(code: int = SPATIAL) -> CachedMapper:
+    """The process-wide cache of kernel ``code`` (the engine's for spatial devices)."""
+    if code not in _SHARED:
+        _SHARED[code] = CachedMapper(code=code)
+    return _SHARED[code]
