@@ -154,8 +154,9 @@ def _place(time, energy, of, allowed, counts, scores, key_of, et, ee, eb, group_
 
 @njit(cache=True)
 def _viterbi_work(n, n_opt):
-    """Work arrays of ``_viterbi_point``, reused from point to point."""
-    return (np.zeros((n, n_opt, n_opt), dtype=np.int64), np.zeros((n, n_opt, n_opt), dtype=np.int64),
+    """Work arrays of ``_viterbi_point``, reused from point to point (uninitialised: a path only reads the
+    back-pointers written for its own point)."""
+    return (np.empty((n, n_opt, n_opt), dtype=np.int64), np.empty((n, n_opt, n_opt), dtype=np.int64),
             np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt)), np.empty(n_opt), np.empty(n_opt),
             np.empty(n_opt, dtype=np.int64))
 
