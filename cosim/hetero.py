@@ -77,9 +77,10 @@ def _op_groups(workload: Workload, table: np.ndarray) -> tuple[_Rows, list[Op]]:
 def _split_tables(workload: Workload, groups: _Rows, steps: int):
     """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
     and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
-    shares = np.zeros((steps - 1, len(groups.first)))
+    n_distinct = len(groups.first)
+    shares = [[0.0] * n_distinct for _ in range(1, steps)]
     parts: list = []  # the split ops' rows; each table's rows: an index into parts, or -1 - d for distinct op d whole
-    where = np.zeros((2, steps - 1, len(groups.first)), dtype=np.int64)
+    where = [[[-1 - d for d in range(n_distinct)] for _ in range(1, steps)] for _ in range(2)]
     made: dict[tuple[int, int], int] = {}  # (distinct op, size of the part) → index into parts
     keys: dict[int, tuple | None] = {}
 
@@ -91,18 +92,17 @@ def _split_tables(workload: Workload, groups: _Rows, steps: int):
             parts.append(_part_row(op, keys[d], dim, size))
         return made[d, size]
 
-    for k in range(1, steps):
-        for d, n in enumerate(groups.first):
-            op = workload.ops[n]
-            dim = SPLIT_DIM.get(op.kind)
-            total = op.dim(dim) if dim else 0
+    for d, n in enumerate(groups.first):
+        op = workload.ops[n]
+        dim = SPLIT_DIM.get(op.kind)
+        total = op.dim(dim) if dim else 0
+        for k in range(1, steps):
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                where[:, k - 1, d] = part(d, op, dim, a), part(d, op, dim, total - a)
-                shares[k - 1, d] = a / total
-            else:
-                where[:, k - 1, d] = -1 - d
+                where[0][k - 1][d], where[1][k - 1][d] = part(d, op, dim, a), part(d, op, dim, total - a)
+                shares[k - 1][d] = a / total
     split = np.array(parts, dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
+    shares, where = np.array(shares).reshape(steps - 1, n_distinct), np.array(where, dtype=np.int64)
     rows = np.concatenate([split, groups.rows[::-1]])
     firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
     rests = [rows[i] for i in where[1]]

@@ -77,9 +77,9 @@ class CachedMapper:
         with self._lock:
             get, touch = self._store.get, self._store.move_to_end
             for p, pk in enumerate(point_keys):
-                for i, ok in enumerate(op_keys):
-                    key = (head, ok, pk)
-                    slot = get(key)
+                keys = [(head, ok, pk) for ok in op_keys]
+                found = list(map(get, keys))
+                for i, (key, slot) in enumerate(zip(keys, found)):
                     if slot is None:
                         missing.setdefault(key, []).append(p * n_ops + i)
                     else:
