@@ -11,7 +11,7 @@ same bits an uncached call would (each pair's search is independent and determin
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import numpy as np
 
@@ -79,6 +79,11 @@ class CachedMapper:
             for p, pk in enumerate(point_keys):
                 keys = [(head, ok, pk) for ok in op_keys]
                 found = list(map(get, keys))
+                if None not in found:  # every op found (the common case): touched and gathered in bulk
+                    deque(map(touch, keys), maxlen=0)
+                    cells.extend(range(p * n_ops, (p + 1) * n_ops))
+                    slots.extend(found)
+                    continue
                 for i, (key, slot) in enumerate(zip(keys, found)):
                     if slot is None:
                         missing.setdefault(key, []).append(p * n_ops + i)
