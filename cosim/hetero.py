@@ -8,9 +8,13 @@ stage's period is its busiest unit's (or the links') time while the latency is u
 power for the whole period.
 
 Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
-one) and distinct parameter vector of that unit, placement runs over all points in ``mappings.placement_batch``, and
-records and totals are vectorised over points; ``subbatch`` schedules come from ``cosim.schedulers.subbatch_batch``,
-which gives the SimPy model's answer without SimPy.
+one) and distinct parameter vector of that unit (GPU tile searches through ``mappings.cache``, so the workload
+variants of a sweep search a GEMM shape once), the options' costs per distinct op come from one compiled pass
+(``mappings.placement_sums.option_costs``), placement runs over all points in ``mappings.placement_batch`` (which scores
+the ops inside its compiled pass), and totals are composed from compiled per-point sums over the placed ops
+(``mappings.placement_sums.placed_sums``). Per-op records are built only when asked for (``with_raw``: op frames,
+``simulate``) and for ``subbatch`` schedules, which come from ``cosim.schedulers.subbatch_batch`` (the SimPy model's
+answer without SimPy).
 """
 
 from __future__ import annotations
