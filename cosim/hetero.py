@@ -23,7 +23,6 @@ from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
 from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
@@ -283,12 +282,7 @@ def _option_tables(costs: _Costs, per_stage: float) -> tuple[np.ndarray, ...]:
     one instance on one device (the DP's costs), and the time and dynamic energies per slot (``DYNAMIC_SLOTS``) of
     the units taking part (what records and totals read)."""
     return option_costs(costs.flat, costs.base, costs.row, costs.frac_distinct > 0, np.array(DYNAMIC_SLOTS),
-                        per_stage, _blocks(len(costs.base)))
-
-
-def _blocks(n_points: int) -> int:
-    """How many blocks of points a compiled pass runs in parallel."""
-    return max(1, min(n_points, 4 * numba.get_num_threads()))
+                        per_stage)
 
 
 def _placement_inputs(hw, workload, table, params: np.ndarray):
@@ -476,7 +470,7 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
                            "unreachable")
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
-                       op_bytes.kv, _blocks(n))
+                       op_bytes.kv)
     need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]

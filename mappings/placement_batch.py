@@ -80,13 +80,13 @@ def _score1(t, e, alpha, beta, sw):
     return np.inf if np.isnan(s) else s
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _edge_scores(et, ee, alpha, beta, key_group, key_sw):
     """``_Problem.score`` of the hand-over costs ``et``/``ee`` (G, E, O, O) per link group, for each key (a link
     group and a static power): (K, E, O, O)."""
     n_keys = key_group.shape[0]
     out = np.empty((n_keys,) + et.shape[1:])
-    for k in prange(n_keys):
+    for k in range(n_keys):
         g, sw = key_group[k], key_sw[k]
         for e in range(et.shape[1]):
             for p in range(et.shape[2]):

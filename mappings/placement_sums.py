@@ -5,13 +5,13 @@ from), without building per-op records."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from hw_models.cost import O_TIME
 
 
-@njit(cache=True, parallel=True)
-def option_costs(flat, base, row, used, slots, scale, n_blocks):
+@njit(cache=True)
+def option_costs(flat, base, row, used, slots, scale):
     """Per point p, distinct op d and option o, from the units' cost records ``flat[base[p, u] + row[d, o, u]]``
     (``row`` -1: the unit has no part, zeros; -2: infinite time; dynamic energies in columns ``slots``):
 
@@ -24,37 +24,35 @@ def option_costs(flat, base, row, used, slots, scale, n_blocks):
     energy = np.empty((n_points, n_distinct, n_opt))
     opt_time = np.empty((n_points, n_distinct, n_opt))
     opt_dyn = np.empty((n_points, n_distinct, n_opt, n_slots))
-    for blk in prange(n_blocks):
-        for p in range(blk, n_points, n_blocks):
-            for d in range(n_distinct):
-                for o in range(n_opt):
-                    t_max, finite, e, t_used = -np.inf, True, 0.0, -np.inf
-                    for k in range(n_slots):
-                        opt_dyn[p, d, o, k] = 0.0
-                    for u in range(n_units):
-                        r = row[d, o, u]
-                        if r < 0:
-                            t = np.inf if r == -2 else 0.0
-                        else:
-                            t = flat[base[p, u] + r, O_TIME]
-                            for k in range(n_slots):
-                                v = flat[base[p, u] + r, slots[k]]
-                                e += v
-                                if used[d, o, u]:
-                                    opt_dyn[p, d, o, k] += v
-                        finite = finite and np.isfinite(t)
-                        t_max = max(t_max, t)
-                        if used[d, o, u]:
-                            t_used = max(t_used, t)
-                    time[p, d, o] = t_max if finite else np.inf
-                    energy[p, d, o] = e * scale
-                    opt_time[p, d, o] = t_used
+    for p in range(n_points):
+        for d in range(n_distinct):
+            for o in range(n_opt):
+                t_max, finite, e, t_used = -np.inf, True, 0.0, -np.inf
+                for k in range(n_slots):
+                    opt_dyn[p, d, o, k] = 0.0
+                for u in range(n_units):
+                    r = row[d, o, u]
+                    if r < 0:
+                        t = np.inf if r == -2 else 0.0
+                    else:
+                        t = flat[base[p, u] + r, O_TIME]
+                        for k in range(n_slots):
+                            v = flat[base[p, u] + r, slots[k]]
+                            e += v
+                            if used[d, o, u]:
+                                opt_dyn[p, d, o, k] += v
+                    finite = finite and np.isfinite(t)
+                    t_max = max(t_max, t)
+                    if used[d, o, u]:
+                        t_used = max(t_used, t)
+                time[p, d, o] = t_max if finite else np.inf
+                energy[p, d, o] = e * scale
+                opt_time[p, d, o] = t_used
     return time, energy, opt_time, opt_dyn
 
 
-@njit(cache=True, parallel=True)
-def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts, stage, n_stages, w_op, kv_op,
-                n_blocks):
+@njit(cache=True)
+def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts, stage, n_stages, w_op, kv_op):
     """Per point ``p`` with ``ok[p]``, op ``n`` placed on option ``c = choice[p, n]``, ``d = of[n]`` its distinct op
     and ``t = opt_time[p, d, c] × counts[n]`` its time (all instances); ops are summed in op order.
 
@@ -71,22 +69,21 @@ def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts,
     xfer_j = np.zeros(n_points)
     weights = np.zeros((n_points, n_units))
     kv = np.zeros((n_points, n_units))
-    for blk in prange(n_blocks):
-        for p in range(blk, n_points, n_blocks):
-            if not ok[p]:
-                continue
-            for i in range(n):
-                c, d, s = choice[p, i], of[i], stage[i]
-                t = opt_time[p, d, c] * counts[i]
-                stage_t[p, s] += t + xfer_t[p, i]
-                busy[p, s, n_units] += xfer_t[p, i]
-                xfer_j[p] += xfer_e[p, i]
-                for k in range(n_slots):
-                    dyn[p, k] += opt_dyn[p, d, c, k] * counts[i]
-                for u in range(n_units):
-                    share = frac[d, c, u]
-                    if share > 0:
-                        busy[p, s, u] += t
-                        weights[p, u] += w_op[i]
-                    kv[p, u] += kv_op[i] * share
+    for p in range(n_points):
+        if not ok[p]:
+            continue
+        for i in range(n):
+            c, d, s = choice[p, i], of[i], stage[i]
+            t = opt_time[p, d, c] * counts[i]
+            stage_t[p, s] += t + xfer_t[p, i]
+            busy[p, s, n_units] += xfer_t[p, i]
+            xfer_j[p] += xfer_e[p, i]
+            for k in range(n_slots):
+                dyn[p, k] += opt_dyn[p, d, c, k] * counts[i]
+            for u in range(n_units):
+                share = frac[d, c, u]
+                if share > 0:
+                    busy[p, s, u] += t
+                    weights[p, u] += w_op[i]
+                kv[p, u] += kv_op[i] * share
     return stage_t, busy, dyn, xfer_j, weights, kv
