@@ -8,9 +8,13 @@ stage's period is its busiest unit's (or the links') time while the latency is u
 power for the whole period.
 
 Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
-one) and distinct parameter vector of that unit, placement runs over all points in ``mappings.placement_batch``, and
-records and totals are vectorised over points; ``subbatch`` schedules come from ``cosim.schedulers.subbatch_batch``,
-which gives the SimPy model's answer without SimPy.
+one) and distinct parameter vector of that unit (GPU tile searches through ``mappings.cache``, so the workload
+variants of a sweep search a GEMM shape once), the options' costs per distinct op come from one compiled pass
+(``mappings.placement_sums.option_costs``), placement runs over all points in ``mappings.placement_batch`` (which scores
+the ops inside its compiled pass), and totals are composed from compiled per-point sums over the placed ops
+(``mappings.placement_sums.placed_sums``). Per-op records are built only when asked for (``with_raw``: op frames,
+``simulate``) and for ``subbatch`` schedules, which come from ``cosim.schedulers.subbatch_batch`` (the SimPy model's
+answer without SimPy).
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
 from mappings.placement import Placement, assign, split_options
-from mappings.placement_batch import Placements, assign_points
+from mappings.placement_batch import Placements, assign_points, op_costs
+from mappings.placement_sums import option_costs, placed_sums
 from workloads.ir import Op, Workload
-from workloads.table import COL, distinct_ops, op_rows, op_table
+from workloads.table import COL, distinct_ops, op_row, op_table, row_key
 
 # The dimension an op's batch is split along, per op kind.
 SPLIT_DIM = {"matmul": "m", "conv": "batch", "synaptic": "m", "attention": "batch", "elementwise": "elements",
@@ -75,25 +80,66 @@ def _op_groups(workload: Workload, table: np.ndarray) -> tuple[_Rows, list[Op]]:
 def _split_tables(workload: Workload, groups: _Rows, steps: int):
     """For k = 1..steps-1, per distinct op (``groups``): the table of its first k/steps of its batch, of the rest,
     and the first part's actual share (0 when the op cannot be split that finely or has no batch dimension)."""
-    shares = np.zeros((steps - 1, len(groups.first)))
-    parts: list[Op] = []  # the split ops, each table's rows: an index into parts, or -1 - d for distinct op d whole
-    where = np.zeros((2, steps - 1, len(groups.first)), dtype=np.int64)
-    for k in range(1, steps):
-        for d, n in enumerate(groups.first):
-            op = workload.ops[n]
-            dim = SPLIT_DIM.get(op.kind)
-            total = op.dim(dim) if dim else 0
+    n_distinct = len(groups.first)
+    shares = [[0.0] * n_distinct for _ in range(1, steps)]
+    parts: list = []  # the split ops' rows; each table's rows: an index into parts, or -1 - d for distinct op d whole
+    where = [[[-1 - d for d in range(n_distinct)] for _ in range(1, steps)] for _ in range(2)]
+    made: dict[tuple[int, int], int] = {}  # (distinct op, size of the part) → index into parts
+    keys: dict[int, tuple | None] = {}
+
+    def part(d: int, op: Op, dim: str, size: int) -> int:
+        if (d, size) not in made:
+            if d not in keys:
+                keys[d] = _hashable_key(op)
+            made[d, size] = len(parts)
+            parts.append(_part_row(op, keys[d], dim, size))
+        return made[d, size]
+
+    for d, n in enumerate(groups.first):
+        op = workload.ops[n]
+        dim = SPLIT_DIM.get(op.kind)
+        total = op.dim(dim) if dim else 0
+        for k in range(1, steps):
             a = int(round(k * total / steps))
             if dim and 0 < a < total:
-                where[:, k - 1, d] = len(parts), len(parts) + 1
-                parts += [_with_dim(op, dim, a), _with_dim(op, dim, total - a)]
-                shares[k - 1, d] = a / total
-            else:
-                where[:, k - 1, d] = -1 - d
-    rows = np.concatenate([op_rows(parts).reshape(len(parts), groups.rows.shape[1]), groups.rows[::-1]])
+                where[0][k - 1][d], where[1][k - 1][d] = part(d, op, dim, a), part(d, op, dim, total - a)
+                shares[k - 1][d] = a / total
+    split = np.array(parts, dtype=np.float64).reshape(len(parts), groups.rows.shape[1])
+    shares, where = np.array(shares).reshape(steps - 1, n_distinct), np.array(where, dtype=np.int64)
+    rows = np.concatenate([split, groups.rows[::-1]])
     firsts = [rows[i] for i in where[0]]  # -1 - d indexes groups.rows[d] from the end of the reversed copy
     rests = [rows[i] for i in where[1]]
     return firsts, rests, shares
+
+
+# Rows of split parts, by (``row_key`` of the whole op, dimension, size): the workload variants of a sweep split the
+# same ops (the experts and projections at one batch size, whatever the context). Bounded: cleared when full.
+_PART_ROWS: dict = {}
+_PART_ROWS_MAX = 200_000
+
+
+def _hashable_key(op: Op) -> tuple | None:
+    """``row_key`` of ``op``, or None when it cannot be hashed (a list-valued tag)."""
+    key = row_key(op)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _part_row(op: Op, key: tuple | None, dim: str, size: int) -> list[float]:
+    """``op_row`` of ``op`` with dimension ``dim`` set to ``size`` (``key``: ``op``'s ``row_key``, None: not
+    cached)."""
+    if key is None:
+        return op_row(_with_dim(op, dim, size))
+    cell = (key, dim, size)
+    row = _PART_ROWS.get(cell)
+    if row is None:
+        if len(_PART_ROWS) >= _PART_ROWS_MAX:
+            _PART_ROWS.clear()
+        row = _PART_ROWS[cell] = op_row(_with_dim(op, dim, size))
+    return row
 
 
 def _with_dim(op: Op, dim: str, value: int) -> Op:
@@ -103,61 +149,85 @@ def _with_dim(op: Op, dim: str, value: int) -> Op:
     return part
 
 
+def _unit_kernel(kind: str):
+    """A unit's batched kernel. GPU tile searches go through a result cache (``mappings.cache``): the workload
+    variants of a sweep repeat most GEMM shapes (the experts and projections at one batch size, whatever the context),
+    and a unit's search is its costliest part."""
+    if kind != "gpu":
+        return kernel(kind)
+    from mappings.cache import shared_mapper
+    from mappings.driver import KERNEL_CODES
+
+    return shared_mapper(KERNEL_CODES["gpu"])
+
+
 def _unit_raw(unit: Hardware, rows: np.ndarray, params: np.ndarray, code: int) -> np.ndarray:
     """(P, D, N_OUT) kernel costs of the rows; each distinct parameter vector of the unit is costed once."""
     points = _distinct(params)
-    return kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
-
-
-def _tables_raw(unit: Hardware, tables: list[np.ndarray], params: np.ndarray, code: int) -> list[np.ndarray]:
-    """``_unit_raw`` of each of ``tables``, with the distinct rows of all of them costed in one kernel call."""
-    rows = _distinct(np.concatenate(tables))
-    raw = _unit_raw(unit, rows.rows, params, code)
-    bounds = np.cumsum([0] + [len(t) for t in tables])
-    return [raw[:, rows.of[bounds[i]:bounds[i + 1]]] for i in range(len(tables))]
+    return _unit_kernel(unit.kind)(np.ascontiguousarray(rows), points.rows, code)[points.of]
 
 
 @dataclass
 class _Costs:
-    """Per point: per (distinct op, option, unit) cost records of the parts; per op the options' batch shares."""
+    """Per point: per (distinct op, option, unit) cost records of the parts, as cells of ``flat``: the record of
+    point p, distinct op d, option o, unit u is ``flat[base[p, u] + row[d, o, u]]`` where ``row[d, o, u] >= 0``; a
+    unit without a part (-1) holds zeros, and one with -2 infinite time (the op cannot be split this finely: the
+    option is excluded). Per op the options' batch shares."""
 
-    parts: np.ndarray  # (P, D, O, U, N_OUT); unused units hold zeros
+    flat: np.ndarray  # (cells, N_OUT)
+    base: np.ndarray  # (P, U)
+    row: np.ndarray  # (D, O, U)
     frac: np.ndarray  # (N, O, U)
     options: list
     of: np.ndarray  # (N,) distinct op of each op
     frac_distinct: np.ndarray  # (D, O, U)
 
+    def parts(self) -> np.ndarray:
+        """(P, D, O, U, N_OUT) records (for full per-op records)."""
+        parts = self.flat[self.base[:, None, None, :] + np.maximum(self.row, 0)[None]]
+        parts[:, self.row < 0] = 0.0
+        parts[:, self.row == -2, O_TIME] = np.inf
+        return parts
+
 
 def _evaluate_units(hw: HeteroHardware, groups: _Rows, params: np.ndarray, code: int, allow_split: bool,
                     steps: int, splits) -> _Costs:
-    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting."""
+    """Costs of every distinct op under every option; ``splits`` is ``_split_tables(…, steps)`` when splitting.
+    Each unit costs, in one kernel call, the distinct rows of the tables its options run on it (the whole ops, the
+    first parts of the splits it leads, the rest of those it follows) at its distinct parameter vectors."""
     names = list(hw.units)
     n_units, n_distinct, n_points = len(names), len(groups.first), params.shape[0]
     sl = hw.slices()
-    split = allow_split and steps > 1
-    tables = [groups.rows] + (list(splits[0]) + list(splits[1]) if split else [])
-    # Every table of every unit costed in one kernel call per unit (rows are costed independently of each other).
-    raw = [_tables_raw(hw.units[u], tables, params[:, sl[u]], code) for u in names]
-    full = [r[0] for r in raw]  # (P, D, N_OUT) per unit
     options = split_options(n_units, steps, allow_split)
-    parts = np.zeros((n_points, n_distinct, len(options), n_units, N_OUT))
     frac = np.zeros((n_distinct, len(options), n_units))
-    if split:
-        shares = splits[2]
-        first_raw = [[r[1 + i] for r in raw] for i in range(steps - 1)]
-        rest_raw = [[r[steps + i] for r in raw] for i in range(steps - 1)]
+    row = np.full((n_distinct, len(options), n_units), -1, dtype=np.int64)
+    needs: list[list] = [[] for _ in names]  # per unit: (option, table of the part it runs)
     for o, (a, b, k) in enumerate(options):
         if a == b:
-            parts[:, :, o, a] = full[a]
+            needs[a].append((o, groups.rows))
             frac[:, o, a] = 1.0
             continue
-        share = shares[k - 1]
+        share = splits[2][k - 1]
         ok = share > 0
-        parts[:, ok, o, a] = first_raw[k - 1][a][:, ok]
-        parts[:, ok, o, b] = rest_raw[k - 1][b][:, ok]
-        parts[:, ~ok, o, a, O_TIME] = np.inf  # not splittable this finely: the option is excluded
+        needs[a].append((o, splits[0][k - 1]))
+        needs[b].append((o, splits[1][k - 1]))
         frac[:, o, a], frac[:, o, b] = share, np.where(ok, 1.0 - share, 0.0)
-    return _Costs(parts, frac[groups.of], options, groups.of, frac)
+    base = np.zeros((n_points, n_units), dtype=np.int64)
+    flat, size = [], 0
+    for u, name in enumerate(names):
+        rows = _distinct(np.concatenate([t for _, t in needs[u]]))
+        points = _distinct(params[:, sl[name]])
+        raw = _unit_kernel(hw.units[name].kind)(rows.rows, points.rows, code)  # (distinct points, rows, N_OUT)
+        base[:, u] = size + points.of * len(rows.rows)
+        for i, (o, _) in enumerate(needs[u]):
+            row[:, o, u] = rows.of[i * n_distinct:(i + 1) * n_distinct]
+        flat.append(raw.reshape(-1, N_OUT))
+        size += raw.shape[0] * raw.shape[1]
+    for o, (a, b, k) in enumerate(options):
+        if a != b:  # not splittable this finely: the option is excluded
+            out = splits[2][k - 1] <= 0
+            row[out, o, a], row[out, o, b] = -2, -1
+    return _Costs(np.concatenate(flat), base, row, frac[groups.of], options, groups.of, frac)
 
 
 def _pins(hw: HeteroHardware, workload: Workload, options: list, extra: dict[str, str] | None) -> np.ndarray:
@@ -207,15 +277,17 @@ def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, flo
     return stages, n_stages, workload.devices / n_stages
 
 
-def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, allowed):
-    """Per point: op times and dynamic energies per option (P, N, O), links, static power (the DP's inputs)."""
-    t_parts = costs.parts[..., O_TIME]
-    with np.errstate(invalid="ignore"):
-        time = np.where(np.isfinite(t_parts).all(axis=3), t_parts.max(axis=3), np.inf)[:, costs.of]
-    time = np.where(allowed, time, np.inf)
+def _option_tables(costs: _Costs, per_stage: float) -> tuple[np.ndarray, ...]:
+    """Per point, distinct op and option (``mappings.placement_sums.option_costs``): the time and dynamic energy of
+    one instance on one device (the DP's costs), and the time and dynamic energies per slot (``DYNAMIC_SLOTS``) of
+    the units taking part (what records and totals read)."""
+    return option_costs(costs.flat, costs.base, costs.row, costs.frac_distinct > 0, np.array(DYNAMIC_SLOTS),
+                        per_stage)
+
+
+def _placement_inputs(hw, workload, table, params: np.ndarray):
+    """Per point: links and static power (with the op costs of ``_option_tables``, the DP's inputs)."""
     _, _, per_stage = _stages(table, workload)
-    energy = (costs.parts[..., list(DYNAMIC_SLOTS)].sum(axis=(3, 4)) * per_stage)[:, costs.of]
-    energy = np.where(np.isfinite(time), energy, 0.0)
     packed = params[:, hw.slices()["links"]]
     distinct = _distinct(packed)
     matrices = []
@@ -224,111 +296,97 @@ def _placement_inputs(hw, workload, table, costs: _Costs, params: np.ndarray, al
         matrices.append((bw, lat, e * per_stage))
     links = [matrices[d] for d in distinct.of]
     static_w = _unit_slot(hw, params, "idle_param").sum(axis=1) * workload.devices
-    return time, energy, links, static_w
+    return links, static_w
 
 
-def _place_points(hw, workload, table, costs: _Costs, params: np.ndarray, objective: str, allowed,
+def _place_points(hw, workload, table, costs: _Costs, tables, params: np.ndarray, objective: str, allowed,
                   out_bytes: np.ndarray) -> Placements:
-    """Place the ops of every design point (``params`` rows, matching ``costs``)."""
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
-    return assign_points(time, energy, costs.frac, out_bytes, table[:, COL["count"]], links, objective, static_w)
+    """Place the ops of every design point (``params`` rows, matching ``costs``; ``tables`` ``_option_tables``)."""
+    links, static_w = _placement_inputs(hw, workload, table, params)
+    return assign_points(tables[0], tables[1], costs.frac, out_bytes, table[:, COL["count"]], links, objective,
+                         static_w, costs.of, allowed)
 
 
-def _records(costs: _Costs, placed: Placements, idle: np.ndarray, full: bool = True) -> np.ndarray:
+def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, full: bool = True) -> np.ndarray:
     """Per point and op, the hetero record of its placed option: combined cost slots plus unit, share, transfers
     (see H_* slots). Records are built per (point, distinct op, option), then picked; ``idle`` (P, U) is the units'
-    static power. Without ``full`` only what the totals read is filled (time, dynamic energies, units, transfers)."""
-    parts, frac = costs.parts, costs.frac_distinct  # (P, D, O, U, N_OUT), (D, O, U)
+    static power, ``option_costs`` the last two of ``_option_tables``. Without ``full`` only the time, dynamic
+    energies, units and transfers are filled (what the sub-batch schedule reads)."""
+    frac = costs.frac_distinct  # (D, O, U)
     n_units = frac.shape[-1]
     used = frac > 0  # (D, O, U), broadcast over points
-    t = parts[..., O_TIME]
     primary = np.argmax(np.where(used, frac, -np.inf), axis=2)  # (D, O): the same for every point
     slots = list(range(N_OUT)) + list(range(N_OUT, H_OUT)) if full else [O_TIME, *DYNAMIC_SLOTS, H_UNIT, H_SECOND]
     column = {slot: i for i, slot in enumerate(slots)}
-    opt = np.zeros(parts.shape[:3] + (len(slots),))
+    opt = np.zeros(option_costs[0].shape + (len(slots),))
     if full:
+        parts = costs.parts()  # (P, D, O, U, N_OUT)
+        t = parts[..., O_TIME]
         slow = np.argmax(np.where(used, t, -np.inf), axis=3)
         opt[..., :N_OUT] = np.take_along_axis(parts, slow[..., None, None], axis=3)[..., 0, :]
         index = np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1))
         opt[..., O_MAPPING:N_OUT] = np.take_along_axis(parts, index, axis=3)[..., 0, O_MAPPING:N_OUT]
         opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
-    opt[..., column[O_TIME]] = np.where(used, t, -np.inf).max(axis=3)
-    for slot in ADDITIVE_FIELDS[1:] if full else DYNAMIC_SLOTS:
-        opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    opt[..., column[O_TIME]] = option_costs[0]
+    for slot in ADDITIVE_FIELDS[1:]:
+        if slot not in DYNAMIC_SLOTS and full:
+            opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
+    opt[..., [column[slot] for slot in DYNAMIC_SLOTS]] = option_costs[1]
     opt[..., column[H_UNIT]] = primary
     second = used & (np.arange(n_units)[None, None, :] != primary[..., None])
     opt[..., column[H_SECOND]] = np.where(second.any(axis=2), np.argmax(second, axis=2), -1)
     rec = np.zeros(placed.option.shape + (H_OUT,))
-    rec[..., slots] = opt[np.arange(len(parts))[:, None], costs.of[None, :], placed.option]  # (P, N, slots)
+    rec[..., slots] = opt[np.arange(len(opt))[:, None], costs.of[None, :], placed.option]  # (P, N, slots)
     rec[..., H_XFER_S], rec[..., H_XFER_J], rec[..., H_XFER_BYTES] = (placed.transfer_time, placed.transfer_energy,
                                                                      placed.transfer_bytes)
     rec[..., H_STATIC_W] = idle.sum(axis=1)[:, None]
     return rec
 
 
-def _unit_need(workload: Workload, op_bytes: _OpBytes, frac: np.ndarray) -> np.ndarray:
-    """(P, U) bytes resident on each unit (``frac`` (P, N, U)): weights of the ops it runs (any share), its share of
-    the KV cache read by the attention it runs, and the activations (on every unit)."""
+def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: np.ndarray) -> np.ndarray:
+    """(P, U) bytes resident on each unit: weights of the ops it runs (any share), its share of the KV cache read by
+    the attention it runs, and the activations (on every unit). ``weights``/``kv`` (P, U): the op's weight bytes
+    summed over the ops on each unit, its KV bytes × the unit's share (``mappings.placement_sums``)."""
     mem = workload.memory_bytes
-    w_op, kv_op = op_bytes.weight, op_bytes.kv
-    need = np.full(frac.shape[::2], float(mem.get("activations", 0.0)))
-    for total, per_op, by_share in ((mem.get("weights", 0.0), w_op, False), (mem.get("kv_cache", 0.0), kv_op, True)):
+    need = np.full(weights.shape, float(mem.get("activations", 0.0)))
+    for total, per_op, summed in ((mem.get("weights", 0.0), op_bytes.weight, weights),
+                                  (mem.get("kv_cache", 0.0), op_bytes.kv, kv)):
         if total <= 0:
             continue
         if per_op.sum() <= 0:
             need += total  # not attributable to an op: every unit holds it
             continue
-        weight = frac if by_share else (frac > 0).astype(float)
-        need += total * (per_op[None, :, None] * weight).sum(axis=1) / per_op.sum()
+        need += total * summed / per_op.sum()
     other = sum(v for k, v in mem.items() if k not in ("weights", "kv_cache", "activations"))
     return need + other
 
 
-def _energy_totals(workload, rec: np.ndarray, costs: np.ndarray, count: np.ndarray, per_stage: float, latency,
+def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.ndarray, per_stage: float, latency,
                    period) -> dict[str, np.ndarray]:
-    """Per point: latency, period, energy by component (``costs``' slots × count over all axes but the first,
-    hand-overs as interconnect), idle energy of every device over the period, and the derived totals."""
+    """Per point: latency, period, energy by component (``dyn`` (P, K): each dynamic slot's energy × count summed
+    over ops, of one device; hand-overs ``xfer_j`` as interconnect), idle energy of every device over the period, and
+    the derived totals."""
     out: dict[str, np.ndarray] = {"latency_s": latency, "period_s": period}
-    dynamic = np.zeros(len(rec))
-    for name, slot in zip(ENERGY_COMPONENTS[:-1], DYNAMIC_SLOTS):
-        e = (costs[..., slot] * count).reshape(len(rec), -1).sum(axis=1) * per_stage
+    dynamic = np.zeros(len(dyn))
+    for k, name in enumerate(ENERGY_COMPONENTS[:-1]):
+        e = dyn[:, k] * per_stage
         if name == "interconnect":
-            e = e + rec[..., H_XFER_J].sum(axis=1)
+            e = e + xfer_j
         out[f"energy_{name}_j"] = e
         dynamic = dynamic + e
-    static_w = rec[:, 0, H_STATIC_W] if rec.shape[1] else np.zeros(len(rec))
     return finish_totals(out, dynamic, static_w, workload, latency, period)
 
 
-def _on_unit(rec: np.ndarray, u: int) -> np.ndarray:
-    return (rec[..., H_UNIT] == u) | (rec[..., H_SECOND] == u)
-
-
-def _compose(hw, workload, table, rec: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
-    """Totals of placed points from their per-op records (P, N, H_OUT)."""
-    count = table[:, COL["count"]]
-    stages, n_stages, per_stage = _stages(table, workload)
-    op_time = rec[..., O_TIME] * count + rec[..., H_XFER_S]
-    stage_time = np.stack([op_time[:, stages == s].sum(axis=1) for s in range(n_stages)], axis=1)
-    if overlap:
-        busy = []
-        for s in range(n_stages):
-            idx = np.flatnonzero(stages == s)
-            units = []
-            for u in range(len(hw.units)):
-                acc = np.zeros(len(rec))  # summed op by op, in op order
-                for n in idx:
-                    acc = acc + np.where(_on_unit(rec[:, n], u), rec[:, n, O_TIME] * count[n], 0.0)
-                units.append(acc)
-            busy.append(np.max(np.stack(units + [rec[:, idx, H_XFER_S].sum(axis=1)], axis=1), axis=1))
-        period = np.max(np.stack(busy, axis=1), axis=1)
-    else:
-        period = stage_time.max(axis=1)
+def _compose(hw, workload, table, sums, static_w: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
+    """Totals of placed points from their sums (``mappings.placement_sums.placed_sums``)."""
+    stage_time, busy, dyn, xfer_j = sums[:4]
+    _, n_stages, per_stage = _stages(table, workload)
+    # With overlap a stage's period is its busiest unit's (or the links') time.
+    period = busy.max(axis=2).max(axis=1) if overlap else stage_time.max(axis=1)
     latency = stage_time.sum(axis=1)
-    out = _energy_totals(workload, rec, rec, count, per_stage, latency, period)
+    out = _energy_totals(workload, dyn, xfer_j, static_w, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
-        on = _on_unit(rec, u)
-        out[f"utilization_{name}"] = np.where(on, rec[..., O_TIME] * count, 0.0).sum(axis=1) / n_stages / period
+        out[f"utilization_{name}"] = busy[:, :, u].sum(axis=1) / n_stages / period
     return out
 
 
@@ -381,7 +439,9 @@ def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndar
         period = stage_period if s == 0 else np.maximum(period, stage_period)
         latency = latency + stage_period
         busy += stage_busy / n_stages
-    out = _energy_totals(workload, rec, half, count, per_stage, latency, period)
+    dyn = np.stack([(half[..., slot] * count).reshape(len(rec), -1).sum(axis=1) for slot in DYNAMIC_SLOTS], axis=1)
+    out = _energy_totals(workload, dyn, rec[..., H_XFER_J].sum(axis=1), rec[:, 0, H_STATIC_W], per_stage, latency,
+                         period)
     for u, name in enumerate(hw.units):
         out[f"utilization_{name}"] = busy[:, u] / period
     return out
@@ -394,18 +454,24 @@ def _chunks(n_points: int, per_point: int) -> list[slice]:
 
 
 def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, objective, allow_split, steps, mode,
-                    pins, splits, halves_tables, full_records=True):
-    """Totals (dict of arrays), records (P, N, H_OUT; only the slots totals read unless ``full_records``) and
-    failure reasons of points sharing their settings."""
+                    pins, splits, halves_tables, with_raw=False):
+    """Totals (dict of arrays), records (P, N, H_OUT; with ``with_raw``, else None) and failure reasons of points
+    sharing their settings."""
     names = list(hardware.units)
     costs = _evaluate_units(hardware, groups, params, code, allow_split, steps, splits)
     allowed = _pins(hardware, workload, costs.options, pins)
     n = len(params)
     reasons = np.full(n, "", dtype=object)
-    placed = _place_points(hardware, workload, table, costs, params, objective, allowed, op_bytes.out)
+    stages, n_stages, per_stage = _stages(table, workload)
+    tables = _option_tables(costs, per_stage)
+    option_costs = tables[2:]
+    placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
-    need, cap = _unit_need(workload, op_bytes, placed.frac), _unit_slot(hardware, params, "capacity_param")
+    sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
+                       costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
+                       op_bytes.kv)
+    need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
@@ -414,7 +480,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
                       f"capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
-    rec = _records(costs, placed, _unit_slot(hardware, params, "idle_param"), full_records)
+    idle = _unit_slot(hardware, params, "idle_param")
+    rec = _records(costs, placed, idle, option_costs, with_raw) if with_raw or mode == "subbatch" else None
     composed: dict[str, np.ndarray] = {}
     if good.any():
         g = np.flatnonzero(good)
@@ -422,7 +489,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
             halves = _half_costs(hardware, params[g], code, halves_tables, costs.of)
             composed = _compose_subbatch(hardware, workload, table, rec[g], halves, params[g])
         else:
-            composed = _compose(hardware, workload, table, rec[g], mode == "overlap")
+            composed = _compose(hardware, workload, table, [x[g] for x in sums], idle.sum(axis=1)[g],
+                                mode == "overlap")
         composed = {k: (g, v) for k, v in composed.items()}
     return good, reasons, memory, rec, composed
 
@@ -544,6 +612,8 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     splits = _split_tables(workload, groups, split_steps) if allow_split and split_steps > 1 else None
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
-    time, energy, links, static_w = _placement_inputs(hw, workload, table, costs, params, allowed)
+    links, static_w = _placement_inputs(hw, workload, table, params)
+    tables = _option_tables(costs, _stages(table, workload)[2])
+    time, energy = op_costs(tables[0], tables[1], costs.of, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

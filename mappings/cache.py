@@ -1,4 +1,5 @@
-"""A bounded (LRU) cache of spatial mapping-search results, so a sweep searches each layer shape once per hardware.
+"""A bounded (LRU) cache of mapping-search results, so a sweep searches each layer shape once per hardware: spatial
+searches (every engine call) and GPU tile searches of heterogeneous units (``cosim.hetero``).
 
 Results are keyed by (op row without its ``count``/``stage`` columns, hardware parameter vector, objective, search
 settings): the same layer shape in another workload, another sweep point with the same hardware, or a repeated layer
@@ -10,7 +11,7 @@ same bits an uncached call would (each pair's search is independent and determin
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import numpy as np
 
@@ -25,13 +26,17 @@ _IGNORED = np.array([COL["count"], COL["stage"]])
 
 
 class CachedMapper:
-    """``map_and_cost(table, params, objective)`` with an LRU cache of per-(op, point) results."""
+    """``map_and_cost(table, params, objective)`` with an LRU cache of per-(op, point) results; ``code`` is the
+    driver's kernel code (``mappings.driver.KERNEL_CODES``); the search settings are the spatial search's."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_tiles: int = DEFAULT_MAX_TILES,
-                 budget: int = DEFAULT_BUDGET, seed: int = 0) -> None:
+                 budget: int = DEFAULT_BUDGET, seed: int = 0, code: int = SPATIAL) -> None:
         self.max_entries = max_entries
-        self.settings = (int(max_tiles), int(budget), int(seed))
-        self._store: OrderedDict = OrderedDict()
+        self.code = code
+        self.settings = (int(max_tiles), int(budget), int(seed)) if code == SPATIAL else ()
+        self._store: OrderedDict = OrderedDict()  # key → slot of its record in the pool
+        self._pool = np.empty((0, N_OUT))
+        self._free: list[int] = []  # slots of evicted records
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -42,55 +47,76 @@ class CachedMapper:
     def clear(self) -> None:
         with self._lock:
             self._store.clear()
+            self._pool = np.empty((0, N_OUT))
+            self._free = []
             self.hits = self.misses = 0
+
+    def _slot(self) -> int:
+        """A free slot of the pool (grown by doubling)."""
+        if not self._free:
+            size = len(self._pool)
+            grown = np.empty((max(2 * size, 1024), N_OUT))
+            grown[:size] = self._pool
+            self._pool = grown
+            self._free = list(range(len(grown) - 1, size - 1, -1))
+        return self._free.pop()
 
     def __call__(self, table: np.ndarray, params: np.ndarray, objective: int) -> np.ndarray:
         table = np.ascontiguousarray(table, dtype=np.float64)
         params = np.ascontiguousarray(np.atleast_2d(params), dtype=np.float64)
         n_points, n_ops = params.shape[0], table.shape[0]
         result = np.empty((n_points, n_ops, N_OUT))
+        flat = result.reshape(-1, N_OUT)
         shapes = table.copy()
         shapes[:, _IGNORED] = 0.0
         op_keys = [row.tobytes() for row in shapes]
         point_keys = [row.tobytes() for row in params]
         head = (int(objective),) + self.settings
-        missing: dict[tuple, list[tuple[int, int]]] = {}
+        missing: dict[tuple, list[int]] = {}  # key → cells (point × ops + op)
+        cells, slots = [], []
         with self._lock:
+            get, touch = self._store.get, self._store.move_to_end
             for p, pk in enumerate(point_keys):
-                for i, ok in enumerate(op_keys):
-                    key = (head, ok, pk)
-                    found = self._store.get(key)
-                    if found is None:
-                        missing.setdefault(key, []).append((p, i))
+                keys = [(head, ok, pk) for ok in op_keys]
+                found = list(map(get, keys))
+                if None not in found:  # every op found (the common case): touched and gathered in bulk
+                    deque(map(touch, keys), maxlen=0)
+                    cells.extend(range(p * n_ops, (p + 1) * n_ops))
+                    slots.extend(found)
+                    continue
+                for i, (key, slot) in enumerate(zip(keys, found)):
+                    if slot is None:
+                        missing.setdefault(key, []).append(p * n_ops + i)
                     else:
-                        self._store.move_to_end(key)
-                        result[p, i] = found
-                        self.hits += 1
+                        touch(key)
+                        cells.append(p * n_ops + i)
+                        slots.append(slot)
+            flat[cells] = self._pool[slots]
+            self.hits += len(cells)
             self.misses += sum(len(v) for v in missing.values())
         if not missing:
             return result
-        first = [cells[0] for cells in missing.values()]
-        point_index = np.array([p for p, _ in first], dtype=np.int64)
-        op_index = np.array([i for _, i in first], dtype=np.int64)
-        computed = cost_pairs(SPATIAL, table, params, op_index, point_index, int(objective),
+        first = np.array([c[0] for c in missing.values()], dtype=np.int64)
+        computed = cost_pairs(self.code, table, params, first % n_ops, first // n_ops, int(objective),
                               np.array(self.settings, dtype=np.float64))
         with self._lock:
-            for j, (key, cells) in enumerate(missing.items()):
-                record = computed[j].copy()
-                for p, i in cells:
-                    result[p, i] = record
-                self._store[key] = record
+            for j, (key, where) in enumerate(missing.items()):
+                flat[where] = computed[j]
+                if key in self._store:  # stored meanwhile by another thread
+                    continue
+                slot = self._slot()
+                self._pool[slot] = computed[j]
+                self._store[key] = slot
             while len(self._store) > self.max_entries:
-                self._store.popitem(last=False)
+                self._free.append(self._store.popitem(last=False)[1])
         return result
 
 
-_SHARED: CachedMapper | None = None
+_SHARED: dict[int, CachedMapper] = {}
 
 
-def shared_mapper() -> CachedMapper:
-    """The process-wide cache the engine uses for spatial devices."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = CachedMapper()
-    return _SHARED
+def shared_mapper(code: int = SPATIAL) -> CachedMapper:
+    """The process-wide cache of kernel ``code`` (the engine's for spatial devices)."""
+    if code not in _SHARED:
+        _SHARED[code] = CachedMapper(code=code)
+    return _SHARED[code]

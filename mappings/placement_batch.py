@@ -4,8 +4,9 @@ compiled and run over points.
 
 Points share the op sequence, the options' batch shares and the op counts; each point has its own op costs, static
 power and links. Hand-over costs depend only on the links, so they are computed once per distinct link vector.
-The ``edp`` objective (iterated scalarisation, a few solves per point) goes through ``mappings.placement.assign``
-point by point.
+Op costs may come per distinct op (the layers of a network share one) and are scored inside the compiled pass. The
+``edp`` objective (iterated scalarisation, a few solves per point) goes through ``mappings.placement.assign`` point by
+point.
 """
 
 from __future__ import annotations
@@ -63,13 +64,6 @@ def handovers(frac_a: np.ndarray, frac_b: np.ndarray, nbytes: np.ndarray, links)
     return t, e, b
 
 
-def _score(t, e, alpha, beta, static_w):
-    """``_Problem.score`` with a static power per point (leading axis of ``static_w``, broadcast on the rest)."""
-    with np.errstate(invalid="ignore"):
-        s = alpha * t + beta * (e + static_w * t)
-    return np.where(np.isnan(s), np.inf, s)
-
-
 @njit(cache=True)
 def _argmin(x):
     best = 0
@@ -80,112 +74,183 @@ def _argmin(x):
 
 
 @njit(cache=True)
-def _edge_steps(op_cost, et, ee, mult, alpha, beta, sw, pt, g, st):
-    """One point's (N-1, O, O) edge scores (``_Problem.score`` × hand-over count) plus the receiving op's cost."""
-    n_edges, n_opt = et.shape[1], et.shape[2]
-    for i in range(n_edges):
-        for p in range(n_opt):
-            for c in range(n_opt):
-                t = et[g, i, p, c]
-                s = alpha * t + beta * (ee[g, i, p, c] + sw * t)
-                if np.isnan(s):
-                    s = np.inf
-                st[i, p, c] = mult[i] * s + op_cost[pt, i + 1, c]
-
-
-@njit(cache=True, parallel=True)
-def _viterbi(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, n_blocks):
-    """``mappings.placement._solve`` per point: ``op_cost`` (P, N, O), hand-over costs ``et``/``ee`` (G, N-1, O, O)
-    per link group with ``mult`` hand-overs per edge, ``back`` (P, R, O, O) loop back-edge scores already transposed
-    to (anchor, last). Points are independent: they run in parallel, in ``n_blocks`` blocks that each reuse their
-    work arrays."""
-    n_points, n, n_opt = op_cost.shape
-    choice = np.zeros((n_points, n), dtype=np.int64)
-    ok = np.zeros(n_points, dtype=np.bool_)
-    for blk in prange(n_blocks):
-        _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
-                       blk, n_blocks)
-    return choice, ok
+def _score1(t, e, alpha, beta, sw):
+    """``_Problem.score`` of one time and dynamic energy with static power ``sw``."""
+    s = alpha * t + beta * (e + sw * t)
+    return np.inf if np.isnan(s) else s
 
 
 @njit(cache=True)
-def _viterbi_block(op_cost, et, ee, mult, alpha, beta, static_w, group_of, back, has_back, run_of, choice, ok,
-                   first, stride):
-    """``_viterbi`` for the points ``first``, ``first + stride``, …, writing their rows of ``choice`` and ``ok``."""
-    n_points, n, n_opt = op_cost.shape
-    steps = np.empty((max(n - 1, 0), n_opt, n_opt))
-    # Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
-    # first op of a run only the diagonal states are finite, and only they are written).
-    back_anchor = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-    back_prev = np.zeros((n, n_opt, n_opt), dtype=np.int64)
-    V, Vn = np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt))
-    col, W = np.empty(n_opt), np.empty(n_opt)
-    best_anchor = np.empty(n_opt, dtype=np.int64)
-    for pt in range(first, n_points, stride):
-        _edge_steps(op_cost, et, ee, mult, alpha, beta, static_w[pt], pt, group_of[pt], steps)
-        V[:, :] = np.inf
-        for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
-            V[a if has_back[run_of[0]] else 0, a] = op_cost[pt, 0, a]
-        for i in range(1, n):
-            st = steps[i - 1]
-            if run_of[i] != run_of[i - 1]:
-                r = run_of[i - 1]
-                if has_back[r]:
-                    for a in range(n_opt):
-                        for p in range(n_opt):
-                            V[a, p] = V[a, p] + back[pt, r, a, p]
+def _edge_scores(et, ee, alpha, beta, key_group, key_sw):
+    """``_Problem.score`` of the hand-over costs ``et``/``ee`` (G, E, O, O) per link group, for each key (a link
+    group and a static power): (K, E, O, O)."""
+    n_keys = key_group.shape[0]
+    out = np.empty((n_keys,) + et.shape[1:])
+    for k in range(n_keys):
+        g, sw = key_group[k], key_sw[k]
+        for e in range(et.shape[1]):
+            for p in range(et.shape[2]):
+                for c in range(et.shape[3]):
+                    out[k, e, p, c] = _score1(et[g, e, p, c], ee[g, e, p, c], alpha, beta, sw)
+    return out
+
+
+@njit(cache=True)
+def _op_scores(time, energy, of, allowed, counts, alpha, beta, sw, pt, distinct, opc):
+    """One point's op scores ``opc`` (N, O) from the per-distinct-op costs (scored once each into ``distinct``
+    (D, O)): an excluded option costs infinite time, and an op of infinite time no energy (``op_costs``)."""
+    n, n_opt = opc.shape
+    for d in range(distinct.shape[0]):
+        for o in range(n_opt):
+            t = time[pt, d, o]
+            distinct[d, o] = _score1(t, energy[pt, d, o] if np.isfinite(t) else 0.0, alpha, beta, sw)
+    excluded = _score1(np.inf, 0.0, alpha, beta, sw)
+    for i in range(n):
+        d = of[i]
+        for o in range(n_opt):
+            opc[i, o] = (distinct[d, o] if allowed[i, o] else excluded) * counts[i]
+
+
+@njit(cache=True, parallel=True)
+def _place(time, energy, of, allowed, counts, scores, key_of, et, ee, eb, group_of, edge_of, mult, back_mult,
+           has_back, run_of, starts, lasts, alpha, beta, static_w, n_blocks):
+    """``mappings.placement._solve`` and ``evaluate``'s hand-overs per point: op costs ``time``/``energy``
+    (P, D, O) per distinct op (``of[n]`` is op n's), ``allowed`` (N, O); hand-over costs ``et``/``ee``/``eb``
+    (G, E, O, O) per link group and distinct edge, their scores ``scores`` (K, E, O, O) per key (``key_of`` (P,));
+    ``edge_of`` (N - 1 + R,): the distinct edge of each edge into op 1…N-1 (``mult`` hand-overs each), then of each
+    run's loop back-edge (``back_mult``). Points are independent: they run in parallel, in ``n_blocks`` blocks that
+    each reuse their work arrays. Returns the choice (P, N), ok (P,) and the hand-overs into each op (P, N) ×3."""
+    n_points, n, n_opt = time.shape[0], of.shape[0], time.shape[2]
+    n_runs = has_back.shape[0]
+    choice = np.zeros((n_points, n), dtype=np.int64)
+    ok = np.zeros(n_points, dtype=np.bool_)
+    xfer = np.zeros((3, n_points, n))
+    for blk in prange(n_blocks):
+        opc = np.empty((n, n_opt))
+        distinct = np.empty((time.shape[1], n_opt))
+        bk = np.empty((n_runs, n_opt, n_opt))
+        work = _viterbi_work(n, n_opt)
+        for pt in range(blk, n_points, n_blocks):
+            sc = scores[key_of[pt]]
+            _op_scores(time, energy, of, allowed, counts, alpha, beta, static_w[pt], pt, distinct, opc)
+            for r in range(n_runs):
                 for p in range(n_opt):
                     for a in range(n_opt):
-                        col[a] = V[a, p]
-                    best_anchor[p] = _argmin(col)
-                    W[p] = V[best_anchor[p], p]
-                V[:, :] = np.inf
-                for c in range(n_opt):
+                        bk[r, a, p] = back_mult[r] * sc[edge_of[n - 1 + r], p, a]
+            ok[pt] = _viterbi_point(opc, sc, edge_of, mult, bk, has_back, run_of, work, choice[pt])
+            if not ok[pt]:
+                continue
+            c, g = choice[pt], group_of[pt]
+            for k, cost in enumerate((et, ee, eb)):
+                for i in range(1, n):
+                    xfer[k, pt, i] += mult[i - 1] * cost[g, edge_of[i - 1], c[i - 1], c[i]]
+            for k, cost in enumerate((et, ee, eb)):
+                for r in range(n_runs):
+                    if has_back[r]:
+                        s = starts[r]
+                        xfer[k, pt, s] += back_mult[r] * cost[g, edge_of[n - 1 + r], c[lasts[r]], c[s]]
+    return choice, ok, xfer
+
+
+@njit(cache=True)
+def _viterbi_work(n, n_opt):
+    """Work arrays of ``_viterbi_point``, reused from point to point (uninitialised: a path only reads the
+    back-pointers written for its own point)."""
+    return (np.empty((n, n_opt, n_opt), dtype=np.int64), np.empty((n, n_opt, n_opt), dtype=np.int64),
+            np.empty((n_opt, n_opt)), np.empty((n_opt, n_opt)), np.empty(n_opt), np.empty(n_opt),
+            np.empty(n_opt, dtype=np.int64))
+
+
+@njit(cache=True)
+def _viterbi_point(op_cost, scores, edge_of, mult, back, has_back, run_of, work, choice):
+    """``mappings.placement._solve`` of one point: op scores ``op_cost`` (N, O), hand-over scores ``scores``
+    (E, O, O) of the distinct edges (edge i → i+1 is ``edge_of[i]``, taken ``mult[i]`` times), loop back-edge scores
+    ``back`` (R, O, O) as (anchor, last). Writes ``choice``; False where no placement is feasible.
+    Back-pointers are reused from point to point: a path only ever reads entries written for this point (after the
+    first op of a run only the diagonal states are finite, and only they are written)."""
+    back_anchor, back_prev, V, Vn, col, W, best_anchor = work
+    n, n_opt = op_cost.shape
+    V[:, :] = np.inf
+    for a in range(n_opt):  # a run without a loop back-edge keeps its states in anchor row 0 alone
+        V[a if has_back[run_of[0]] else 0, a] = op_cost[0, a]
+    for i in range(1, n):
+        st = scores[edge_of[i - 1]]
+        m = mult[i - 1]
+        if run_of[i] != run_of[i - 1]:
+            r = run_of[i - 1]
+            if has_back[r]:
+                for a in range(n_opt):
                     for p in range(n_opt):
-                        col[p] = W[p] + st[p, c]
-                    prev = _argmin(col)
-                    a = c if has_back[run_of[i]] else 0
-                    V[a, c] = col[prev]
-                    back_prev[i, a, c] = prev
-                    back_anchor[i, a, c] = best_anchor[prev]
-            else:
-                n_anchors = n_opt if has_back[run_of[i]] else 1
-                Vn[:, :] = np.inf
-                for a in range(n_anchors):
-                    for c in range(n_opt):
-                        for p in range(n_opt):
-                            col[p] = V[a, p] + st[p, c]
-                        prev = _argmin(col)
-                        Vn[a, c] = col[prev]
-                        back_prev[i, a, c] = prev
-                        back_anchor[i, a, c] = a
-                V[:, :] = Vn
-        r = run_of[n - 1]
-        if has_back[r]:
-            for a in range(n_opt):
+                        V[a, p] = V[a, p] + back[r, a, p]
+            for p in range(n_opt):
+                for a in range(n_opt):
+                    col[a] = V[a, p]
+                best_anchor[p] = _argmin(col)
+                W[p] = V[best_anchor[p], p]
+            V[:, :] = np.inf
+            for c in range(n_opt):
                 for p in range(n_opt):
-                    V[a, p] = V[a, p] + back[pt, r, a, p]
-        k = _argmin(V.ravel())
-        a, p = k // n_opt, k % n_opt
-        if not np.isfinite(V[a, p]):
-            continue
-        ok[pt] = True
-        for i in range(n - 1, -1, -1):
-            choice[pt, i] = p
-            if i > 0:
-                a, p = back_anchor[i, a, p], back_prev[i, a, p]
+                    col[p] = W[p] + (m * st[p, c] + op_cost[i, c])
+                prev = _argmin(col)
+                a = c if has_back[run_of[i]] else 0
+                V[a, c] = col[prev]
+                back_prev[i, a, c] = prev
+                back_anchor[i, a, c] = best_anchor[prev]
+        else:
+            n_anchors = n_opt if has_back[run_of[i]] else 1  # the rows below stay infinite
+            for a in range(n_anchors):
+                for c in range(n_opt):
+                    oc = op_cost[i, c]
+                    prev, best = 0, V[a, 0] + (m * st[0, c] + oc)
+                    for p in range(1, n_opt):  # _argmin: the first of equal minima
+                        v = V[a, p] + (m * st[p, c] + oc)
+                        if v < best:
+                            prev, best = p, v
+                    Vn[a, c] = best
+                    back_prev[i, a, c] = prev
+                    back_anchor[i, a, c] = a
+            V[:n_anchors] = Vn[:n_anchors]
+    r = run_of[n - 1]
+    if has_back[r]:
+        for a in range(n_opt):
+            for p in range(n_opt):
+                V[a, p] = V[a, p] + back[r, a, p]
+    k = _argmin(V.ravel())
+    a, p = k // n_opt, k % n_opt
+    if not np.isfinite(V[a, p]):
+        return False
+    for i in range(n - 1, -1, -1):
+        choice[i] = p
+        if i > 0:
+            a, p = back_anchor[i, a, p], back_prev[i, a, p]
+    return True
+
+
+def op_costs(time: np.ndarray, energy: np.ndarray, of: np.ndarray, allowed: np.ndarray):
+    """Per op (P, N, O) time and energy from per-distinct-op costs (P, D, O), as ``_op_steps`` reads them: an
+    option not ``allowed`` takes infinite time, and an op of infinite time no energy."""
+    time = np.where(allowed, time[:, of], np.inf)
+    return time, np.where(np.isfinite(time), energy[:, of], 0.0)
 
 
 def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_bytes: np.ndarray, counts: np.ndarray,
-                  links: list, objective: str, static_w: np.ndarray) -> Placements:
+                  links: list, objective: str, static_w: np.ndarray, of: np.ndarray | None = None,
+                  allowed: np.ndarray | None = None) -> Placements:
     """``mappings.placement.assign`` for P points: ``time``/``energy`` (P, N, O), ``frac`` (N, O, U) shared,
-    ``links`` a list of P (bandwidth, latency, energy/byte) unit × unit triples, ``static_w`` (P,)."""
-    n_points, n, n_opt = time.shape
+    ``links`` a list of P (bandwidth, latency, energy/byte) unit × unit triples, ``static_w`` (P,).
+
+    With ``of`` (N,), ``time``/``energy`` are (P, D, O) per distinct op and op n's are those of ``of[n]`` (ops with
+    the same ``of`` have the same ``frac``: hand-overs are computed once per distinct edge); options where ``allowed``
+    (N, O) is False are excluded (infinite time), and an op of infinite time has no energy."""
+    n_points, n, n_opt = time.shape[0], frac.shape[0], time.shape[2]
     counts = np.asarray(counts, float)
     out_bytes = np.asarray(out_bytes, float)
     idx = np.arange(n)
+    of = idx if of is None else np.asarray(of, dtype=np.int64)
+    allowed = np.ones((n, n_opt), dtype=np.bool_) if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_)
     if objective == "edp":
-        return _stack([_assign_or_none(time[p], energy[p], frac, out_bytes, counts, links[p], objective,
+        t_all, e_all = op_costs(time, energy, of, allowed)
+        return _stack([_assign_or_none(t_all[p], e_all[p], frac, out_bytes, counts, links[p], objective,
                                        static_w[p]) for p in range(n_points)], frac)
     if objective not in ("latency", "energy"):
         raise ValueError(f"unknown objective {objective!r}; allowed: latency, energy, edp")
@@ -199,35 +264,31 @@ def assign_points(time: np.ndarray, energy: np.ndarray, frac: np.ndarray, out_by
     starts = np.array([s for s, _ in runs], dtype=np.int64)
     lasts = np.array([e - 1 for _, e in runs], dtype=np.int64)
     back_mult = counts[starts] - 1
-    # Hand-over costs per distinct link vector.
+    # Hand-over costs per distinct link vector and distinct edge (sender, receiver and bytes), forward edges first,
+    # then each run's loop back-edge.
     keys = [tuple(np.concatenate([m.ravel() for m in lk])) for lk in links]
     group_of, groups = np.zeros(n_points, dtype=np.int64), {}
     for p, key in enumerate(keys):
         group_of[p] = groups.setdefault(key, len(groups))
     firsts = [keys.index(k) for k in groups]
-    edges = [handovers(frac[:-1], frac[1:], out_bytes[:-1], links[p]) for p in firsts]  # (N-1, O, O) each
-    backs = [handovers(frac[lasts], frac[starts], out_bytes[lasts], links[p]) for p in firsts]  # (R, O, O)
-    et, ee, eb = (np.stack([g[k] for g in edges]) for k in range(3))  # (G, N-1, O, O)
-    bt, be, bb = (np.stack([g[k] for g in backs]) for k in range(3))  # (G, R, O, O)
+    senders, receivers = np.concatenate([idx[:-1], lasts]), np.concatenate([idx[1:], starts])
+    edge_keys = np.stack([of[senders], of[receivers], out_bytes[senders]], axis=1)
+    _, first_edge, edge_of = np.unique(edge_keys, axis=0, return_index=True, return_inverse=True)
+    edge_of = edge_of.reshape(-1).astype(np.int64)
+    a, b = senders[first_edge], receivers[first_edge]
+    costs = [handovers(frac[a], frac[b], out_bytes[a], links[p]) for p in firsts]  # (E, O, O) each
+    et, ee, eb = (np.stack([g[k] for g in costs]) for k in range(3))  # (G, E, O, O)
     sw = np.asarray(static_w, float)
-    op_cost = _score(time, energy, alpha, beta, sw[:, None, None]) * counts[None, :, None]
-    with np.errstate(invalid="ignore"):  # runs without a back-edge (count 1) multiply an unused score by 0
-        back = back_mult[None, :, None, None] * _score(bt[group_of], be[group_of], alpha, beta,
-                                                       sw[:, None, None, None])
-    choice, ok = _viterbi(op_cost, et, ee, edge_mult, alpha, beta, sw, group_of,
-                          np.ascontiguousarray(back.transpose(0, 1, 3, 2)), has_back, run_of,
-                          min(n_points, 4 * numba.get_num_threads()))
-    # Hand-overs of the chosen sequences (edges into each op, then loop back-edges into each run's first op).
-    out = [np.zeros((n_points, n)) for _ in range(3)]
-    g = group_of[:, None]
-    for arr, cost in zip(out, (et, ee, eb)):
-        if n > 1:
-            arr[:, 1:] += edge_mult[None, :] * cost[g, idx[None, :-1], choice[:, :-1], choice[:, 1:]]
-    for r in np.flatnonzero(has_back):
-        s, last = starts[r], lasts[r]
-        for arr, cost in zip(out, (bt, be, bb)):
-            arr[:, s] += back_mult[r] * cost[group_of, r, choice[:, last], choice[:, s]]
-    return Placements(choice, frac[idx[None, :], choice], out[0], out[1], out[2], ok)
+    score_keys: dict = {}
+    key_of = np.array([score_keys.setdefault((group_of[p], sw[p]), len(score_keys)) for p in range(n_points)],
+                      dtype=np.int64)
+    scores = _edge_scores(et, ee, alpha, beta, np.array([g for g, _ in score_keys], dtype=np.int64),
+                          np.array([w for _, w in score_keys], dtype=float))
+    choice, ok, xfer = _place(np.ascontiguousarray(time, dtype=float), np.ascontiguousarray(energy, dtype=float), of,
+                              allowed, counts, scores, key_of, et, ee, eb, group_of, edge_of, edge_mult, back_mult,
+                              has_back, run_of, starts, lasts, alpha, beta, sw,
+                              min(n_points, 4 * numba.get_num_threads()))
+    return Placements(choice, frac[idx[None, :], choice], xfer[0], xfer[1], xfer[2], ok)
 
 
 def _assign_or_none(*args):

@@ -1,0 +1,89 @@
+"""Compiled per-point tables of a heterogeneous device's placement (``cosim.hetero``): the options' costs per
+distinct op, read from the units' cost records, and sums over placed op sequences (what the totals are composed
+from), without building per-op records."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from hw_models.cost import O_TIME
+
+
+@njit(cache=True)
+def option_costs(flat, base, row, used, slots, scale):
+    """Per point p, distinct op d and option o, from the units' cost records ``flat[base[p, u] + row[d, o, u]]``
+    (``row`` -1: the unit has no part, zeros; -2: infinite time; dynamic energies in columns ``slots``):
+
+    ``time`` (P, D, O): the slowest unit's time, infinite if any is not finite; ``energy`` (P, D, O): the dynamic
+    energies summed over units and slots, × ``scale``; ``opt_time`` (P, D, O): the slowest time of the units taking
+    part (``used``), and ``opt_dyn`` (P, D, O, K) their energies per slot summed over them."""
+    n_points, n_units = base.shape
+    n_distinct, n_opt, n_slots = row.shape[0], row.shape[1], slots.shape[0]
+    time = np.empty((n_points, n_distinct, n_opt))
+    energy = np.empty((n_points, n_distinct, n_opt))
+    opt_time = np.empty((n_points, n_distinct, n_opt))
+    opt_dyn = np.empty((n_points, n_distinct, n_opt, n_slots))
+    for p in range(n_points):
+        for d in range(n_distinct):
+            for o in range(n_opt):
+                t_max, finite, e, t_used = -np.inf, True, 0.0, -np.inf
+                for k in range(n_slots):
+                    opt_dyn[p, d, o, k] = 0.0
+                for u in range(n_units):
+                    r = row[d, o, u]
+                    if r < 0:
+                        t = np.inf if r == -2 else 0.0
+                    else:
+                        t = flat[base[p, u] + r, O_TIME]
+                        for k in range(n_slots):
+                            v = flat[base[p, u] + r, slots[k]]
+                            e += v
+                            if used[d, o, u]:
+                                opt_dyn[p, d, o, k] += v
+                    finite = finite and np.isfinite(t)
+                    t_max = max(t_max, t)
+                    if used[d, o, u]:
+                        t_used = max(t_used, t)
+                time[p, d, o] = t_max if finite else np.inf
+                energy[p, d, o] = e * scale
+                opt_time[p, d, o] = t_used
+    return time, energy, opt_time, opt_dyn
+
+
+@njit(cache=True)
+def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts, stage, n_stages, w_op, kv_op):
+    """Per point ``p`` with ``ok[p]``, op ``n`` placed on option ``c = choice[p, n]``, ``d = of[n]`` its distinct op
+    and ``t = opt_time[p, d, c] × counts[n]`` its time (all instances); ops are summed in op order.
+
+    Returns ``stage`` (P, S): t plus the hand-overs into the op (``xfer_t``) per stage; ``busy`` (P, S, U + 1): t of
+    the ops a unit takes part in (``frac[d, c, u] > 0``) per stage and unit, the last column the stage's hand-over
+    time; ``dyn`` (P, K): ``opt_dyn[p, d, c] × counts[n]`` (dynamic energy per slot); ``xfer_j`` (P,): hand-over
+    energy (``xfer_e``); ``weights`` (P, U): ``w_op`` of the ops on each unit; ``kv`` (P, U): ``kv_op`` × the unit's
+    share."""
+    n_points, n = choice.shape
+    n_units, n_slots = frac.shape[2], opt_dyn.shape[3]
+    stage_t = np.zeros((n_points, n_stages))
+    busy = np.zeros((n_points, n_stages, n_units + 1))
+    dyn = np.zeros((n_points, n_slots))
+    xfer_j = np.zeros(n_points)
+    weights = np.zeros((n_points, n_units))
+    kv = np.zeros((n_points, n_units))
+    for p in range(n_points):
+        if not ok[p]:
+            continue
+        for i in range(n):
+            c, d, s = choice[p, i], of[i], stage[i]
+            t = opt_time[p, d, c] * counts[i]
+            stage_t[p, s] += t + xfer_t[p, i]
+            busy[p, s, n_units] += xfer_t[p, i]
+            xfer_j[p] += xfer_e[p, i]
+            for k in range(n_slots):
+                dyn[p, k] += opt_dyn[p, d, c, k] * counts[i]
+            for u in range(n_units):
+                share = frac[d, c, u]
+                if share > 0:
+                    busy[p, s, u] += t
+                    weights[p, u] += w_op[i]
+                kv[p, u] += kv_op[i] * share
+    return stage_t, busy, dyn, xfer_j, weights, kv
