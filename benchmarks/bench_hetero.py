@@ -4,7 +4,7 @@ Logic-PIM, ops placed with batch splits).
 Usage: python benchmarks/bench_hetero.py [--runs 5] [--only neupims|duplex|duplex-gpt3] [--workloads N]
                                         [--skip-sweep]
 Two figures per sweep, each the median of ``--runs`` in-process runs in points/s after a warm-up that loads the
-compiled kernels:
+compiled kernels; every run starts with the process-wide result caches emptied (as a fresh sweep does):
 - evaluation: ``cosim.engine.evaluate_points`` called as the sweep runner calls it, once per workload variant with
   one parameter row per hardware variant (hardware and workloads built beforehand, as the runner builds them once);
 - whole sweep: ``cosim.sweep`` end to end (config checks, loading every preset variant and workload, evaluation,
@@ -92,6 +92,7 @@ def evaluation_rates(cfg: dict, runs: int) -> list[float]:
 
     from cosim.config import hardware_points, validate_config, workload_points
     from cosim.engine import evaluate_points
+    from cosim.hetero import clear_caches
     from hw_models.hardware import load_hardware
     from workloads import load_workload
     from workloads.table import op_table
@@ -104,6 +105,7 @@ def evaluation_rates(cfg: dict, runs: int) -> list[float]:
     evaluate_points(hws[0], workloads[0], matrix[:2], parsed.objective, tables[0])  # warm-up
     rates = []
     for _ in range(runs):
+        clear_caches()  # each run starts with empty result caches, as a fresh sweep process does
         start = time.perf_counter()
         for workload, table in zip(workloads, tables):
             evaluate_points(hws[0], workload, matrix, parsed.objective, table)
@@ -114,8 +116,11 @@ def evaluation_rates(cfg: dict, runs: int) -> list[float]:
 def measure(cosim, cfg: dict, runs: int, tmp: Path) -> tuple[list[float], int, int]:
     """Points/s of ``runs`` in-process sweeps of ``cfg``; also the point and feasible counts."""
     cosim.sweep(warmup_config(cfg), output=tmp / f"{cfg['name']}-warm")
+    from cosim.hetero import clear_caches
+
     rates = []
     for i in range(runs):
+        clear_caches()  # each run starts with empty result caches, as a fresh sweep process does
         start = time.perf_counter()
         outcome = cosim.sweep(cfg, output=tmp / f"{cfg['name']}-{i}")
         rates.append(len(outcome.results) / (time.perf_counter() - start))

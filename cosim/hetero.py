@@ -118,6 +118,14 @@ _PART_ROWS: dict = {}
 _PART_ROWS_MAX = 200_000
 
 
+def clear_caches() -> None:
+    """Empty the process-wide caches heterogeneous evaluation fills (split-op rows, GPU tile-search results)."""
+    from mappings.cache import clear_shared
+
+    _PART_ROWS.clear()
+    clear_shared()
+
+
 def _hashable_key(op: Op) -> tuple | None:
     """``row_key`` of ``op``, or None when it cannot be hashed (a list-valued tag)."""
     key = row_key(op)

@@ -120,3 +120,9 @@ def shared_mapper(code: int = SPATIAL) -> CachedMapper:
     if code not in _SHARED:
         _SHARED[code] = CachedMapper(code=code)
     return _SHARED[code]
+
+
+def clear_shared() -> None:
+    """Empty every process-wide cache (a benchmark's runs each start as a fresh process would)."""
+    for mapper in _SHARED.values():
+        mapper.clear()
