@@ -11,7 +11,7 @@ same bits an uncached call would (each pair's search is independent and determin
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
 import numpy as np
 
@@ -34,7 +34,10 @@ class CachedMapper:
         self.max_entries = max_entries
         self.code = code
         self.settings = (int(max_tiles), int(budget), int(seed)) if code == SPATIAL else ()
-        self._store: OrderedDict = OrderedDict()  # key → slot of its record in the pool
+        # (objective and settings, hardware point) → {op shape → slot of its record in the pool}; points are kept in
+        # least-recently-used order, the ops of a point in the order they were stored (evicted oldest first).
+        self._store: OrderedDict = OrderedDict()
+        self._count = 0
         self._pool = np.empty((0, N_OUT))
         self._free: list[int] = []  # slots of evicted records
         self._lock = threading.Lock()
@@ -42,11 +45,12 @@ class CachedMapper:
         self.misses = 0
 
     def __len__(self) -> int:
-        return len(self._store)
+        return self._count
 
     def clear(self) -> None:
         with self._lock:
             self._store.clear()
+            self._count = 0
             self._pool = np.empty((0, N_OUT))
             self._free = []
             self.hits = self.misses = 0
@@ -61,6 +65,16 @@ class CachedMapper:
             self._free = list(range(len(grown) - 1, size - 1, -1))
         return self._free.pop()
 
+    def _evict(self) -> None:
+        """Drop records beyond ``max_entries``: the least recently used point's oldest records first."""
+        while self._count > self.max_entries:
+            point = next(iter(self._store))
+            group = self._store[point]
+            self._free.append(group.popitem(last=False)[1])
+            self._count -= 1
+            if not group:
+                del self._store[point]
+
     def __call__(self, table: np.ndarray, params: np.ndarray, objective: int) -> np.ndarray:
         table = np.ascontiguousarray(table, dtype=np.float64)
         params = np.ascontiguousarray(np.atleast_2d(params), dtype=np.float64)
@@ -70,25 +84,26 @@ class CachedMapper:
         shapes = table.copy()
         shapes[:, _IGNORED] = 0.0
         op_keys = [row.tobytes() for row in shapes]
-        point_keys = [row.tobytes() for row in params]
         head = (int(objective),) + self.settings
-        missing: dict[tuple, list[int]] = {}  # key → cells (point × ops + op)
+        point_keys = [(head, row.tobytes()) for row in params]
+        missing: dict[tuple, list[int]] = {}  # (point key, op key) → cells (point × ops + op)
         cells, slots = [], []
         with self._lock:
-            get, touch = self._store.get, self._store.move_to_end
             for p, pk in enumerate(point_keys):
-                keys = [(head, ok, pk) for ok in op_keys]
-                found = list(map(get, keys))
-                if None not in found:  # every op found (the common case): touched and gathered in bulk
-                    deque(map(touch, keys), maxlen=0)
+                group = self._store.get(pk)
+                if group is not None:
+                    self._store.move_to_end(pk)
+                    found = list(map(group.get, op_keys))
+                else:
+                    found = [None] * n_ops
+                if None not in found:  # every op found (the common case): gathered in bulk
                     cells.extend(range(p * n_ops, (p + 1) * n_ops))
                     slots.extend(found)
                     continue
-                for i, (key, slot) in enumerate(zip(keys, found)):
+                for i, (ok, slot) in enumerate(zip(op_keys, found)):
                     if slot is None:
-                        missing.setdefault(key, []).append(p * n_ops + i)
+                        missing.setdefault((pk, ok), []).append(p * n_ops + i)
                     else:
-                        touch(key)
                         cells.append(p * n_ops + i)
                         slots.append(slot)
             flat[cells] = self._pool[slots]
@@ -100,15 +115,18 @@ class CachedMapper:
         computed = cost_pairs(self.code, table, params, first % n_ops, first // n_ops, int(objective),
                               np.array(self.settings, dtype=np.float64))
         with self._lock:
-            for j, (key, where) in enumerate(missing.items()):
+            for j, ((pk, ok), where) in enumerate(missing.items()):
                 flat[where] = computed[j]
-                if key in self._store:  # stored meanwhile by another thread
+                group = self._store.get(pk)
+                if group is None:
+                    group = self._store[pk] = OrderedDict()
+                elif ok in group:  # stored meanwhile by another thread
                     continue
                 slot = self._slot()
                 self._pool[slot] = computed[j]
-                self._store[key] = slot
-            while len(self._store) > self.max_entries:
-                self._free.append(self._store.popitem(last=False)[1])
+                group[ok] = slot
+                self._count += 1
+            self._evict()
         return result
 
 

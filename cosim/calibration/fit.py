@@ -32,6 +32,8 @@ def board_identity(frame, source: str) -> dict[str, Any]:
     for column in ("host", "date", "library_versions"):
         if column in frame.columns:
             values = sorted({str(v) for v in frame[column]})
+            if column == "date" and len(values) > 1:  # a run's rows carry their own times: keep its first and last
+                values = [values[0], values[-1]]
             out[column] = values[0] if len(values) == 1 else values
     return out
 
