@@ -58,23 +58,25 @@ class _Rows:
     first: np.ndarray
 
 
-def _distinct(table: np.ndarray, keys: list | None = None) -> _Rows:
-    """Distinct rows of ``table`` (by ``keys`` when given, one per row)."""
-    index: dict = {}
-    keys = [row.tobytes() for row in table] if keys is None else keys
-    of = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
-    first = np.zeros(len(index), dtype=np.int64)
+def _grouped(table: np.ndarray, of: np.ndarray, n_groups: int) -> _Rows:
+    """``table``'s rows grouped by ``of`` (row n is in group ``of[n]``): each group's first row."""
+    first = np.zeros(n_groups, dtype=np.int64)
     first[of[::-1]] = np.arange(len(of))[::-1]
     return _Rows(np.ascontiguousarray(table[first]), of, first)
+
+
+def _distinct(table: np.ndarray) -> _Rows:
+    """Distinct rows of ``table``."""
+    index: dict = {}
+    of = np.array([index.setdefault(row.tobytes(), len(index)) for row in table], dtype=np.int64)
+    return _grouped(table, of, len(index))
 
 
 def _op_groups(workload: Workload, table: np.ndarray) -> tuple[_Rows, list[Op]]:
     """Ops that are equal (``workloads.table.row_key``: the same expert or layer shape wherever it sits), costed and
     split once; also the first op of each group."""
     firsts, of = distinct_ops(workload.ops)
-    first = np.zeros(len(firsts), dtype=np.int64)
-    first[of[::-1]] = np.arange(len(of))[::-1]
-    return _Rows(np.ascontiguousarray(table[first]), of, first), firsts
+    return _grouped(table, of, len(firsts)), firsts
 
 
 def _split_tables(workload: Workload, groups: _Rows, steps: int):
@@ -324,7 +326,7 @@ def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, 
     n_units = frac.shape[-1]
     used = frac > 0  # (D, O, U), broadcast over points
     primary = np.argmax(np.where(used, frac, -np.inf), axis=2)  # (D, O): the same for every point
-    slots = list(range(N_OUT)) + list(range(N_OUT, H_OUT)) if full else [O_TIME, *DYNAMIC_SLOTS, H_UNIT, H_SECOND]
+    slots = list(range(H_OUT)) if full else [O_TIME, *DYNAMIC_SLOTS, H_UNIT, H_SECOND]
     column = {slot: i for i, slot in enumerate(slots)}
     opt = np.zeros(option_costs[0].shape + (len(slots),))
     if full:
@@ -335,10 +337,10 @@ def _records(costs: _Costs, placed: Placements, idle: np.ndarray, option_costs, 
         index = np.broadcast_to(primary[None, :, :, None, None], parts.shape[:3] + (1, 1))
         opt[..., O_MAPPING:N_OUT] = np.take_along_axis(parts, index, axis=3)[..., 0, O_MAPPING:N_OUT]
         opt[..., H_SHARE] = np.take_along_axis(frac, primary[..., None], axis=2)[..., 0]
+        for slot in ADDITIVE_FIELDS[1:]:  # byte counts and static energy: summed over the units taking part
+            if slot not in DYNAMIC_SLOTS:
+                opt[..., slot] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
     opt[..., column[O_TIME]] = option_costs[0]
-    for slot in ADDITIVE_FIELDS[1:]:
-        if slot not in DYNAMIC_SLOTS and full:
-            opt[..., column[slot]] = np.where(used, parts[..., slot], 0.0).sum(axis=3)
     opt[..., [column[slot] for slot in DYNAMIC_SLOTS]] = option_costs[1]
     opt[..., column[H_UNIT]] = primary
     second = used & (np.arange(n_units)[None, None, :] != primary[..., None])

@@ -88,6 +88,27 @@ class _Problem:
         return self._evaluate(z)[1]
 
 
+def _problem(hardware: str, base: dict[str, Any], params: list[FitParameter], frame, workloads: list):
+    """The least-squares problem of ``params`` over the measured rows ``frame`` (their ``workloads``), and the
+    preset's values as its start point (scaled, within the bounds)."""
+    problem = _Problem(Predictor(hardware, base, [p.path for p in params], workloads), params,
+                       frame["median_s"].to_numpy(float), frame["energy_j"].to_numpy(float))
+    return problem, np.clip(np.array([p.preset for p in params]) / problem.scale, problem.lower, problem.upper)
+
+
+def _uninformed(problem: _Problem, z0: np.ndarray) -> list[str]:
+    """Paths of the problem's parameters that change none of its predictions at ``z0``."""
+    return [p.path for p, col in zip(problem.params, problem.jac(z0).T) if not np.any(col)]
+
+
+def informed_parameters(hardware: str, params: list[FitParameter], frame, workloads: list,
+                        base_overrides: dict[str, Any] | None = None) -> list[FitParameter]:
+    """Of ``params``, those some prediction of the measured rows ``frame`` (their ``workloads``, all runnable)
+    depends on: what a fit of the kind's default parameters fits (no power sensor: no energy parameter)."""
+    dead = _uninformed(*_problem(hardware, dict(base_overrides or {}), params, frame, workloads))
+    return [p for p in params if p.path not in dead]
+
+
 def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, workloads: list | None = None,
         base_overrides: dict[str, Any] | None = None, force: bool = False) -> Overlay:
     """Fit ``parameters`` (default: the kind's fittable ones) of preset ``hardware`` to the measurement table
@@ -116,13 +137,8 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
                               f"{skipped[0]['label']}: {skipped[0]['reason']})", source)
     used = frame[keep]
     used_workloads = [w for w, k in zip(workloads, keep) if k]
-    def setup(params):
-        problem = _Problem(Predictor(hw.name, base, [p.path for p in params], used_workloads), params,
-                           used["median_s"].to_numpy(float), used["energy_j"].to_numpy(float))
-        return problem, np.clip(np.array([p.preset for p in params]) / problem.scale, problem.lower, problem.upper)
-
-    problem, z0 = setup(params)
-    dead = [p.path for p, col in zip(params, problem.jac(z0).T) if not np.any(col)]
+    problem, z0 = _problem(hw.name, base, params, used, used_workloads)
+    dead = _uninformed(problem, z0)
     if dead and parameters is not None:  # asked for by name: say so rather than drop it
         raise CosimInputError(f"parameter(s) {', '.join(dead)} change none of the {len(used)} predictions the "
                               f"measurements check; fit fewer with --parameters", source)
@@ -132,7 +148,7 @@ def fit(frame, source: str, hardware: str, parameters: list[str] | None = None, 
             raise CosimInputError(f"none of {hw.name!r}'s fittable parameters changes a prediction the "
                                   f"{len(used)} measurements check", source)
         paths = [p.path for p in params]
-        problem, z0 = setup(params)
+        problem, z0 = _problem(hw.name, base, params, used, used_workloads)
     n_residuals = len(problem.log_time) + len(problem.log_energy)
     if n_residuals <= len(params):
         raise CosimInputError(f"{n_residuals} usable measured values cannot determine {len(params)} parameters "

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from cosim.calibration.extrapolation import extrapolations
-from cosim.calibration.fit import fit
+from cosim.calibration.fit import fit, informed_parameters
 from cosim.calibration.overlay import Overlay
 from cosim.calibration.predict import Predictor
 from cosim.calibration.uncertainty import delta_stderr, parameter_step
@@ -117,8 +117,8 @@ def validate(frame, source: str, hardware: str, parameters: list[str] | None = N
                for m, label, why in zip(frame["measurement_id"], frame["label"], reasons) if why]
     assign, scheme = _folds(frame, usable, folds, split, source)
     if parameters is None and overlay is None:  # the kind's defaults: those the measurements inform (as a fit picks)
-        paths = list(fit(frame[usable], source, hardware, None, [w for w, u in zip(workloads, usable) if u],
-                         force=force).parameters)
+        params = informed_parameters(hardware, params, frame[usable], [w for w, u in zip(workloads, usable) if u])
+        paths = [p.path for p in params]
     table = frame.loc[assign >= 0, ["measurement_id", "label", "scope", "op_kind", "median_s", "energy_j"]].copy()
     table = table.rename(columns={"median_s": "time_measured_s", "energy_j": "energy_measured_j"})
     table["fold"] = assign[assign >= 0]
