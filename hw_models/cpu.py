@@ -64,6 +64,9 @@ class CPUMemory(Strict):
     l2_bytes_per_cycle: float = Field(gt=0)  # L2 -> L1 fill per core
     l3_mib: float = Field(ge=0)  # shared last-level cache (0: none)
     l3_bytes_per_cycle: float = Field(gt=0)  # L3 -> L2 per core
+    # share of the L3 the modelled threads keep: 1 alone on the processor; less in a virtual machine or container whose
+    # neighbours on the same cache keep the rest busy
+    l3_share: float = Field(gt=0, le=1)
     dram_capacity_gb: float = Field(gt=0)
     dram_bandwidth_gbps: float = Field(gt=0)  # peak of all channels
     line_bytes: float = Field(gt=0)
@@ -85,6 +88,18 @@ class CPURuntime(Strict):
     dispatch_us: float = Field(ge=0)  # per-op call overhead (interpreter, library dispatch)
     thread_sync_us: float = Field(ge=0)  # fork/join of an op that runs on more than one thread
     softmax_flops_per_score: float = Field(ge=0)  # max, subtract, exp, sum, divide per attention score
+    # An unfused library (numpy, eager frameworks) runs each elementary operation of a streaming op as its own call:
+    # one pass over memory (and one dispatch) per operation per element instead of one fused pass.
+    unfused_elementwise: bool
+    transcendental_cycles_per_element: float = Field(gt=0)  # a vectorised exp / tanh per element, on one core
+    reduction_cycles_per_element: float = Field(gt=0)  # a row reduction (max, sum, mean) per element, on one core
+    # BLAS packs a GEMM's A and B operands into contiguous panels before its micro-kernel runs (a GEMV, m or n = 1,
+    # is not packed): bytes packed per cycle per active core
+    gemm_pack_bytes_per_cycle: float = Field(gt=0)
+    # GEMMs of at most this many multiply-adds run the BLAS's small-matrix kernel instead: unpacked, on one thread
+    gemm_small_macs: float = Field(ge=0)
+    conv_im2col: bool  # a convolution first copies its input windows into a column matrix (im2col), then one GEMM
+    copy_run_cycles: float = Field(ge=0)  # a strided copy's cost per contiguous run (the library's inner-loop call)
     # Datatypes the library has no SIMD kernel for (numpy: float16 arithmetic, integer matmul) run in a single-threaded
     # scalar loop at this rate (FLOP per cycle); a datatype left out runs on the SIMD units at the rates above.
     scalar_fallback_gemm_flops_per_cycle: PerDtype = PerDtype()
@@ -128,7 +143,8 @@ P_NAMES = (["cores", "threads_per_core", "clock_hz"] + [f"peak_{d}" for d in DTY
            + ["l1_bytes", "l1_bpc", "l2_bytes", "l2_bpc", "l3_bytes", "l3_bpc", "dram_bytes", "dram_bw", "line_bytes",
               "misses", "dram_latency_s"]
            + ["gemm_threads", "macs_per_thread", "stream_threads", "tile_m", "tile_n", "gemm_eff", "block_k", "stream_eff", "cache_eff",
-              "dram_eff", "dispatch_s", "sync_s", "softmax_flops"]
+              "dram_eff", "dispatch_s", "sync_s", "softmax_flops", "unfused", "transcendental_cycles", "reduction_cycles", "pack_bpc", "small_macs", "im2col",
+              "copy_run_cycles"]
            + [f"fallback_gemm_{d}" for d in DTYPES] + [f"fallback_stream_{d}" for d in DTYPES]
            + ["idle_w"] + [f"e_flop_{d}" for d in DTYPES]
            + ["e_scalar_op", "e_l1_byte", "e_l2_byte", "e_l3_byte", "e_dram_byte"])
@@ -154,7 +170,7 @@ def pack_params(spec: CPUSpec) -> np.ndarray:
     v[P["sqrt_cycles"]], v[P["exp_cycles"]] = c.sqrt_cycles, c.exp_cycles
     v[P["l1_bytes"]], v[P["l1_bpc"]] = m.l1_kib_per_core * 1024, m.l1_bytes_per_cycle
     v[P["l2_bytes"]], v[P["l2_bpc"]] = m.l2_kib_per_core * 1024, m.l2_bytes_per_cycle
-    v[P["l3_bytes"]], v[P["l3_bpc"]] = m.l3_mib * 1024 * 1024, m.l3_bytes_per_cycle
+    v[P["l3_bytes"]], v[P["l3_bpc"]] = m.l3_mib * 1024 * 1024 * m.l3_share, m.l3_bytes_per_cycle
     v[P["dram_bytes"]], v[P["dram_bw"]] = m.dram_capacity_gb * 1e9, m.dram_bandwidth_gbps * 1e9
     v[P["line_bytes"]], v[P["misses"]] = m.line_bytes, m.misses_in_flight_per_core
     v[P["dram_latency_s"]] = m.dram_latency_ns * 1e-9
@@ -166,6 +182,10 @@ def pack_params(spec: CPUSpec) -> np.ndarray:
                                                                r.dram_bandwidth_efficiency)
     v[P["dispatch_s"]], v[P["sync_s"]] = r.dispatch_us * 1e-6, r.thread_sync_us * 1e-6
     v[P["softmax_flops"]] = r.softmax_flops_per_score
+    v[P["unfused"]], v[P["transcendental_cycles"]] = float(r.unfused_elementwise), r.transcendental_cycles_per_element
+    v[P["pack_bpc"]], v[P["im2col"]] = r.gemm_pack_bytes_per_cycle, float(r.conv_im2col)
+    v[P["small_macs"]], v[P["reduction_cycles"]] = r.gemm_small_macs, r.reduction_cycles_per_element
+    v[P["copy_run_cycles"]] = r.copy_run_cycles
     for d in DTYPES:  # 0: the datatype has a SIMD kernel
         v[P[f"fallback_gemm_{d}"]] = getattr(r.scalar_fallback_gemm_flops_per_cycle, d) or 0.0
         v[P[f"fallback_stream_{d}"]] = getattr(r.scalar_fallback_stream_flops_per_cycle, d) or 0.0
@@ -200,6 +220,8 @@ EFFECTS = {
                                     why="a larger cache serves more working sets; " + _LEVEL_ENERGY),
     "memory.l3_mib": Effect(latency="down", energy="any", steps=_LEVEL,
                             why="a larger cache serves more working sets; " + _LEVEL_ENERGY),
+    "memory.l3_share": Effect(latency="down", energy="any", steps=_LEVEL,
+                              why="a larger share of the L3 serves more working sets; " + _LEVEL_ENERGY),
     "memory.*_bytes_per_cycle": _FASTER,
     "memory.dram_capacity_gb": Effect(capacity="up", feasible="up"),
     "memory.dram_bandwidth_gbps": _FASTER,
@@ -225,17 +247,33 @@ EFFECTS = {
     "runtime.gemm_block_overhead_k": _SLOWER,
     "runtime.dispatch_us": _SLOWER,
     "runtime.thread_sync_us": _SLOWER,
-    "runtime.softmax_flops_per_score": _SLOWER,
+    "runtime.softmax_flops_per_score": Effect(
+        latency="up", energy="up", steps="an unfused library's passes are whole: one per operation (ceil)"),
+    "runtime.unfused_elementwise": Effect(
+        latency="up", energy="up", steps="passes are whole: one per elementary operation; " + _LEVEL,
+        why="an unfused library makes one pass over memory and one call per operation of a streaming op; "
+            + _LEVEL_ENERGY),
+    "runtime.transcendental_cycles_per_element": _SLOWER,
+    "runtime.reduction_cycles_per_element": _SLOWER,
+    "runtime.gemm_pack_bytes_per_cycle": _FASTER,
+    "runtime.gemm_small_macs": Effect(
+        latency="any", energy="any", steps="a GEMM is either at most this size (small kernel) or not",
+        why="a GEMM the small-matrix kernel takes skips packing but runs on one thread"),
+    "runtime.conv_im2col": Effect(latency="up", energy="up",
+                                  why="the column matrix is copied (and its bytes moved) before the GEMM"),
+    "runtime.copy_run_cycles": _SLOWER,
     "runtime.scalar_fallback_*": _FASTER,
     "power.idle_w": Effect(energy="up"),
     "energy.*": Effect(energy="up"),
 }
 
-# Dotted preset paths calibration fits: achieved fractions, per-tile cost, overheads, idle power and energies; never a
-# peak (clock, SIMD width, bandwidth, capacity), so a fit stays below the datasheet.
-FITTABLE = ("runtime.gemm_efficiency", "runtime.gemm_block_overhead_k", "runtime.stream_efficiency",
+# Dotted preset paths calibration fits: achieved fractions, per-tile cost, overheads, library per-element costs, idle
+# power and energies; never a peak (clock, SIMD width, bandwidth, capacity), so a fit stays below the datasheet.
+FITTABLE = ("memory.l3_share", "runtime.gemm_efficiency", "runtime.gemm_block_overhead_k", "runtime.stream_efficiency",
             "runtime.cache_bandwidth_efficiency", "runtime.dram_bandwidth_efficiency", "runtime.dispatch_us",
-            "runtime.thread_sync_us", "power.idle_w", "energy.e_pj_per_flop.fp32", "energy.e_dram_pj_per_byte")
+            "runtime.thread_sync_us", "runtime.transcendental_cycles_per_element", "runtime.reduction_cycles_per_element",
+            "runtime.gemm_pack_bytes_per_cycle",
+            "runtime.copy_run_cycles", "power.idle_w", "energy.e_pj_per_flop.fp32", "energy.e_dram_pj_per_byte")
 
 KIND = HardwareKind("cpu", CPUSpec, pack_params, P, capacity_param="dram_bytes", idle_param="idle_w",
                     bound_names=renamed_bounds({"l2": "cache", "launch": "dispatch"}), effects=EFFECTS,

@@ -170,8 +170,16 @@ def _cpu_probes() -> list[Workload]:
     # of tiles over threads.
     ladder = [_op(f"copy_{1 << e}", "elementwise", {"elements": 1 << e, "inputs": 1, "flops_per_element": 1}, "fp32")
               for e in range(9, 29)]
-    ladder += [_op("gemm_odd", "matmul", {"m": 100, "n": 100, "k": 100, "batch": 1}, "fp32", weight=True),
-               _op("gemm_few_tiles", "matmul", {"m": 48, "n": 12, "k": 64, "batch": 1}, "fp32", weight=True)]
+    # (above a CPU BLAS's small-matrix limit of 10^6 multiply-adds, so packed and threaded; one below it)
+    ladder += [_op("gemm_odd", "matmul", {"m": 100, "n": 100, "k": 101, "batch": 1}, "fp32", weight=True),
+               _op("gemm_few_tiles", "matmul", {"m": 48, "n": 12, "k": 2048, "batch": 1}, "fp32", weight=True),
+               _op("gemm_small", "matmul", {"m": 64, "n": 64, "k": 64, "batch": 1}, "fp32", weight=True)]
+    # an unfused library's passes: an activation with an exp, a softmax's row reductions, an im2col convolution
+    ladder += [_op("silu", "elementwise", {"elements": 1 << 16, "inputs": 1, "flops_per_element": 4}, "fp32",
+                   activation="silu"),
+               _op("softmax", "softmax", {"elements": 1 << 16, "inputs": 1, "flops_per_element": 5}, "fp32"),
+               _op("conv", "conv", {"batch": 1, "in_ch": 16, "out_ch": 32, "in_h": 30, "in_w": 30, "out_h": 28,
+                                    "out_w": 28, "kernel_h": 3, "kernel_w": 3, "stride": 1, "groups": 1}, "fp32")]
     ladder.append(_op("poly", "elementwise", {"elements": 1 << 16, "inputs": 1, "flops_per_element": 64}, "fp32"))
     ladder.append(_op("all_reduce", "collective", {"elements": 1 << 18, "group": 4}, "fp32", collective="all_reduce"))
     norm = kernel_op("l2_normalise", Counter(fp_mul=256, fp_add=256, fp_sqrt=16, fp_div=256, loads=512, stores=256),
@@ -190,6 +198,8 @@ def _cpu_context(path: str, values: dict) -> dict:
         return {"runtime.gemm_threads": int(4 * values["compute.cores"] * values[path])}
     if path == "memory.dram_bandwidth_gbps":
         return {"compute.cores": 64, "runtime.stream_threads": 64}
+    if path == "runtime.stream_efficiency":  # an unfused library's passes are memory-bound: fuse them
+        return {"runtime.unfused_elementwise": False}
     return {}
 
 

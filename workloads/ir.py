@@ -226,6 +226,60 @@ class Op:
         }
 
 
+# flops_per_element of an untagged elementwise op -> the activation cosim's builders mean by it (one input; two inputs
+# with 5 flops: a gated silu)
+_ACTIVATION_BY_FLOPS = {1: "relu", 2: "relu6", 4: "silu", 8: "gelu"}
+# Activations whose elementwise function calls a transcendental (exp, tanh, erf) once per element
+TRANSCENDENTAL_ACTIVATIONS = ("silu", "swish", "gelu", "tanh", "sigmoid", "gated_silu")
+
+
+def activation_of(op: Op) -> str | None:
+    """The activation an ``elementwise`` op computes: tag ``activation``, else what its inputs and flops per element
+    mean in cosim's builders (``gated_silu`` for two inputs at 5 flops); None for other ops and plain arithmetic."""
+    if op.kind != "elementwise" or "kernel" in op.tags or op.tags.get("role") in ("pool", "upsample"):
+        return None
+    if "activation" in op.tags:
+        name = str(op.tags["activation"])
+        return "silu" if name == "swish" else name
+    inputs, flops = max(1, op.dim("inputs", 1)), op.dim("flops_per_element", 1)
+    if inputs == 1:
+        return _ACTIVATION_BY_FLOPS.get(flops)
+    return "gated_silu" if inputs == 2 and flops == 5 else None
+
+
+def norm_of(op: Op) -> str:
+    """The normalisation a ``norm`` op computes: tag ``norm``, role ``bn``, else its flops per element in cosim's
+    builders (4 rmsnorm, 7 layernorm, 2 batchnorm; one more when a residual add is fused in; layernorm otherwise)."""
+    if "norm" in op.tags:
+        return str(op.tags["norm"])
+    if op.tags.get("role") == "bn":
+        return "batchnorm"
+    fused = 1 if op.dim("inputs", 1) > 1 else 0
+    return {4: "rmsnorm", 7: "layernorm", 2: "batchnorm"}.get(op.dim("flops_per_element", 1) - fused, "layernorm")
+
+
+# Row reductions (max, sum, mean over a row) per element of each streaming op that has them
+_ROW_REDUCTIONS = {"softmax": 2.0, "routing": 2.0, "layernorm": 2.0, "rmsnorm": 1.0}
+
+
+def reductions_per_element(op: Op) -> float:
+    """Row reductions per element of a streaming op: a softmax's max and sum, a layer norm's two means, an RMS norm's
+    one; 0 for a batch norm at inference and every other op."""
+    if op.kind in ("softmax", "routing"):
+        return _ROW_REDUCTIONS[op.kind]
+    if op.kind == "norm":
+        return _ROW_REDUCTIONS.get(norm_of(op), 0.0)
+    return 0.0
+
+
+def transcendentals_per_element(op: Op) -> float:
+    """Transcendental function calls (exp, tanh) per output element of a streaming op: one per score of a softmax or
+    routing, one per element of a transcendental activation; 0 otherwise."""
+    if op.kind in ("softmax", "routing"):
+        return 1.0
+    return 1.0 if activation_of(op) in TRANSCENDENTAL_ACTIVATIONS else 0.0
+
+
 def conv_fan_in(dims: dict[str, int]) -> int:
     """Inputs feeding one output of a convolution: in_ch / groups × kernel area."""
     groups = max(1, int(dims.get("groups", 1)))

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workloads.ir import Op
+from workloads.ir import Op, activation_of, norm_of
 
 ACTIVATIONS = ("relu", "relu6", "silu", "gelu", "tanh")
 NORMS = ("layernorm", "rmsnorm", "batchnorm")
 STREAM_SCALAR = 3.0
-# flops_per_element of a one-input op without an `activation` tag -> the activation it is in cosim's builders
-_ACTIVATION_BY_FLOPS = {1: "relu", 2: "relu6", 4: "silu", 8: "gelu"}
 
 
 class UnsupportedOp(ValueError):
@@ -34,15 +32,8 @@ def row_length(op: Op) -> int:
 
 
 def norm_kind(op: Op) -> str:
-    """``layernorm``, ``rmsnorm`` or ``batchnorm``: tag ``norm``, role ``bn``, else the flops per element (4 rms,
-    7 layer, 2 batch; one more when a residual add is fused in)."""
-    if "norm" in op.tags:
-        kind = str(op.tags["norm"])
-    elif op.tags.get("role") == "bn":
-        kind = "batchnorm"
-    else:
-        fused = 1 if op.dim("inputs", 1) > 1 else 0
-        kind = {4: "rmsnorm", 7: "layernorm", 2: "batchnorm"}.get(op.dim("flops_per_element", 1) - fused, "layernorm")
+    """``layernorm``, ``rmsnorm`` or ``batchnorm`` (``workloads.ir.norm_of``); another norm cannot be lowered."""
+    kind = norm_of(op)
     if kind not in NORMS:
         raise UnsupportedOp(f"op {op.name!r}: norm {kind!r}; supported: {', '.join(NORMS)}")
     return kind
@@ -59,15 +50,13 @@ def elementwise_kernel(op: Op) -> str:
         return "pool_max" if tags.get("pool", "max") == "max" else "pool_avg"
     if tags.get("role") == "upsample":
         return "upsample"
-    if "activation" in tags:
-        name = str(tags["activation"])
-        return "silu" if name == "swish" else name
+    activation = activation_of(op)
+    if activation is not None:
+        return activation
     if flops == 0:
         return "copy"
     if inputs == 2:
-        return {1: "add", 2: "triad", 5: "gated_silu"}.get(flops, "poly")
-    if inputs == 1:
-        return _ACTIVATION_BY_FLOPS.get(flops, "poly")
+        return {1: "add", 2: "triad"}.get(flops, "poly")
     return "poly"
 
 
