@@ -60,7 +60,7 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, O_BOUND, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE,
                             O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAP_0, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.cpu import P
-from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_A_UNIQUE, C_CAUSAL, C_FLOPS_PER_ELEMENT,
+from workloads.table import (ALL_GATHER, ALL_REDUCE, C_REUSE_BYTES, C_A_BYTES, C_A_UNIQUE, C_CAUSAL, C_FLOPS_PER_ELEMENT,
                              C_BIAS, C_KERNEL_H, C_KERNEL_W, C_REDUCTIONS, C_TRANSCENDENTALS, C_BATCH, C_BYTES, C_COLLECTIVE, C_COUNT, C_DTYPE,
                              C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KERNEL_COUNTS, C_KIND,
                              C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_PARALLEL_FRACTION, C_Q_LEN, C_W_BYTES,
@@ -406,14 +406,15 @@ def op_cost(row, params, objective, settings, out):
         if row[C_KERNEL_COUNTS + j] > 0.0:
             is_kernel = True
     if kind == K_GEMM:
-        # the B operand (weights) of one instance; its repeats (layers) hold distinct copies, so it is reused only
-        # after count x its bytes have streamed through the caches
+        # the B operand (weights) of one instance; its repeats (layers) hold distinct copies, and every weight of the
+        # workload is used once per run, so it is reused only after count x its bytes, and the workload's parameter
+        # bytes, have streamed through the caches
         b_bytes = min(row[C_K] * row[C_N] * row[C_W_BYTES] * row[C_W_COUNT], row[C_BYTES])
         nbytes = row[C_BYTES]
         if row[C_KERNEL_W] > 0.0 and params[_IM2COL] > 0.0:
             nbytes += im2col_part(out, row, params)
         bound, _ = gemm_part(out, row[C_M], row[C_N], row[C_K], row[C_BATCH], nbytes, b_bytes,
-                             row[C_COUNT] * b_bytes, row[C_A_BYTES], dt, params)
+                             max(row[C_COUNT] * b_bytes, row[C_REUSE_BYTES]), row[C_A_BYTES], dt, params)
         if row[C_BIAS] > 0.0 and params[_UNFUSED] > 0.0:  # the bias add is its own pass over the output
             outputs = row[C_M] * row[C_N] * row[C_BATCH]
             stream_part(out, outputs, (2.0 * outputs + row[C_N] * row[C_BATCH]) * row[C_O_BYTES], dt, params)

@@ -21,8 +21,9 @@ from mappings.spatial_search import DEFAULT_BUDGET, DEFAULT_MAX_TILES
 from workloads.table import COL
 
 DEFAULT_MAX_ENTRIES = 200_000
-# Columns that do not change an op's cost record (how often it runs, which pipeline stage runs it).
-_IGNORED = np.array([COL["count"], COL["stage"]])
+# Columns that do not change the cost record of a kernel this cache serves (how often an op runs, which pipeline stage
+# runs it, the workload's parameter bytes: only the uncached CPU kernel reads them).
+_IGNORED = np.array([COL["count"], COL["stage"], COL["reuse_bytes"]])
 
 
 class CachedMapper:

@@ -42,13 +42,14 @@ COLUMNS = ("kind", "m", "n", "k", "batch", "heads", "kv_heads", "q_len", "kv_len
            "loads", "stores", "reduction_steps", "parallel_fraction",
            # transcendental calls and row reductions per element of a streaming op; a convolution's kernel window
            "transcendentals", "reductions", "kernel_h", "kernel_w",
-           "bias")  # 1 when a GEMM or convolution adds a bias vector to its output
+           "bias",  # 1 when a GEMM or convolution adds a bias vector to its output
+           "reuse_bytes")  # a workload's parameter bytes: what passes through the caches between two uses of a weight
 COL = {name: i for i, name in enumerate(COLUMNS)}
 # The same indices as plain integer constants, for Numba kernels (which cannot read dicts).
 (C_KIND, C_M, C_N, C_K, C_BATCH, C_HEADS, C_KV_HEADS, C_Q_LEN, C_KV_LEN, C_HEAD_DIM, C_CAUSAL, C_KV_CACHE, C_ELEMENTS, C_INPUTS, C_FLOPS_PER_ELEMENT, C_ROWS, C_ROW_ELEMS, C_GROUP, C_COLLECTIVE, C_A_BYTES, C_W_BYTES, C_O_BYTES, C_DTYPE, C_COUNT, C_W_COUNT, C_A_UNIQUE, C_STAGE, C_FLOPS, C_BYTES) = range(29)
 C_KERNEL_COUNTS = 29  # first of the kernel-count columns: int_add … fp_sqrt, loads, stores (12 columns)
 C_REDUCTION_STEPS, C_PARALLEL_FRACTION = 41, 42
-C_TRANSCENDENTALS, C_REDUCTIONS, C_KERNEL_H, C_KERNEL_W, C_BIAS = 43, 44, 45, 46, 47
+C_TRANSCENDENTALS, C_REDUCTIONS, C_KERNEL_H, C_KERNEL_W, C_BIAS, C_REUSE_BYTES = 43, 44, 45, 46, 47, 48
 
 
 def gemm_view(op: Op) -> tuple[int, int, int, int, int, float]:
@@ -149,5 +150,10 @@ def op_rows(ops: list[Op]) -> np.ndarray:
 
 
 def op_table(workload: Workload) -> np.ndarray:
-    """A float64 array of shape (ops, len(COLUMNS)) for ``workload``'s ops, in order."""
-    return op_rows(workload.ops)
+    """A float64 array of shape (ops, len(COLUMNS)) for ``workload``'s ops, in order; every row's ``reuse_bytes`` is
+    the workload's parameter bytes (each weight is used once per run, so all of them pass between two uses)."""
+    rows = op_rows(workload.ops)
+    if len(rows):
+        rows[:, C_REUSE_BYTES] = sum(op.parameters * op.weight_bits / 8.0 * op.tags.get("weight_copies", op.count)
+                                     for op in workload.ops)
+    return rows
