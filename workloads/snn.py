@@ -182,7 +182,8 @@ def to_spiking(workload: Workload, timesteps: int = 4, rates: Rates = 0.1, neuro
 # ---------------------------------------------------------------- catalog
 
 @functools.lru_cache(maxsize=None)
-def _config(name: str) -> dict[str, Any]:
+def spiking_config(name: str) -> dict[str, Any]:
+    """The spiking catalog entry ``name`` as its YAML spec (``workloads/configs/snn/<name>.yaml``)."""
     return load_config(name, CONFIG_DIR)
 
 
@@ -194,7 +195,7 @@ def build_ann_twin(cfg: dict, batch: int = 1, dtype: str = "fp16") -> Workload:
 
 
 def _builder(name: str):
-    cfg = _config(name)
+    cfg = spiking_config(name)
 
     def build(timesteps: int = int(cfg["timesteps"]), rate: float = float(cfg["rate"]), rate_file: str = "",
               batch: int = 1, neuron: str = str(cfg.get("neuron", "lif")), dtype: str = "fp16") -> Workload:
@@ -211,5 +212,5 @@ def _builder(name: str):
 
 
 def catalog() -> dict[str, WorkloadEntry]:
-    return catalog_from_configs(CONFIG_DIR, "snn", _config, _builder,
+    return catalog_from_configs(CONFIG_DIR, "snn", spiking_config, _builder,
                                 lambda cfg: (f"default rate: {cfg['rate_source']}",))
