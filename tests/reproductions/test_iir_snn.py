@@ -42,6 +42,9 @@ def test_energy_by_hand():
     assert op_class_totals(load_workload("spiking-vgg-16-cifar10"))["ac"] == pytest.approx(acs, rel=1e-12)
     e_mac, e_ac = setup_energies_j()
     assert ratio() == pytest.approx(macs * e_mac / (m1 * e_mac + acs * e_ac), rel=1e-12)
+    # Counting each pooled input as one binary spike (the model before pooled inputs were counted per spike): 40.5x.
+    binary = r * (macs - m1)
+    assert macs * e_mac / (m1 * e_mac + binary * e_ac) == pytest.approx(40.5, abs=0.05)
 
 
 def test_implied_rates():
