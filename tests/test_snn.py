@@ -11,7 +11,8 @@ import yaml
 from cosim.reproduce import iir_snn
 from cosim.reproduce.iir_snn import op_class_totals as totals
 from sim_checks import assert_simulates
-from workloads import WorkloadParamError, load_workload
+from workloads import Workload, WorkloadParamError, load_workload
+from workloads.netspec import Net
 from workloads.snn import RateFileError, catalog, to_spiking
 
 SPECS = Path(__file__).resolve().parent / "data" / "hw_specs_snn.yaml"  # vendored, with its source
@@ -57,6 +58,31 @@ def test_energy_ratio_follows_counts():
     e = lambda t, r: 1.0 / energy_ratio(ANN, to_spiking(ANN, t, r))
     assert e(1, 0.2) - e(1, 0.1) == pytest.approx(e(1, 0.1) - e(1, 0.0), rel=1e-9)
     assert e(3, 0.1) == pytest.approx(3 * e(1, 0.1), rel=1e-12)
+
+
+def _pooled_net() -> Workload:
+    """conv -> neurons -> 2x2 avg pool -> conv -> neurons -> 2x2 max pool -> conv -> neurons -> global avg pool -> fc."""
+    net = Net(Workload("pooled"), 1, (3, 16, 16))
+    net.conv("c1", 8, 3, 1, 1), net.act("a1"), net.pool("p1", 2, 2, kind="avg")
+    net.conv("c2", 8, 3, 1, 1), net.act("a2"), net.pool("p2", 2, 2, kind="max")
+    net.conv("c3", 8, 3, 1, 1), net.act("a3"), net.global_pool("gap")
+    net.fc("fc", 10)
+    return net.wl
+
+
+def test_average_pooled_spikes_cost_one_accumulate_per_spike():
+    # c2 reads 8x8 inputs, each the mean of 4 spikes: at rate r a pooled input holds 4 r spikes on average, each
+    # driving the 3x3x8 fan-out, so c2 costs 4 r MACs(c2) accumulates. A max pool passes binary spikes (c3: r); the
+    # global pool averages 4x4 = 16 spikes into each fc input (fc: 16 r).
+    ann, r = _pooled_net(), 0.1
+    snn = {op.name: op for op in to_spiking(ann, timesteps=2, rates=r).ops}
+    macs = {op.name: op.macs for op in ann.ops}
+    assert snn["c2"].ops_by_class["ac"] == pytest.approx(2 * 4 * r * macs["c2"])
+    assert snn["c3"].ops_by_class["ac"] == pytest.approx(2 * r * macs["c3"])
+    assert snn["fc"].ops_by_class["ac"] == pytest.approx(2 * 16 * r * macs["fc"])
+    assert snn["c2"].dims["pool_window"] == 4 and "pool_window" not in snn["c3"].dims
+    # The dense GEMM a device runs is the pooled layer's own: only the accumulate count grows.
+    assert (snn["c2"].dims["m"], snn["c2"].dims["k"]) == (8 * 8, 8 * 9)
 
 
 def test_spiking_attention_is_accumulates():

@@ -9,7 +9,7 @@ import pytest
 from workloads import Op, TraceFormatError, Workload, WorkloadParamError, available_workloads, load_workload
 from workloads.model_config import ModelConfig, available_model_configs, load_model_config
 from workloads.trace_io import SCHEMA_VERSION, load_trace, save_trace
-from workloads.transformer import build_decoder
+from workloads.transformer import build_decoder, build_vit
 
 # Dense transformer configs (workloads/configs/*.yaml); other families are tested in their own files.
 ALL_MODELS = [n for n in available_workloads() if n in available_model_configs()]
@@ -103,6 +103,20 @@ def test_tensor_parallel_bert_replicates_exactly_the_unsplit_parts(tp):
     replicated = 512 * d + 2 * d + 2 * d + 12 * (2 * 2 * d + 2 * d) + d * d + d
     vocab_padding = (-(-30522 // tp) * tp - 30522) * d
     assert shard * tp - total == (tp - 1) * replicated + vocab_padding
+
+
+def test_vit_overlapping_patches_and_extra_tokens_by_hand():
+    # A 40x40 single-channel image, 16x16 patches at stride 12: ((40 - 16) // 12 + 1)^2 = 9 patches; with a class and
+    # one extra token the encoder sees 11 tokens; the token table holds 2 tokens plus 11 positions.
+    base = dict(name="toy", family="vit", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64,
+                image_size=40, patch_size=16, channels=1, published_parameters=1e4, sources=["test"])
+    plain, overlapping = ModelConfig(**base), ModelConfig(**base, patch_stride=12, extra_tokens=1)
+    assert (plain.patches, overlapping.patches) == (4, 9)
+    assert ModelConfig(**base, patch_stride=16).patches == plain.patches
+    ops = {op.name: op for op in build_vit(overlapping).ops}
+    assert ops["patch_embed"].dims["m"] == 9 and ops["patch_embed"].dims["k"] == 16 * 16
+    assert ops["cls_and_positions"].dims["elements"] == 11 * 32
+    assert ops["cls_and_positions"].parameters == (2 + 11) * 32
 
 
 def test_tensor_parallel_must_divide_heads():

@@ -14,7 +14,9 @@ Dimension names per kind:
 - ``conv``: ``batch, in_ch, out_ch, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride, groups`` (and ``bias``).
 - ``synaptic`` (a spiking conv/linear layer): the dense per-timestep GEMM ``m, n, k`` (m = positions × batch,
   k = fan-in, n = output neurons), ``timesteps``; the input spike rate is ``1 - sparsity``. Work is counted as
-  accumulates (one per spike per fan-out), not MACs.
+  accumulates (one per spike per fan-out), not MACs. ``pool_window`` (default 1): spikes averaged into one input by
+  an average pool between the neurons and this layer; an input holding j of them costs j accumulates, so the
+  layer's accumulates are ``pool_window`` times those of binary inputs at the same spike rate.
 - ``neuron_update``: ``neurons``, ``timesteps``; tag ``neuron`` is ``lif`` or ``if``; membrane potentials
   (``out_bits`` wide) are read and written every timestep.
 - ``routing``: ``tokens``, ``experts``, ``top_k`` (softmax over expert scores and top-k selection).
@@ -114,7 +116,8 @@ class Op:
                 out["exp"] = self.macs / (2.0 * d("head_dim")) if d("head_dim") else 0.0
             return out
         if self.kind == "synaptic":
-            return {"ac": float(d("timesteps", 1)) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)}
+            return {"ac": float(d("timesteps", 1)) * d("m") * d("n") * d("k") * (1.0 - self.sparsity)
+                    * d("pool_window", 1)}
         if self.kind == "neuron_update":
             steps = float(d("neurons")) * d("timesteps", 1)
             leak = 1.0 if self.tags.get("neuron", "lif") == "lif" else 0.0

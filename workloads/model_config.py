@@ -39,6 +39,8 @@ class ModelConfig(BaseModel):
     pooler: bool = False  # BERT pooler dense layer
     image_size: int = Field(default=224, gt=0)
     patch_size: int = Field(default=16, gt=0)
+    patch_stride: Optional[int] = Field(default=None, gt=0)  # overlapping patches (AST); default patch_size
+    extra_tokens: int = Field(default=0, ge=0)  # learned tokens besides the class token (DeiT distillation)
     channels: int = Field(default=3, gt=0)
     num_classes: int = Field(default=0, ge=0)
     published_parameters: float = Field(gt=0, description="parameter total stated by the authors")
@@ -65,7 +67,9 @@ class ModelConfig(BaseModel):
 
     @property
     def patches(self) -> int:
-        return (self.image_size // self.patch_size) ** 2
+        """Patches per image: ``((image - patch) // stride + 1)²``, with stride = patch size unless overlapping."""
+        stride = self.patch_stride or self.patch_size
+        return ((self.image_size - self.patch_size) // stride + 1) ** 2
 
 
 def load_model_config(name: str) -> ModelConfig:

@@ -8,8 +8,10 @@ Conversion rules, applied in op order:
   are left as they are.
 - Every other conv / weight matmul becomes a ``synaptic`` op: its implicit GEMM (``table.gemm_view``: one op per
   conv group), ``timesteps``, and ``sparsity = 1 - rate`` where ``rate`` is the spike rate of its input; it
-  counts accumulates (spikes × fan-out), not MACs. A weight-less matmul (spike × buffer) becomes a weight-less
-  ``synaptic`` op whose structural sparsity is kept.
+  counts accumulates (spikes × fan-out), not MACs. When average pools sit between the neurons and the layer, each
+  input averages ``pool_window`` spikes (the product of their windows) and the layer carries that dim: every spike
+  still drives the fan-out, so it costs ``pool_window`` times the accumulates of a binary input at the same rate.
+  A weight-less matmul (spike × buffer) becomes a weight-less ``synaptic`` op whose structural sparsity is kept.
 - Each of these layers is followed by a ``neuron_update`` (LIF or IF) over its outputs.
 - ``attention`` becomes spiking self-attention (Spikformer SSA, no softmax): Q·Kᵀ and (Q·Kᵀ)·V as weight-less
   synaptic ops, each counted at the rate of its spike operand (Q, then V).
@@ -119,6 +121,16 @@ def _neuron(op: Op, name: str, neurons: int, count: int, timesteps: int, neuron:
               op.weight_bits, op.out_bits, count, 0.0, {"neuron": neuron, "stage": op.tags.get("stage", 0)}, op.dtype)
 
 
+def _pooled_window(op: Op, window: int) -> int:
+    """Spikes averaged into one input after ``op``, given ``window`` before it: neurons (``role: act``) and weight
+    layers start afresh at 1; an average pool multiplies by the elements it averages; other ops keep it."""
+    if op.tags.get("role") == "act" or _is_weight_layer(op):
+        return 1
+    if op.tags.get("role") == "pool" and op.tags.get("pool") == "avg":
+        return window * op.dim("flops_per_element", 1)
+    return window
+
+
 def _per_timestep(op: Op, t: int) -> Op:
     """A MAC layer run on every timestep: its batch (conv) or rows (matmul) grow T-fold."""
     dims = dict(op.dims)
@@ -140,9 +152,10 @@ def to_spiking(workload: Workload, timesteps: int = 4, rates: Rates = 0.1, neuro
     out = Workload(f"{workload.name}/snn-T{t}", items=workload.items, item_unit=workload.item_unit,
                    params=dict(workload.params, timesteps=t, neuron=neuron), memory_bytes=dict(workload.memory_bytes),
                    devices=workload.devices)
-    first = first_layer_direct
+    first, window = first_layer_direct, 1
     for op in workload.ops:
         mode = op.tags.get("snn")
+        pooled, window = window, _pooled_window(op, window)
         if mode == "once":
             out.add(op)
             continue
@@ -157,7 +170,7 @@ def to_spiking(workload: Workload, timesteps: int = 4, rates: Rates = 0.1, neuro
             weight = _is_weight_layer(op)
             sparsity = 1.0 - rate[op.name] * (1.0 if weight else 1.0 - op.sparsity)
             dims = {"m": m * (op.dim("batch", 1) if op.kind == "matmul" else 1), "n": n, "k": k, "timesteps": t,
-                    "bias": op.dim("bias")}
+                    "bias": op.dim("bias"), **({"pool_window": pooled} if weight and pooled > 1 else {})}
             count = op.count * (groups if op.kind == "conv" else 1)
             out.add(_copy(op, op.name, "synaptic", dims, count, sparsity, weight=weight))
             out.add(_neuron(op, op.name, dims["m"] * n, count, t, neuron))
@@ -182,7 +195,8 @@ def to_spiking(workload: Workload, timesteps: int = 4, rates: Rates = 0.1, neuro
 # ---------------------------------------------------------------- catalog
 
 @functools.lru_cache(maxsize=None)
-def _config(name: str) -> dict[str, Any]:
+def spiking_config(name: str) -> dict[str, Any]:
+    """The spiking catalog entry ``name`` as its YAML spec (``workloads/configs/snn/<name>.yaml``)."""
     return load_config(name, CONFIG_DIR)
 
 
@@ -194,7 +208,7 @@ def build_ann_twin(cfg: dict, batch: int = 1, dtype: str = "fp16") -> Workload:
 
 
 def _builder(name: str):
-    cfg = _config(name)
+    cfg = spiking_config(name)
 
     def build(timesteps: int = int(cfg["timesteps"]), rate: float = float(cfg["rate"]), rate_file: str = "",
               batch: int = 1, neuron: str = str(cfg.get("neuron", "lif")), dtype: str = "fp16") -> Workload:
@@ -211,5 +225,5 @@ def _builder(name: str):
 
 
 def catalog() -> dict[str, WorkloadEntry]:
-    return catalog_from_configs(CONFIG_DIR, "snn", _config, _builder,
+    return catalog_from_configs(CONFIG_DIR, "snn", spiking_config, _builder,
                                 lambda cfg: (f"default rate: {cfg['rate_source']}",))

@@ -247,7 +247,7 @@ def build_vit(cfg: ModelConfig, batch: int = 1, tensor_parallel: int = 1, dtype:
     if cfg.family != "vit":
         raise WorkloadParamError(f"{cfg.name} is a {cfg.family} model, not a ViT")
     b = LayerBuilder(cfg, dtype, None, tensor_parallel, 1)
-    seq = cfg.patches + 1  # class token
+    seq = cfg.patches + 1 + cfg.extra_tokens  # class token (and DeiT's distillation token)
     tokens = batch * seq
     wl = Workload(f"{cfg.name}/forward", items=float(batch), item_unit="image",
                   params=dict(model=cfg.name, batch=batch, tensor_parallel=tensor_parallel, dtype=dtype),
@@ -256,7 +256,7 @@ def build_vit(cfg: ModelConfig, batch: int = 1, tensor_parallel: int = 1, dtype:
                  n=cfg.hidden_size, batch=1, bias=1, _tags={"weight": True})
     wl.add(patch)
     wl.add(b.op("cls_and_positions", "elementwise", 0, elements=tokens * cfg.hidden_size, inputs=1,
-                flops_per_element=1, params=(seq + 1) * cfg.hidden_size))
+                flops_per_element=1, params=(seq + 1 + cfg.extra_tokens) * cfg.hidden_size))
     wl.extend(_post_norm_layers(b, tokens, batch, seq))
     wl.add(b.norm("final_norm", 0, 1, batch, fused_residual=False))
     if cfg.num_classes:

@@ -1,7 +1,7 @@
 """Paper reproductions: each published claim (``claims.yaml``) computed through the same public models users run.
 
-One module per paper (``neupims``, ``duplex``, ``m3vit``, ``pulp``, ``iir_snn``) holds the computation, each exposing
-``MODEL_VALUES`` (claim id -> function of no arguments); ``table`` assembles the reproduction table.
+One module per paper (``neupims``, ``duplex``, ``m3vit``, ``pulp``, ``iir_snn``, ``lmuformer``) holds the computation,
+each exposing ``MODEL_VALUES`` (claim id -> function of no arguments); ``table`` assembles the reproduction table.
 """
 
 from __future__ import annotations
