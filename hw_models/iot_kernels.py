@@ -14,6 +14,11 @@ access waits k / that − 1 extra cycles on average. With fewer FPUs than cores 
 go faster than the FP operations' occupancy divided by the FPUs. T ≤ W, T ≥ W/N and T ≥ (1 − p)·W, so the speed-up
 is at most min(N, 1/(1 − p)).
 
+Granularity: when the op says its parallel share splits into U equal independent units (tag ``parallel_units``: trees
+of a forest, support vectors, queries), a core takes whole units, as the GEMM path takes whole register blocks: the
+busiest of the min(N, U) working cores runs ⌈U/N⌉ units, so p·W/N becomes p·W·⌈U/N⌉/U, and only min(N, U) cores
+conflict in L1, burn active cycles and leave partial sums to merge. Without the tag the share is finely divisible.
+
 GEMM-like ops (conv as implicit GEMM, matmul) use a documented simple tiling, not the spatial template's search: each
 core computes register blocks of ``rb_m × rb_n`` outputs; per step along K it issues rb_m·rb_n dot-product
 instructions (int8: ``simd_macs`` MACs each; float: one FMA) and rb_m + rb_n operand loads, as PULP-NN-style
@@ -39,7 +44,8 @@ from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, O_BOUND, O_BYTES_OFFCHIP, O
                             O_UTIL)
 from hw_models.iot import P
 from workloads.dtypes import DTYPE_BITS
-from workloads.table import C_A_BYTES, C_BYTES, C_FLOPS, C_KERNEL_COUNTS, C_PARALLEL_FRACTION, C_REDUCTION_STEPS
+from workloads.table import (C_A_BYTES, C_BYTES, C_FLOPS, C_KERNEL_COUNTS, C_PARALLEL_FRACTION, C_PARALLEL_UNITS,
+                             C_REDUCTION_STEPS)
 
 IS_INT = np.array([1.0 if name.startswith("int") else 0.0 for name in DTYPE_BITS])
 ORDER_NAMES = ("weights resident", "activations resident")  # the L1 tiling's loop order
@@ -86,6 +92,17 @@ def parallel_cycles(work, accesses, fp_occupancy, cores, params):
 
 
 @njit(cache=True)
+def unit_split(units, cores):
+    """(working cores, padding factor) of a parallel share of ``units`` equal units on ``cores`` cores: min(N, U)
+    cores work and the busiest runs ⌈U/N⌉ units, so the share times the padding ⌈U/N⌉·min(N, U)/U, split evenly
+    over the working cores, is the busiest core's load. ``units`` ≤ 0: finely divisible, (N, 1)."""
+    if units <= 0.0:
+        return cores, 1.0
+    lanes = min(cores, units)
+    return lanes, math.ceil(units / cores) * lanes / units
+
+
+@njit(cache=True)
 def kernel_cycles(row, params, cores):
     """(cycles, active core-cycles, L1 accesses) of a scalar ``kernel`` op on ``cores`` cores."""
     c = C_KERNEL_COUNTS
@@ -103,16 +120,17 @@ def kernel_cycles(row, params, cores):
     p = row[C_PARALLEL_FRACTION]
     if cores <= 1.0:
         return work, work, accesses
-    t_par = parallel_cycles(p * work, p * accesses, p * cyc_fp_units, cores, params)
+    lanes, pad = unit_split(row[C_PARALLEL_UNITS], cores)
+    t_par = parallel_cycles(p * work * pad, p * accesses * pad, p * cyc_fp_units * pad, lanes, params)
     merge = 0.0
     if row[C_REDUCTION_STEPS] > 0.0:
         add = params[_FADD] if fp_add + fp_mul > 0.0 else params[_ALU]
-        merge = (cores - 1.0) * (add + params[_MERGE_LD] * params[_LD] + params[_MERGE_ST] * params[_ST])
+        merge = (lanes - 1.0) * (add + params[_MERGE_LD] * params[_LD] + params[_MERGE_ST] * params[_ST])
     serial = (1.0 - p) * work + merge
     overhead = params[_FORK] + params[_BAR]
     total = overhead + t_par + serial
-    active = overhead + cores * t_par + serial
-    return total, active, accesses + (cores - 1.0) * (params[_MERGE_LD] + params[_MERGE_ST]) * (merge > 0.0)
+    active = overhead + lanes * t_par + serial
+    return total, active, accesses + (lanes - 1.0) * (params[_MERGE_LD] + params[_MERGE_ST]) * (merge > 0.0)
 
 
 @njit(cache=True)

@@ -12,7 +12,10 @@ product, the weighted sum over support vectors, per-cluster sums) are split into
 (cores − 1 adds) depends on the core count and is left to the device model. *Selection and combination* steps —
 argmax over classes, the majority vote over trees or neighbours, the top-k selection over distances, the centroid
 division of k-means — run on one core; their arithmetic is ``reduction_steps`` and their share of the work (arithmetic
-+ loads + stores) makes ``1 - parallel_fraction``.
++ loads + stores) makes ``1 - parallel_fraction``. Tag ``parallel_units`` is the number of independent units the
+parallel work splits into (a core takes whole units): queries for a tree, trees × queries for a forest, the terms of
+the score sums (scores × features) for linear models and naive Bayes (the logistic sigmoids, one per score, are
+counted with them), support vectors, training samples or data points.
 
 Fixed point (``dtype="int8"``): every ``fp_*`` count becomes the ``int_*`` count of the same class; ``exp`` becomes a
 table lookup with linear interpolation (clamp compare, index, two table loads, one multiply, two adds).
@@ -87,8 +90,10 @@ def _work(counts: Counter) -> int:
 
 
 def kernel_op(name: str, parallel: Counter, serial: Counter, dtype: str, params: int, count: int = 1,
-              **tags) -> Op:
-    """One ``kernel`` op from its parallel and serial (reduction) counts; ``params`` = model elements it reads."""
+              units: int = 0, **tags) -> Op:
+    """One ``kernel`` op from its parallel and serial (reduction) counts; ``params`` = model elements it reads,
+    ``units`` = the equal independent units the parallel counts split into (a core takes whole units; 0: finely
+    divisible)."""
     if dtype.startswith("int"):
         parallel, serial = to_fixed_point(parallel), to_fixed_point(serial)
     total = parallel + serial
@@ -100,7 +105,7 @@ def kernel_op(name: str, parallel: Counter, serial: Counter, dtype: str, params:
     fraction = 1.0 - _work(serial) / work if work else 1.0
     bits = dtype_bits(dtype)
     return Op(name, "kernel", dims, act_bits=bits, weight_bits=bits, out_bits=bits, count=count, dtype=dtype,
-              tags={"parallel_fraction": round(fraction, 12), **tags})
+              tags={"parallel_fraction": round(fraction, 12), "parallel_units": int(units), **tags})
 
 
 def _argmax(n: int) -> Counter:
@@ -214,12 +219,13 @@ def kmeans_update_counts(samples: int, features: int, clusters: int) -> tuple[Co
 # ---------------------------------------------------------------- builders
 
 def _inference(algorithm: str, counts: tuple[Counter, Counter], batch: int, features: int, dtype: str,
-               params: int, build_params: dict) -> Workload:
+               params: int, units: int, build_params: dict) -> Workload:
+    """One inference op over ``batch`` queries; ``units`` = independent parallel units of one query."""
     parallel, serial = counts
     bits = dtype_bits(dtype)
     wl = Workload(algorithm, items=float(batch), item_unit="query", params=build_params)
     wl.add(kernel_op(f"{algorithm}.inference", _scale(parallel, batch), _scale(serial, batch), dtype, params,
-                     algorithm=algorithm, phase="inference"))
+                     units=units * batch, algorithm=algorithm, phase="inference"))
     wl.memory_bytes = {"weights": params * bits / 8.0, "kv_cache": 0.0,
                        "activations": batch * (features + 1) * bits / 8.0}
     return wl
@@ -237,7 +243,7 @@ def build_decision_tree(batch: int = 1, features: int = 16, classes: int = 4, de
     """Decision-tree inference over ``batch`` queries (a complete tree of ``depth`` levels)."""
     _common(batch, features, classes, dtype)
     _check_int("depth", depth)
-    return _inference("decision-tree", decision_tree_counts(depth), batch, features, dtype, _tree_params(depth),
+    return _inference("decision-tree", decision_tree_counts(depth), batch, features, dtype, _tree_params(depth), 1,
                       dict(batch=batch, features=features, classes=classes, depth=depth, dtype=dtype))
 
 
@@ -248,7 +254,7 @@ def build_random_forest(batch: int = 1, features: int = 16, classes: int = 4, tr
     _check_int("trees", trees)
     _check_int("depth", depth)
     return _inference("random-forest", random_forest_counts(trees, depth, classes), batch, features, dtype,
-                      trees * _tree_params(depth),
+                      trees * _tree_params(depth), trees,
                       dict(batch=batch, features=features, classes=classes, trees=trees, depth=depth,
                            dtype=dtype))
 
@@ -257,7 +263,7 @@ def build_svm_linear(batch: int = 1, features: int = 16, classes: int = 4, dtype
     """Linear SVM inference (one-vs-rest for more than two classes)."""
     _common(batch, features, classes, dtype)
     return _inference("svm-linear", linear_counts(features, classes), batch, features, dtype,
-                      _scores(classes) * (features + 1),
+                      _scores(classes) * (features + 1), _scores(classes) * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -269,8 +275,8 @@ def build_svm_rbf(batch: int = 1, features: int = 16, classes: int = 4, support_
     s = _scores(classes)
     params = support_vectors * features + s * support_vectors + s + 1  # vectors, dual coefficients, biases, gamma
     return _inference("svm-rbf", svm_rbf_counts(features, support_vectors, classes), batch, features, dtype,
-                      params, dict(batch=batch, features=features, classes=classes,
-                                   support_vectors=support_vectors, dtype=dtype))
+                      params, support_vectors, dict(batch=batch, features=features, classes=classes,
+                                                    support_vectors=support_vectors, dtype=dtype))
 
 
 def build_knn(batch: int = 1, features: int = 16, classes: int = 4, train_samples: int = 256, k: int = 5,
@@ -282,7 +288,7 @@ def build_knn(batch: int = 1, features: int = 16, classes: int = 4, train_sample
     if k > train_samples:
         raise WorkloadParamError(f"k={k} must not exceed train_samples={train_samples}")
     return _inference("knn", knn_counts(features, train_samples, k, classes), batch, features, dtype,
-                      train_samples * (features + 1),
+                      train_samples * (features + 1), train_samples,
                       dict(batch=batch, features=features, classes=classes, train_samples=train_samples, k=k,
                            dtype=dtype))
 
@@ -291,7 +297,7 @@ def build_naive_bayes(batch: int = 1, features: int = 16, classes: int = 4, dtyp
     """Gaussian naive Bayes inference."""
     _common(batch, features, classes, dtype)
     return _inference("naive-bayes", naive_bayes_counts(features, classes), batch, features, dtype,
-                      classes * (3 * features + 1),
+                      classes * (3 * features + 1), classes * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -300,7 +306,7 @@ def build_logistic_regression(batch: int = 1, features: int = 16, classes: int =
     """Logistic-regression inference (one-vs-rest sigmoids for more than two classes)."""
     _common(batch, features, classes, dtype)
     return _inference("logistic-regression", linear_counts(features, classes, sigmoid=True), batch, features,
-                      dtype, _scores(classes) * (features + 1),
+                      dtype, _scores(classes) * (features + 1), _scores(classes) * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -323,9 +329,9 @@ def build_kmeans(batch: int = 1, samples: int = 256, features: int = 16, cluster
                               iterations=iterations, dtype=dtype))
     rounds = batch * iterations
     wl.add(kernel_op("kmeans.assign", *kmeans_assign_counts(samples, features, clusters), dtype, centroids,
-                     count=rounds, algorithm="kmeans", phase="assign", weight_copies=batch))
+                     count=rounds, units=samples, algorithm="kmeans", phase="assign", weight_copies=batch))
     wl.add(kernel_op("kmeans.update", *kmeans_update_counts(samples, features, clusters), dtype, 0,
-                     count=rounds, algorithm="kmeans", phase="update"))
+                     count=rounds, units=samples, algorithm="kmeans", phase="update"))
     wl.memory_bytes = {"weights": centroids * bits / 8.0, "kv_cache": 0.0,
                        "activations": (samples * (features + 1) + centroids + clusters) * bits / 8.0}
     return wl
