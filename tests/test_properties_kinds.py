@@ -148,7 +148,8 @@ def kernels(draw):
     dtype = draw(st.sampled_from(["fp32", "int8", "int32"] if "int32" in DTYPE_BITS else ["fp32", "int8"]))
     bits = _dtype_bits(dtype)
     return Op("k", "kernel", counts, act_bits=bits, weight_bits=bits, out_bits=bits, dtype=dtype,
-              count=draw(st.integers(1, 3)), tags={"parallel_fraction": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0]))})
+              count=draw(st.integers(1, 3)), tags={"parallel_fraction": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
+                                                   "parallel_units": draw(st.sampled_from([0, 1, 3, 8, 13]))})
 
 
 @st.composite
