@@ -190,7 +190,7 @@ def operating_point_check(params: np.ndarray) -> np.ndarray:
 
 _FASTER = Effect(latency="down", energy="down")  # fewer active cycles, less leakage time
 _SLOWER = Effect(latency="up", energy="up")
-_BLOCKS = "output blocks are spread over the cores in whole blocks per core (ceil)"
+_BLOCKS = "output blocks, and the units of a scalar kernel, are spread over the cores whole (ceil per core)"
 EFFECTS = {
     "compute.cores": Effect(
         latency="any", energy="any", capacity="up", feasible="up", steps=_BLOCKS,

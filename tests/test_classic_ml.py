@@ -159,3 +159,17 @@ def test_knn_k_larger_than_training_set_rejected():
 @pytest.mark.parametrize("name", NAMES)
 def test_simulates_on_h100(name):
     assert_simulates(load_workload(name))
+
+
+@pytest.mark.parametrize("name, params, units", [
+    ("decision-tree", dict(batch=3), 3),  # one walk per query
+    ("random-forest", dict(batch=2, trees=10), 20),  # trees x queries
+    ("svm-linear", dict(features=5, classes=3), 15),  # score-sum terms: 3 scores x 5 features
+    ("logistic-regression", dict(features=5, classes=2), 5),  # one score of 5 terms
+    ("svm-rbf", dict(support_vectors=40), 40),
+    ("knn", dict(train_samples=100, k=3), 100),
+    ("naive-bayes", dict(features=6, classes=4), 24),
+    ("kmeans", dict(samples=50, clusters=4), 50),  # points, per assignment and per update
+])
+def test_parallel_units_by_hand(name, params, units):
+    assert {op.tags["parallel_units"] for op in load_workload(name, **params).ops} == {units}
