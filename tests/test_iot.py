@@ -32,6 +32,19 @@ def test_single_core_cycles_by_hand():
     assert r.latency_s == pytest.approx(34 / 168e6)
 
 
+def test_loop_control_and_pipelined_loads_by_hand():
+    # 2 loop iterations of 3 back-to-back loads and 2 FP adds each, on one core.
+    row = op_table(_wl(_kernel(fp_add=4, loads=6, loop_iterations=2)))[0]
+    # Cortex-M4: per iteration LDR 2 + 2 pipelined loads 1 + SUBS/BNE 3, and 4 FP adds of 1: 2 × (2 + 2 + 3) + 4
+    assert kernel_cycles(row, _params("STM32F4"), 1.0)[0] == pytest.approx(2 * (2 + 2 + 3) + 4)
+    # RI5CY (hardware loops, 1-cycle loads) with the optimised emulation library (add 35): 6 + 4 × 35
+    gap8 = _params("GAP8", **{"compute.cores": 1})
+    assert kernel_cycles(row, gap8, 1.0)[0] == pytest.approx(6 + 4 * 35)
+    # without a loop count every load stands alone, as before
+    alone = op_table(_wl(_kernel(fp_add=4, loads=6)))[0]
+    assert kernel_cycles(alone, _params("STM32F4"), 1.0)[0] == pytest.approx(6 * 2 + 4)
+
+
 def test_emulation_cycles_by_hand():
     row = op_table(_wl(_kernel(fp_add=2, fp_div=1)))[0]
     std = kernel_cycles(row, _params("GAP8", **{"compute.fp_mode": "emulation-standard", "compute.cores": 1}), 1.0)[0]

@@ -6,7 +6,9 @@ the catalogue records end there; no code or data of the authors is public), so t
 algorithms' parameters, what one measured run covers and the clocks are missing, and ``MISSING`` names them. The
 computation therefore runs the eight classic-ML kernels of ``workloads.classic_ml`` at their catalog defaults (batch
 1 query) on the GAP8 (8 RI5CY cores, FP emulation), PULP-OPEN (the same cluster with FPUs) and STM32F4 (Cortex-M4F)
-presets at their preset operating points. The per-operation cycles of the two emulation libraries are labelled
+presets at their preset operating points. The cores split each kernel's parallel work in whole units (trees,
+support vectors, queries), and the Cortex-M4 pays loop control per iteration (no hardware loops) and pipelines runs
+of loads, as its reference manual gives. The per-operation cycles of the two emulation libraries are labelled
 assumptions in the presets, and the results move with them. The paper's measured cycles are not inputs anywhere.
 """
 
