@@ -3,7 +3,8 @@
 PULP clusters (GAP8, PULP-OPEN) and single-core MCUs (Cortex-M4F: one core, its SRAM as "L1") are instances (a
 server or laptop CPU is the ``cpu`` kind, ``hw_models.cpu``). A preset gives:
 
-- ``compute``: cores, an operating point (clock, voltage) and its DVFS limit, cycle costs per instruction class,
+- ``compute``: cores, an operating point (clock, voltage) and its DVFS limit, cycle costs per instruction class
+  (with a pipelined load behind another load and the loop control each loop iteration costs without hardware loops),
   the packed-SIMD width (int8 MACs per dot-product instruction), and how floating point runs: on ``fpus`` native FPUs
   shared by the cores (``fp_mode: fpu``) or through a software emulation library (``emulation-standard``, e.g.
   libgcc soft-float, or ``emulation-optimized``, a target-tuned library), each with cycles per FP operation;
@@ -52,6 +53,10 @@ class IotCycles(Strict):
     store: float = Field(gt=0)
     branch: float = Field(ge=0)  # extra cycles of the conditional branch that follows a compare
     simd_dot: float = Field(gt=0)  # one packed-SIMD dot-product instruction
+    # A load right behind another load (a run of independent loads pipelines; the first costs ``load``).
+    load_next: float = Field(gt=0)
+    # Loop control per iteration of a counted loop (counter update and the backward branch; 0 with hardware loops).
+    loop: float = Field(ge=0)
 
 
 class IotCompute(Strict):
@@ -115,7 +120,7 @@ class IotSpec(Strict):
     energy: IotEnergy
 
 
-_INT = ("alu", "mul", "div", "load", "store", "branch", "simd_dot")
+_INT = ("alu", "mul", "div", "load", "store", "branch", "simd_dot", "load_next", "loop")
 P_NAMES = (["cores", "clock_hz", "max_clock_hz", "simd_macs", "fpus", "fp_native", "rb_m", "rb_n"]
            + [f"c_{c}" for c in _INT] + [f"fp_{o}" for o in FP_OPS]
            + ["fork_join", "barrier", "l1_bytes", "l1_banks", "l2_bytes", "dma_bpc", "dma_setup", "l3_bytes",
@@ -190,7 +195,7 @@ def operating_point_check(params: np.ndarray) -> np.ndarray:
 
 _FASTER = Effect(latency="down", energy="down")  # fewer active cycles, less leakage time
 _SLOWER = Effect(latency="up", energy="up")
-_BLOCKS = "output blocks are spread over the cores in whole blocks per core (ceil)"
+_BLOCKS = "output blocks, and the units of a scalar kernel, are spread over the cores whole (ceil per core)"
 EFFECTS = {
     "compute.cores": Effect(
         latency="any", energy="any", capacity="up", feasible="up", steps=_BLOCKS,

@@ -2,7 +2,9 @@
 ``mappings.iot_tiling``).
 
 Scalar ``kernel`` ops (classic ML) are priced from their operation counts: cycles = Σ count × cycles of its class
-(a compare is followed by a branch; FP operations cost the FPU's or the emulation library's cycles). Of the work W,
+(a compare is followed by a branch; FP operations cost the FPU's or the emulation library's cycles), plus the loop
+control of each counted loop iteration (none with hardware loops); the loads of one iteration run back to back, the
+first at the load cost and the rest at the pipelined ``load_next`` cost. Of the work W,
 the share ``p = parallel_fraction`` runs on N cores, the rest on one (Amdahl):
 
     T = fork_join + p·W/N + stalls + barrier + (1 − p)·W + merge,
@@ -14,14 +16,20 @@ access waits k / that − 1 extra cycles on average. With fewer FPUs than cores 
 go faster than the FP operations' occupancy divided by the FPUs. T ≤ W, T ≥ W/N and T ≥ (1 − p)·W, so the speed-up
 is at most min(N, 1/(1 − p)).
 
+Granularity: when the op says its parallel share splits into U equal independent units (tag ``parallel_units``: trees
+of a forest, support vectors, queries), a core takes whole units, as the GEMM path takes whole register blocks: the
+busiest of the min(N, U) working cores runs ⌈U/N⌉ units, so p·W/N becomes p·W·⌈U/N⌉/U, and only min(N, U) cores
+conflict in L1, burn active cycles and leave partial sums to merge. Without the tag the share is finely divisible.
+
 GEMM-like ops (conv as implicit GEMM, matmul) use a documented simple tiling, not the spatial template's search: each
 core computes register blocks of ``rb_m × rb_n`` outputs; per step along K it issues rb_m·rb_n dot-product
-instructions (int8: ``simd_macs`` MACs each; float: one FMA) and rb_m + rb_n operand loads, as PULP-NN-style
-kernels do. Blocks are spread over the cores. Operands move L2 → L1 by DMA in tiles (m_t × K and K × n_t, K whole)
+instructions (int8: ``simd_macs`` MACs each; float: one FMA) and rb_m + rb_n operand loads back to back, as
+PULP-NN-style kernels do, and each K step and each block pay a loop iteration's control. Blocks are spread over the cores. Operands move L2 → L1 by DMA in tiles (m_t × K and K × n_t, K whole)
 that fit half of L1 (double buffering); the tile sizes (powers of two or the whole dimension) and the loop order
 (weights or activations re-fetched) are searched by the objective. Layers whose data exceed L2 stream their
 weights from L3. Time is the max of compute, DMA and L3 (double-buffered) plus the fork/join, a barrier and the DMA
-set-ups. Other streaming ops run element-parallel; gathers and KV writes are DMA copies; collectives have no mapping.
+set-ups. Other streaming ops run element-parallel, one loop iteration per element; gathers and KV writes are DMA
+copies; collectives have no mapping.
 
 Energy: active core-cycles × e_cycle(V) + L1 accesses × e_l1 + L2 (DMA) bytes × e_l2 + L3 bytes × e_l3; leakage
 power × time is the static part (composed by the engine).
@@ -39,7 +47,8 @@ from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, O_BOUND, O_BYTES_OFFCHIP, O
                             O_UTIL)
 from hw_models.iot import P
 from workloads.dtypes import DTYPE_BITS
-from workloads.table import C_A_BYTES, C_BYTES, C_FLOPS, C_KERNEL_COUNTS, C_PARALLEL_FRACTION, C_REDUCTION_STEPS
+from workloads.table import (C_A_BYTES, C_BYTES, C_FLOPS, C_KERNEL_COUNTS, C_LOOP_ITERATIONS, C_PARALLEL_FRACTION,
+                             C_PARALLEL_UNITS, C_REDUCTION_STEPS)
 
 IS_INT = np.array([1.0 if name.startswith("int") else 0.0 for name in DTYPE_BITS])
 ORDER_NAMES = ("weights resident", "activations resident")  # the L1 tiling's loop order
@@ -49,6 +58,7 @@ _N, _CLK, _FMAX, _SIMD, _FPUS, _NATIVE = P["cores"], P["clock_hz"], P["max_clock
 _RBM, _RBN = P["rb_m"], P["rb_n"]
 _ALU, _MUL, _DIV, _LD, _ST, _BR, _DOT = (P["c_alu"], P["c_mul"], P["c_div"], P["c_load"], P["c_store"],
                                          P["c_branch"], P["c_simd_dot"])
+_LDN, _LOOP = P["c_load_next"], P["c_loop"]
 _FADD, _FMUL, _FDIV, _FCMP, _FEXP, _FSQRT, _FMA = (P["fp_add"], P["fp_mul"], P["fp_div"], P["fp_cmp"], P["fp_exp"],
                                                     P["fp_sqrt"], P["fp_fma"])
 _FORK, _BAR, _L1, _BANKS, _L2 = P["fork_join"], P["barrier"], P["l1_bytes"], P["l1_banks"], P["l2_bytes"]
@@ -86,6 +96,25 @@ def parallel_cycles(work, accesses, fp_occupancy, cores, params):
 
 
 @njit(cache=True)
+def load_cycles(loads, iterations, params):
+    """Cycles of ``loads`` loads made in ``iterations`` loop iterations: each iteration's loads run back to back, the
+    first at ``load`` cycles and the rest at ``load_next``; without a loop count every load stands alone."""
+    runs = loads if iterations <= 0.0 else min(loads, iterations)
+    return runs * params[_LD] + (loads - runs) * params[_LDN]
+
+
+@njit(cache=True)
+def unit_split(units, cores):
+    """(working cores, padding factor) of a parallel share of ``units`` equal units on ``cores`` cores: min(N, U)
+    cores work and the busiest runs ⌈U/N⌉ units, so the share times the padding ⌈U/N⌉·min(N, U)/U, split evenly
+    over the working cores, is the busiest core's load. ``units`` ≤ 0: finely divisible, (N, 1)."""
+    if units <= 0.0:
+        return cores, 1.0
+    lanes = min(cores, units)
+    return lanes, math.ceil(units / cores) * lanes / units
+
+
+@njit(cache=True)
 def kernel_cycles(row, params, cores):
     """(cycles, active core-cycles, L1 accesses) of a scalar ``kernel`` op on ``cores`` cores."""
     c = C_KERNEL_COUNTS
@@ -99,20 +128,22 @@ def kernel_cycles(row, params, cores):
         fp_cmp * params[_FCMP] + fp_exp * params[_FEXP] + fp_sqrt * params[_FSQRT]
     cyc_fp = cyc_fp_units + fp_cmp * params[_BR]
     accesses = loads + stores
-    work = cyc_int + cyc_fp + loads * params[_LD] + stores * params[_ST]
+    work = cyc_int + cyc_fp + load_cycles(loads, row[C_LOOP_ITERATIONS], params) + stores * params[_ST] + \
+        row[C_LOOP_ITERATIONS] * params[_LOOP]
     p = row[C_PARALLEL_FRACTION]
     if cores <= 1.0:
         return work, work, accesses
-    t_par = parallel_cycles(p * work, p * accesses, p * cyc_fp_units, cores, params)
+    lanes, pad = unit_split(row[C_PARALLEL_UNITS], cores)
+    t_par = parallel_cycles(p * work * pad, p * accesses * pad, p * cyc_fp_units * pad, lanes, params)
     merge = 0.0
     if row[C_REDUCTION_STEPS] > 0.0:
         add = params[_FADD] if fp_add + fp_mul > 0.0 else params[_ALU]
-        merge = (cores - 1.0) * (add + params[_MERGE_LD] * params[_LD] + params[_MERGE_ST] * params[_ST])
+        merge = (lanes - 1.0) * (add + params[_MERGE_LD] * params[_LD] + params[_MERGE_ST] * params[_ST])
     serial = (1.0 - p) * work + merge
     overhead = params[_FORK] + params[_BAR]
     total = overhead + t_par + serial
-    active = overhead + cores * t_par + serial
-    return total, active, accesses + (cores - 1.0) * (params[_MERGE_LD] + params[_MERGE_ST]) * (merge > 0.0)
+    active = overhead + lanes * t_par + serial
+    return total, active, accesses + (lanes - 1.0) * (params[_MERGE_LD] + params[_MERGE_ST]) * (merge > 0.0)
 
 
 @njit(cache=True)
@@ -142,7 +173,8 @@ def gemm_cost(m, n, k, batch, ab, wb, ob, is_int, params, mt, nt, order, out):
     inst = params[_DOT] if is_int > 0.5 else params[_FMA]
     steps = math.ceil(k / width)
     loads_block = steps * (rbm + rbn)
-    block = steps * (rbm * rbn * inst + (rbm + rbn) * params[_LD]) + rbm * rbn * (params[_ALU] + params[_ST])
+    block = steps * (rbm * rbn * inst + load_cycles(rbm + rbn, 1.0, params) + params[_LOOP]) + params[_LOOP] + \
+        rbm * rbn * (params[_ALU] + params[_ST])
     blocks = math.ceil(m / rbm) * math.ceil(n / rbn) * batch
     fp_occ = 0.0 if is_int > 0.5 else blocks * steps * rbm * rbn * inst
     per_core_blocks = math.ceil(blocks / cores)
@@ -214,7 +246,7 @@ def stream_cost(row, params, is_int, out):
     else:  # element-parallel streaming op
         elems = row[C_BYTES] / max(ab, 1.0)
         op_cyc = params[_ALU] if is_int > 0.5 else params[_FADD]
-        work = row[C_FLOPS] * op_cyc + elems * params[_LD]
+        work = row[C_FLOPS] * op_cyc + elems * (params[_LD] + params[_LOOP])
         t_c = parallel_cycles(work, elems, 0.0 if is_int > 0.5 else row[C_FLOPS] * params[_FADD], cores,
                               params) + params[_FORK] + params[_BAR]
         t_d = row[C_BYTES] / params[_DMA] + params[_SETUP] if params[_L2] > 0.0 else 0.0

@@ -34,39 +34,41 @@ def test_catalog_names():
 def test_decision_tree_counts():
     # depth 3, 2 queries: per query 3 levels × (3 loads, 1 cmp, 2 int adds) + leaf load + label store
     c = counts(load_workload("decision-tree", batch=2, depth=3, features=5))
-    assert c == {"fp_cmp": 6, "int_add": 12, "loads": 20, "stores": 2}
+    assert c == {"fp_cmp": 6, "int_add": 12, "loads": 20, "stores": 2, "loop_iterations": 2 * (3 + 1)}
     assert load_workload("decision-tree", depth=3).parameters == 2 * 7 + 8
 
 
 def test_random_forest_counts():
     # 3 trees of depth 2, 4 classes, 1 query: walks 3 × (7 loads, 2 cmp, 4 adds); vote: clear 4 counters,
-    # 3 increments (3 loads, 3 adds, 3 stores), argmax (4 loads, 3 int cmp), label store
+    # 3 increments (3 loads, 3 adds, 3 stores), argmax (4 loads, 3 int cmp), label store; loops: 3 × (2 levels + the
+    # tree loop), then clear 4, increment 3, argmax 4
     c = counts(load_workload("random-forest", trees=3, depth=2, classes=4))
     assert c == {"loads": 21 + 3 + 4, "fp_cmp": 6, "int_add": 12 + 3, "int_cmp": 3, "stores": 4 + 3 + 1,
-                 "reduction_steps": 3 + 3}
+                 "reduction_steps": 3 + 3, "loop_iterations": 3 * 3 + 4 + 3 + 4}
 
 
 def test_svm_linear_counts_binary_and_multiclass():
     # binary: one score: 2F + 1 loads, F mul, F add; sign test; store
     assert counts(load_workload("svm-linear", features=5, classes=2)) == {
-        "loads": 11, "fp_mul": 5, "fp_add": 5, "fp_cmp": 1, "stores": 1, "reduction_steps": 1}
+        "loads": 11, "fp_mul": 5, "fp_add": 5, "fp_cmp": 1, "stores": 1, "reduction_steps": 1, "loop_iterations": 6}
     # 3 classes one-vs-rest: 3 scores, then argmax (3 loads, 2 compares)
     assert counts(load_workload("svm-linear", features=5, classes=3)) == {
-        "loads": 33 + 3, "fp_mul": 15, "fp_add": 15, "fp_cmp": 2, "stores": 1, "reduction_steps": 2}
+        "loads": 33 + 3, "fp_mul": 15, "fp_add": 15, "fp_cmp": 2, "stores": 1, "reduction_steps": 2,
+        "loop_iterations": 3 * 6 + 3}
     assert load_workload("svm-linear", features=5, classes=3).parameters == 3 * 6
 
 
 def test_logistic_regression_adds_sigmoid():
     c = counts(load_workload("logistic-regression", features=4, classes=2))
     assert c == {"loads": 9, "fp_mul": 4, "fp_add": 4 + 1, "fp_exp": 1, "fp_div": 1, "fp_cmp": 1, "stores": 1,
-                 "reduction_steps": 1}
+                 "reduction_steps": 1, "loop_iterations": 5}
 
 
 def test_svm_rbf_counts():
     # F=3, V=2 support vectors, binary (1 score): per SV 6 loads + 1 coefficient, 6 + 1 adds, 3 + 1 + 1 muls, 1 exp
     c = counts(load_workload("svm-rbf", features=3, support_vectors=2, classes=2))
     assert c == {"loads": 2 * 7 + 1, "fp_add": 2 * 7, "fp_mul": 2 * 5, "fp_exp": 2, "fp_cmp": 1, "stores": 1,
-                 "reduction_steps": 1}
+                 "reduction_steps": 1, "loop_iterations": 2 * (3 + 1 + 1)}
     assert load_workload("svm-rbf", features=3, support_vectors=2, classes=2).parameters == 6 + 2 + 1 + 1
 
 
@@ -74,14 +76,15 @@ def test_knn_counts():
     # F=2, N=5, k=2, C=3: distances 5 × (4 loads, 4 adds, 2 muls) + 5 stores; selection 2·5 - 3 = 7 compares
     c = counts(load_workload("knn", features=2, train_samples=5, k=2, classes=3))
     assert c == {"loads": 20 + 7 + 4 + 4 + 3, "fp_add": 20, "fp_mul": 10, "fp_cmp": 7, "int_add": 2, "int_cmp": 2,
-                 "stores": 5 + 4 + 3 + 2 + 1, "reduction_steps": 7 + 2 + 2}
+                 "stores": 5 + 4 + 3 + 2 + 1, "reduction_steps": 7 + 2 + 2,
+                 "loop_iterations": 5 * 3 + 7 + 2 * 2 + 2 * 3}
 
 
 def test_naive_bayes_counts():
     # C=2, F=3: per class 13 loads, 3 adds, 9 muls, 3 divs, 3 exps; argmax over 2 (2 loads, 1 cmp) + store
     c = counts(load_workload("naive-bayes", features=3, classes=2))
     assert c == {"loads": 26 + 2, "fp_add": 6, "fp_mul": 18, "fp_div": 6, "fp_exp": 6, "fp_cmp": 1, "stores": 1,
-                 "reduction_steps": 1}
+                 "reduction_steps": 1, "loop_iterations": 2 * 4 + 2}
 
 
 def test_kmeans_counts_per_iteration():
@@ -90,10 +93,12 @@ def test_kmeans_counts_per_iteration():
     assign, update = wl.ops
     assert assign.count == update.count == 3
     assert {k: v for k, v in assign.dims.items() if v} == {
-        "loads": 4 * 8, "fp_add": 4 * 8, "fp_mul": 4 * 4, "fp_cmp": 4, "stores": 4, "params": 4}
+        "loads": 4 * 8, "fp_add": 4 * 8, "fp_mul": 4 * 4, "fp_cmp": 4, "stores": 4, "params": 4,
+        "loop_iterations": 4 * (4 + 2 + 1)}
     # update: per point 6 loads, 2 adds, 1 int add, 3 stores; centroids: 2·4 + 2 stores, 4 + 2 loads, 4 divs
     assert {k: v for k, v in update.dims.items() if v} == {
-        "loads": 24 + 6, "fp_add": 8, "int_add": 4, "stores": 12 + 10, "fp_div": 4, "reduction_steps": 4}
+        "loads": 24 + 6, "fp_add": 8, "int_add": 4, "stores": 12 + 10, "fp_div": 4, "reduction_steps": 4,
+        "loop_iterations": 4 * 3 + 2 * (4 + 2)}
 
 
 # ---------------------------------------------------------------- properties
@@ -159,3 +164,17 @@ def test_knn_k_larger_than_training_set_rejected():
 @pytest.mark.parametrize("name", NAMES)
 def test_simulates_on_h100(name):
     assert_simulates(load_workload(name))
+
+
+@pytest.mark.parametrize("name, params, units", [
+    ("decision-tree", dict(batch=3), 3),  # one walk per query
+    ("random-forest", dict(batch=2, trees=10), 20),  # trees x queries
+    ("svm-linear", dict(features=5, classes=3), 15),  # score-sum terms: 3 scores x 5 features
+    ("logistic-regression", dict(features=5, classes=2), 5),  # one score of 5 terms
+    ("svm-rbf", dict(support_vectors=40), 40),
+    ("knn", dict(train_samples=100, k=3), 100),
+    ("naive-bayes", dict(features=6, classes=4), 24),
+    ("kmeans", dict(samples=50, clusters=4), 50),  # points, per assignment and per update
+])
+def test_parallel_units_by_hand(name, params, units):
+    assert {op.tags["parallel_units"] for op in load_workload(name, **params).ops} == {units}

@@ -9,9 +9,9 @@ from workloads.ir import Op, Workload
 from workloads.table import op_table
 
 
-def _kernel(p=1.0, **counts):
-    return Op("k", "kernel", dict(counts), act_bits=32, weight_bits=32, out_bits=32, dtype="fp32",
-              tags={"parallel_fraction": p})
+def _kernel(p=1.0, units=None, **counts):
+    tags = {"parallel_fraction": p} if units is None else {"parallel_fraction": p, "parallel_units": units}
+    return Op("k", "kernel", dict(counts), act_bits=32, weight_bits=32, out_bits=32, dtype="fp32", tags=tags)
 
 
 def _wl(op):
@@ -32,6 +32,19 @@ def test_single_core_cycles_by_hand():
     assert r.latency_s == pytest.approx(34 / 168e6)
 
 
+def test_loop_control_and_pipelined_loads_by_hand():
+    # 2 loop iterations of 3 back-to-back loads and 2 FP adds each, on one core.
+    row = op_table(_wl(_kernel(fp_add=4, loads=6, loop_iterations=2)))[0]
+    # Cortex-M4: per iteration LDR 2 + 2 pipelined loads 1 + SUBS/BNE 3, and 4 FP adds of 1: 2 × (2 + 2 + 3) + 4
+    assert kernel_cycles(row, _params("STM32F4"), 1.0)[0] == pytest.approx(2 * (2 + 2 + 3) + 4)
+    # RI5CY (hardware loops, 1-cycle loads) with the optimised emulation library (add 35): 6 + 4 × 35
+    gap8 = _params("GAP8", **{"compute.cores": 1})
+    assert kernel_cycles(row, gap8, 1.0)[0] == pytest.approx(6 + 4 * 35)
+    # without a loop count every load stands alone, as before
+    alone = op_table(_wl(_kernel(fp_add=4, loads=6)))[0]
+    assert kernel_cycles(alone, _params("STM32F4"), 1.0)[0] == pytest.approx(6 * 2 + 4)
+
+
 def test_emulation_cycles_by_hand():
     row = op_table(_wl(_kernel(fp_add=2, fp_div=1)))[0]
     std = kernel_cycles(row, _params("GAP8", **{"compute.fp_mode": "emulation-standard", "compute.cores": 1}), 1.0)[0]
@@ -48,6 +61,29 @@ def test_amdahl_limits(p, cores):
     assert speedup <= cores + 1e-9
     assert speedup <= 1.0 / (1.0 - p) + 1e-9 if p < 1 else True
     assert speedup > 1.0
+
+
+@pytest.mark.parametrize("units, busiest, working", [
+    (0, 100 / 8, 8),  # no tag: finely divisible, 100 adds / 8 cores
+    (10, 2 * 10, 8),  # 10 units of 10 adds on 8 cores: the busiest core runs 2 units
+    (16, 2 * 100 / 16, 8),  # two rounds of 8, evenly
+    (3, 100 / 3, 3),  # 3 units: 3 cores work, one unit each
+    (1, 100, 1),  # one unit: no split
+])
+def test_whole_units_per_core_by_hand(units, busiest, working):
+    # PULP-OPEN on 8 cores: fork/join 150 + barrier 20; 100 FP adds of 1 cycle, no L1 accesses (no bank stalls), one
+    # FPU per core (no FPU-sharing bound). Time = 170 + busiest core's adds; active = 170 + working cores x busiest.
+    row = op_table(_wl(_kernel(1.0, units=units, fp_add=100)))[0]
+    cycles, active, _ = kernel_cycles(row, _params("PULP-OPEN"), 8.0)
+    assert cycles == pytest.approx(170 + busiest)
+    assert active == pytest.approx(170 + working * busiest)
+
+
+def test_partial_sums_merged_only_from_working_cores():
+    # 2 units with a reduction on 8 cores: 2 partial sums, so 1 merge of (fp add 1 + 2 loads + 1 store) = 4 cycles
+    row = op_table(_wl(_kernel(1.0, units=2, fp_add=100, reduction_steps=1)))[0]
+    cycles, _, _ = kernel_cycles(row, _params("PULP-OPEN"), 8.0)
+    assert cycles == pytest.approx(170 + 50 + 4)
 
 
 def test_fpu_faster_than_emulation():

@@ -148,7 +148,8 @@ def kernels(draw):
     dtype = draw(st.sampled_from(["fp32", "int8", "int32"] if "int32" in DTYPE_BITS else ["fp32", "int8"]))
     bits = _dtype_bits(dtype)
     return Op("k", "kernel", counts, act_bits=bits, weight_bits=bits, out_bits=bits, dtype=dtype,
-              count=draw(st.integers(1, 3)), tags={"parallel_fraction": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0]))})
+              count=draw(st.integers(1, 3)), tags={"parallel_fraction": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
+                                                   "parallel_units": draw(st.sampled_from([0, 1, 3, 8, 13]))})
 
 
 @st.composite
@@ -273,7 +274,7 @@ def iot_floor(p, op: Op) -> float:
         fp_units = sum(c[f"fp_{o}"] * p(f"fp_{o}") for o in ("add", "mul", "div", "cmp", "exp", "sqrt"))
         work = (c["int_add"] * p("c_alu") + c["int_mul"] * p("c_mul") + c["int_div"] * p("c_div")
                 + c["int_cmp"] * (p("c_alu") + p("c_branch")) + fp_units + c["fp_cmp"] * p("c_branch")
-                + c["loads"] * p("c_load") + c["stores"] * p("c_store"))
+                + c["loads"] * p("c_load_next") + c["stores"] * p("c_store"))
         share = op.tags["parallel_fraction"]
         t = max(work / p("cores"), (1.0 - share) * work)
         if p("fp_native") > 0.5 and p("fpus") < p("cores"):
@@ -464,7 +465,7 @@ SCALINGS = {
         # A faster clock needs the DVFS limit raised with it (a faster part), or the point becomes infeasible.
         "compute": [["clock_hz", "max_clock_hz"],
                     ["1/c_alu", "1/c_mul", "1/c_div", "1/c_load", "1/c_store", "1/c_branch",
-                     "1/c_simd_dot"] + [f"1/fp_{o}" for o in ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")]],
+                     "1/c_simd_dot", "1/c_load_next", "1/c_loop"] + [f"1/fp_{o}" for o in ("add", "mul", "div", "cmp", "exp", "sqrt", "fma")]],
         "energy": [["e_cycle"], ["e_l1"], ["e_l2_byte"], ["e_l3_byte"]],
     },
     "cpu": {

@@ -12,7 +12,13 @@ product, the weighted sum over support vectors, per-cluster sums) are split into
 (cores − 1 adds) depends on the core count and is left to the device model. *Selection and combination* steps —
 argmax over classes, the majority vote over trees or neighbours, the top-k selection over distances, the centroid
 division of k-means — run on one core; their arithmetic is ``reduction_steps`` and their share of the work (arithmetic
-+ loads + stores) makes ``1 - parallel_fraction``.
++ loads + stores) makes ``1 - parallel_fraction``. Tag ``parallel_units`` is the number of independent units the
+parallel work splits into (a core takes whole units): queries for a tree, trees × queries for a forest, the terms of
+the score sums (scores × features) for linear models and naive Bayes (the logistic sigmoids, one per score, are
+counted with them), support vectors, training samples or data points.
+
+Loops: ``loop_iterations`` counts the iterations of every loop of the plain C implementation (each costs loop
+control on a core without hardware loops); an iteration's loads run back to back.
 
 Fixed point (``dtype="int8"``): every ``fp_*`` count becomes the ``int_*`` count of the same class; ``exp`` becomes a
 table lookup with linear interpolation (clamp compare, index, two table loads, one multiply, two adds).
@@ -87,25 +93,27 @@ def _work(counts: Counter) -> int:
 
 
 def kernel_op(name: str, parallel: Counter, serial: Counter, dtype: str, params: int, count: int = 1,
-              **tags) -> Op:
-    """One ``kernel`` op from its parallel and serial (reduction) counts; ``params`` = model elements it reads."""
+              units: int = 0, **tags) -> Op:
+    """One ``kernel`` op from its parallel and serial (reduction) counts; ``params`` = model elements it reads,
+    ``units`` = the equal independent units the parallel counts split into (a core takes whole units; 0: finely
+    divisible)."""
     if dtype.startswith("int"):
         parallel, serial = to_fixed_point(parallel), to_fixed_point(serial)
     total = parallel + serial
     work = _work(total)
     serial_arith = sum(serial[k] for k in KERNEL_COUNTS)
-    dims = {k: int(total[k]) for k in (*KERNEL_COUNTS, "loads", "stores") if total[k]}
+    dims = {k: int(total[k]) for k in (*KERNEL_COUNTS, "loads", "stores", "loop_iterations") if total[k]}
     dims["reduction_steps"] = int(serial_arith)
     dims["params"] = int(params)
     fraction = 1.0 - _work(serial) / work if work else 1.0
     bits = dtype_bits(dtype)
     return Op(name, "kernel", dims, act_bits=bits, weight_bits=bits, out_bits=bits, count=count, dtype=dtype,
-              tags={"parallel_fraction": round(fraction, 12), **tags})
+              tags={"parallel_fraction": round(fraction, 12), "parallel_units": int(units), **tags})
 
 
 def _argmax(n: int) -> Counter:
-    """Select the largest of ``n`` values: n loads, n - 1 compares."""
-    return Counter(fp_cmp=n - 1, loads=n)
+    """Select the largest of ``n`` values: n loads, n - 1 compares, n loop iterations."""
+    return Counter(fp_cmp=n - 1, loads=n, loop_iterations=n)
 
 
 def _decision(scores: int) -> Counter:
@@ -121,8 +129,8 @@ def _scores(classes: int) -> int:
 def _tree_walk(depth: int) -> Counter:
     """One root-to-leaf walk of a complete binary tree stored as an array: per level load the node's feature index,
     its threshold and that feature of the query (3 loads), compare, and step to child 2i + 1 + right (2 int adds);
-    then load the leaf's label."""
-    return Counter(loads=3 * depth + 1, fp_cmp=depth, int_add=2 * depth)
+    then load the leaf's label; one loop iteration per level."""
+    return Counter(loads=3 * depth + 1, fp_cmp=depth, int_add=2 * depth, loop_iterations=depth)
 
 
 def _tree_params(depth: int) -> int:
@@ -133,27 +141,29 @@ def _tree_params(depth: int) -> int:
 # ---------------------------------------------------------------- algorithms (per query)
 
 def decision_tree_counts(depth: int) -> tuple[Counter, Counter]:
-    """Decision tree, per query: loads = 3D + 1, fp_cmp = D, int_add = 2D, stores = 1. All parallel (queries are
-    independent; there is nothing to combine)."""
-    return _tree_walk(depth) + Counter(stores=1), Counter()
+    """Decision tree, per query: loads = 3D + 1, fp_cmp = D, int_add = 2D, stores = 1, D + 1 loop iterations (levels
+    and the query loop). All parallel (queries are independent; there is nothing to combine)."""
+    return _tree_walk(depth) + Counter(stores=1, loop_iterations=1), Counter()
 
 
 def random_forest_counts(trees: int, depth: int, classes: int) -> tuple[Counter, Counter]:
-    """Random forest, per query. Parallel: T tree walks (loads 3D + 1, fp_cmp D, int_add 2D each).
-    Serial majority vote: clear C counters (C stores), T increments (T loads, T int_add, T stores), argmax over
-    the C counters (C loads, C - 1 int_cmp), one label store."""
-    parallel = _scale(_tree_walk(depth), trees)
-    serial = Counter(stores=classes + trees + 1, loads=trees + classes, int_add=trees, int_cmp=classes - 1)
+    """Random forest, per query. Parallel: T tree walks (loads 3D + 1, fp_cmp D, int_add 2D, D + 1 loop iterations
+    each with the tree loop). Serial majority vote: clear C counters (C stores), T increments (T loads, T int_add,
+    T stores), argmax over the C counters (C loads, C - 1 int_cmp), one label store; 2C + T loop iterations."""
+    parallel = _scale(_tree_walk(depth) + Counter(loop_iterations=1), trees)
+    serial = Counter(stores=classes + trees + 1, loads=trees + classes, int_add=trees, int_cmp=classes - 1,
+                     loop_iterations=2 * classes + trees)
     return parallel, serial
 
 
 def linear_counts(features: int, classes: int, sigmoid: bool = False) -> tuple[Counter, Counter]:
     """Linear SVM / logistic regression, per query, with S = 1 score for two classes else C (one-vs-rest).
     Parallel per score: bias load, F weight loads, F feature loads, F fp_mul, F fp_add; with the logistic
-    sigmoid 1 / (1 + exp(-z)) add fp_exp, fp_add, fp_div per score. Serial: sign test (1 fp_cmp) for S = 1, else
-    argmax (S loads, S - 1 fp_cmp); one label store."""
+    sigmoid 1 / (1 + exp(-z)) add fp_exp, fp_add, fp_div per score; F + 1 loop iterations per score (features and
+    the score loop). Serial: sign test (1 fp_cmp) for S = 1, else argmax (S loads, S - 1 fp_cmp, S loop
+    iterations); one label store."""
     s = _scores(classes)
-    per_score = Counter(loads=2 * features + 1, fp_mul=features, fp_add=features)
+    per_score = Counter(loads=2 * features + 1, fp_mul=features, fp_add=features, loop_iterations=features + 1)
     if sigmoid:
         per_score += Counter(fp_exp=1, fp_add=1, fp_div=1)
     return _scale(per_score, s), _decision(s)
@@ -163,23 +173,26 @@ def svm_rbf_counts(features: int, support_vectors: int, classes: int) -> tuple[C
     """RBF-kernel SVM, per query, with S scores as for the linear SVM. Parallel per support vector: the squared
     distance (2F loads, F fp_add for the differences, F fp_mul, F fp_add to accumulate), the kernel
     exp(-gamma·d²) (1 fp_mul, 1 fp_exp), and for each score a weighted accumulate (1 coefficient load, 1 fp_mul,
-    1 fp_add); plus S bias loads. Serial: the class decision as for the linear SVM."""
+    1 fp_add); plus S bias loads; F + S + 1 loop iterations per support vector (features, scores and the support
+    vector loop). Serial: the class decision as for the linear SVM."""
     s = _scores(classes)
-    per_sv = Counter(loads=2 * features + s, fp_add=2 * features + s, fp_mul=features + 1 + s, fp_exp=1)
+    per_sv = Counter(loads=2 * features + s, fp_add=2 * features + s, fp_mul=features + 1 + s, fp_exp=1,
+                     loop_iterations=features + s + 1)
     return _scale(per_sv, support_vectors) + Counter(loads=s), _decision(s)
 
 
 def knn_counts(features: int, train_samples: int, k: int, classes: int) -> tuple[Counter, Counter]:
     """k-nearest neighbours, per query, over N training samples. Parallel: N squared distances (2F loads, 2F fp_add,
-    F fp_mul each) stored to a distance array (N stores). Serial: partial selection sort of the k smallest —
-    k passes, kN - k(k+1)/2 distance loads and fp_cmp, k swaps (4k loads/stores) — then the vote: clear C counters,
-    k label loads and counter increments (2k loads, k int_add, k stores), argmax over C counters (C loads,
-    C - 1 int_cmp), one label store."""
+    F fp_mul each) stored to a distance array (N stores), N (F + 1) loop iterations. Serial: partial selection sort
+    of the k smallest — k passes, kN - k(k+1)/2 distance loads and fp_cmp, k swaps (4k loads/stores) — then the
+    vote: clear C counters, k label loads and counter increments (2k loads, k int_add, k stores), argmax over C
+    counters (C loads, C - 1 int_cmp), one label store; scan + 2k + 2C loop iterations."""
     n = train_samples
-    parallel = Counter(loads=2 * features * n, fp_add=2 * features * n, fp_mul=features * n, stores=n)
+    parallel = Counter(loads=2 * features * n, fp_add=2 * features * n, fp_mul=features * n, stores=n,
+                       loop_iterations=n * (features + 1))
     scan = k * n - k * (k + 1) // 2
     serial = Counter(loads=scan + 2 * k + 2 * k + classes, fp_cmp=scan, stores=2 * k + classes + k + 1,
-                     int_add=k, int_cmp=classes - 1)
+                     int_add=k, int_cmp=classes - 1, loop_iterations=scan + 2 * k + 2 * classes)
     return parallel, serial
 
 
@@ -187,39 +200,44 @@ def naive_bayes_counts(features: int, classes: int) -> tuple[Counter, Counter]:
     """Gaussian naive Bayes, per query: for each class the prior times the product over features of
     norm · exp(-(x - mu)² / (2 var)), with norm = 1/sqrt(2 pi var) precomputed. Parallel per class: 1 prior load and
     per feature 4 loads (x, mu, 2 var, norm), 1 fp_add (x - mu), 3 fp_mul (square, norm · e, product), 1 fp_div,
-    1 fp_exp. Serial: argmax over the C likelihoods (C loads, C - 1 fp_cmp) and one label store."""
+    1 fp_exp; F + 1 loop iterations. Serial: argmax over the C likelihoods (C loads, C - 1 fp_cmp, C loop
+    iterations) and one label store."""
     per_class = Counter(loads=4 * features + 1, fp_add=features, fp_mul=3 * features, fp_div=features,
-                        fp_exp=features)
+                        fp_exp=features, loop_iterations=features + 1)
     return _scale(per_class, classes), _decision(classes)
 
 
 def kmeans_assign_counts(samples: int, features: int, clusters: int) -> tuple[Counter, Counter]:
     """k-means assignment step over P points and K centroids. Parallel per point: K squared distances
-    (2F loads, 2F fp_add, F fp_mul each), argmin over them (K - 1 fp_cmp), one label store. No serial part."""
+    (2F loads, 2F fp_add, F fp_mul each), argmin over them (K - 1 fp_cmp), one label store; KF + K + 1 loop
+    iterations (features, centroids, the point loop). No serial part."""
     per_point = Counter(loads=2 * features * clusters, fp_add=2 * features * clusters, fp_mul=features * clusters,
-                        fp_cmp=clusters - 1, stores=1)
+                        fp_cmp=clusters - 1, stores=1, loop_iterations=clusters * features + clusters + 1)
     return _scale(per_point, samples), Counter()
 
 
 def kmeans_update_counts(samples: int, features: int, clusters: int) -> tuple[Counter, Counter]:
     """k-means update step. Parallel per point: load its label, add it into its cluster's sum (2F loads, F fp_add,
-    F stores) and bump the cluster's size (1 load, 1 int_add, 1 store). Serial centroid reduction: clear the K·F sums
-    and K sizes before (K·F + K stores), then K·F divisions (K·F + K loads, K·F fp_div, K·F stores)."""
-    per_point = Counter(loads=2 * features + 2, fp_add=features, int_add=1, stores=features + 1)
+    F stores) and bump the cluster's size (1 load, 1 int_add, 1 store); F + 1 loop iterations. Serial centroid
+    reduction: clear the K·F sums and K sizes before (K·F + K stores), then K·F divisions (K·F + K loads, K·F fp_div,
+    K·F stores); 2(K·F + K) loop iterations."""
+    per_point = Counter(loads=2 * features + 2, fp_add=features, int_add=1, stores=features + 1,
+                        loop_iterations=features + 1)
     kf = clusters * features
-    serial = Counter(stores=2 * kf + clusters, loads=kf + clusters, fp_div=kf)
+    serial = Counter(stores=2 * kf + clusters, loads=kf + clusters, fp_div=kf, loop_iterations=2 * (kf + clusters))
     return _scale(per_point, samples), serial
 
 
 # ---------------------------------------------------------------- builders
 
 def _inference(algorithm: str, counts: tuple[Counter, Counter], batch: int, features: int, dtype: str,
-               params: int, build_params: dict) -> Workload:
+               params: int, units: int, build_params: dict) -> Workload:
+    """One inference op over ``batch`` queries; ``units`` = independent parallel units of one query."""
     parallel, serial = counts
     bits = dtype_bits(dtype)
     wl = Workload(algorithm, items=float(batch), item_unit="query", params=build_params)
     wl.add(kernel_op(f"{algorithm}.inference", _scale(parallel, batch), _scale(serial, batch), dtype, params,
-                     algorithm=algorithm, phase="inference"))
+                     units=units * batch, algorithm=algorithm, phase="inference"))
     wl.memory_bytes = {"weights": params * bits / 8.0, "kv_cache": 0.0,
                        "activations": batch * (features + 1) * bits / 8.0}
     return wl
@@ -237,7 +255,7 @@ def build_decision_tree(batch: int = 1, features: int = 16, classes: int = 4, de
     """Decision-tree inference over ``batch`` queries (a complete tree of ``depth`` levels)."""
     _common(batch, features, classes, dtype)
     _check_int("depth", depth)
-    return _inference("decision-tree", decision_tree_counts(depth), batch, features, dtype, _tree_params(depth),
+    return _inference("decision-tree", decision_tree_counts(depth), batch, features, dtype, _tree_params(depth), 1,
                       dict(batch=batch, features=features, classes=classes, depth=depth, dtype=dtype))
 
 
@@ -248,7 +266,7 @@ def build_random_forest(batch: int = 1, features: int = 16, classes: int = 4, tr
     _check_int("trees", trees)
     _check_int("depth", depth)
     return _inference("random-forest", random_forest_counts(trees, depth, classes), batch, features, dtype,
-                      trees * _tree_params(depth),
+                      trees * _tree_params(depth), trees,
                       dict(batch=batch, features=features, classes=classes, trees=trees, depth=depth,
                            dtype=dtype))
 
@@ -257,7 +275,7 @@ def build_svm_linear(batch: int = 1, features: int = 16, classes: int = 4, dtype
     """Linear SVM inference (one-vs-rest for more than two classes)."""
     _common(batch, features, classes, dtype)
     return _inference("svm-linear", linear_counts(features, classes), batch, features, dtype,
-                      _scores(classes) * (features + 1),
+                      _scores(classes) * (features + 1), _scores(classes) * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -269,8 +287,8 @@ def build_svm_rbf(batch: int = 1, features: int = 16, classes: int = 4, support_
     s = _scores(classes)
     params = support_vectors * features + s * support_vectors + s + 1  # vectors, dual coefficients, biases, gamma
     return _inference("svm-rbf", svm_rbf_counts(features, support_vectors, classes), batch, features, dtype,
-                      params, dict(batch=batch, features=features, classes=classes,
-                                   support_vectors=support_vectors, dtype=dtype))
+                      params, support_vectors, dict(batch=batch, features=features, classes=classes,
+                                                    support_vectors=support_vectors, dtype=dtype))
 
 
 def build_knn(batch: int = 1, features: int = 16, classes: int = 4, train_samples: int = 256, k: int = 5,
@@ -282,7 +300,7 @@ def build_knn(batch: int = 1, features: int = 16, classes: int = 4, train_sample
     if k > train_samples:
         raise WorkloadParamError(f"k={k} must not exceed train_samples={train_samples}")
     return _inference("knn", knn_counts(features, train_samples, k, classes), batch, features, dtype,
-                      train_samples * (features + 1),
+                      train_samples * (features + 1), train_samples,
                       dict(batch=batch, features=features, classes=classes, train_samples=train_samples, k=k,
                            dtype=dtype))
 
@@ -291,7 +309,7 @@ def build_naive_bayes(batch: int = 1, features: int = 16, classes: int = 4, dtyp
     """Gaussian naive Bayes inference."""
     _common(batch, features, classes, dtype)
     return _inference("naive-bayes", naive_bayes_counts(features, classes), batch, features, dtype,
-                      classes * (3 * features + 1),
+                      classes * (3 * features + 1), classes * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -300,7 +318,7 @@ def build_logistic_regression(batch: int = 1, features: int = 16, classes: int =
     """Logistic-regression inference (one-vs-rest sigmoids for more than two classes)."""
     _common(batch, features, classes, dtype)
     return _inference("logistic-regression", linear_counts(features, classes, sigmoid=True), batch, features,
-                      dtype, _scores(classes) * (features + 1),
+                      dtype, _scores(classes) * (features + 1), _scores(classes) * features,
                       dict(batch=batch, features=features, classes=classes, dtype=dtype))
 
 
@@ -323,9 +341,9 @@ def build_kmeans(batch: int = 1, samples: int = 256, features: int = 16, cluster
                               iterations=iterations, dtype=dtype))
     rounds = batch * iterations
     wl.add(kernel_op("kmeans.assign", *kmeans_assign_counts(samples, features, clusters), dtype, centroids,
-                     count=rounds, algorithm="kmeans", phase="assign", weight_copies=batch))
+                     count=rounds, units=samples, algorithm="kmeans", phase="assign", weight_copies=batch))
     wl.add(kernel_op("kmeans.update", *kmeans_update_counts(samples, features, clusters), dtype, 0,
-                     count=rounds, algorithm="kmeans", phase="update"))
+                     count=rounds, units=samples, algorithm="kmeans", phase="update"))
     wl.memory_bytes = {"weights": centroids * bits / 8.0, "kv_cache": 0.0,
                        "activations": (samples * (features + 1) + centroids + clusters) * bits / 8.0}
     return wl

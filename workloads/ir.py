@@ -22,7 +22,10 @@ Dimension names per kind:
 - ``routing``: ``tokens``, ``experts``, ``top_k`` (softmax over expert scores and top-k selection).
 - ``kernel`` (a scalar loop kernel, e.g. classic ML on a microcontroller): operation counts by class
   ``int_add, int_mul, int_div, int_cmp, fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt``, element ``loads`` and
-  ``stores``, ``reduction_steps``; tag ``parallel_fraction`` (0..1) is the share of the work that parallelises.
+  ``stores``, ``reduction_steps``, ``loop_iterations`` (iterations of its counted loops, each paying loop control
+  where the core has no hardware loops; absent: every load stands alone); tag ``parallel_fraction`` (0..1) is the share of the work that parallelises, tag
+  ``parallel_units`` the number of equal independent units that share splits into (a core takes whole units;
+  absent or 0: finely divisible).
 
 ``sparsity`` is the fraction of zero operands skipped: weights of a pruned GEMM, or silent inputs of a spiking layer.
 Tag ``weight_copies`` (default: ``count``) is how many distinct parameter sets the op's repeats hold: 1 when every

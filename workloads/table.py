@@ -39,7 +39,8 @@ COLUMNS = ("kind", "m", "n", "k", "batch", "heads", "kv_heads", "q_len", "kv_len
            "a_bytes", "w_bytes", "o_bytes", "dtype", "count", "w_count", "a_unique", "stage", "flops", "bytes",
            # scalar-kernel operation counts (``kernel`` ops; zero otherwise), appended for the IoT core model
            "int_add", "int_mul", "int_div", "int_cmp", "fp_add", "fp_mul", "fp_div", "fp_cmp", "fp_exp", "fp_sqrt",
-           "loads", "stores", "reduction_steps", "parallel_fraction",
+           "loads", "stores", "reduction_steps", "parallel_fraction", "parallel_units",
+           "loop_iterations",
            # transcendental calls and row reductions per element of a streaming op; a convolution's kernel window
            "transcendentals", "reductions", "kernel_h", "kernel_w",
            "bias",  # 1 when a GEMM or convolution adds a bias vector to its output
@@ -48,8 +49,8 @@ COL = {name: i for i, name in enumerate(COLUMNS)}
 # The same indices as plain integer constants, for Numba kernels (which cannot read dicts).
 (C_KIND, C_M, C_N, C_K, C_BATCH, C_HEADS, C_KV_HEADS, C_Q_LEN, C_KV_LEN, C_HEAD_DIM, C_CAUSAL, C_KV_CACHE, C_ELEMENTS, C_INPUTS, C_FLOPS_PER_ELEMENT, C_ROWS, C_ROW_ELEMS, C_GROUP, C_COLLECTIVE, C_A_BYTES, C_W_BYTES, C_O_BYTES, C_DTYPE, C_COUNT, C_W_COUNT, C_A_UNIQUE, C_STAGE, C_FLOPS, C_BYTES) = range(29)
 C_KERNEL_COUNTS = 29  # first of the kernel-count columns: int_add … fp_sqrt, loads, stores (12 columns)
-C_REDUCTION_STEPS, C_PARALLEL_FRACTION = 41, 42
-C_TRANSCENDENTALS, C_REDUCTIONS, C_KERNEL_H, C_KERNEL_W, C_BIAS, C_REUSE_BYTES = 43, 44, 45, 46, 47, 48
+C_REDUCTION_STEPS, C_PARALLEL_FRACTION, C_PARALLEL_UNITS, C_LOOP_ITERATIONS = 41, 42, 43, 44
+C_TRANSCENDENTALS, C_REDUCTIONS, C_KERNEL_H, C_KERNEL_W, C_BIAS, C_REUSE_BYTES = 45, 46, 47, 48, 49, 50
 
 
 def gemm_view(op: Op) -> tuple[int, int, int, int, int, float]:
@@ -106,9 +107,10 @@ def op_row(op: Op) -> list[float]:
         row[COL["kernel_h"]], row[COL["kernel_w"]] = float(d.get("kernel_h", 1)), float(d.get("kernel_w", 1))
     if op.kind == "kernel":
         for key in ("int_add", "int_mul", "int_div", "int_cmp", "fp_add", "fp_mul", "fp_div", "fp_cmp", "fp_exp",
-                    "fp_sqrt", "loads", "stores", "reduction_steps"):
+                    "fp_sqrt", "loads", "stores", "reduction_steps", "loop_iterations"):
             row[COL[key]] = float(d.get(key, 0))
         row[COL["parallel_fraction"]] = float(op.tags.get("parallel_fraction", 1.0))
+        row[COL["parallel_units"]] = float(op.tags.get("parallel_units", 0))
     return row
 
 
