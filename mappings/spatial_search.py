@@ -334,7 +334,8 @@ def op_cost(row, params, objective, settings, out):
             insert_top(top, top_scores, out, objective)
             search_fused_attention(b * h, q, kv, d, ab, wb, ob, pairs, dt, params, objective, max_tiles, top,
                                    top_scores)
-            out[:] = top[0]
+            if np.isfinite(top[0, O_TIME]):
+                out[:] = top[0]
         out[O_UTIL] = row[C_FLOPS] / 2.0 / (out[O_TIME] * params[_P_ROWS] * params[_P_COLS]
                                            * params[_P_ARRAYS] * params[_P_MACS_FP64 + dt] * params[_P_CLOCK_HZ])
     else:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hw_models.cost import (N_OUT, O_BYTES_OFFCHIP, O_E_COMPUTE, O_MAPPING, O_MAP_2, O_MAP_3, O_TIME)
+from hw_models.cost import N_OUT, O_BYTES_OFFCHIP, O_E_COMPUTE, O_MAP_2, O_MAP_3, O_MAPPING, O_TIME
 from hw_models.hardware import load_hardware
 from hw_models.spatial import P
-from hw_models.spatial_kernels import gemm_mapping_cost
 from hw_models.spatial_attention import FUSED_MAPPING, fused_attention_cost, fused_footprint, unbounded_params
+from hw_models.spatial_kernels import gemm_mapping_cost
 from mappings.evaluate import describe_mapping, mapping_of
 from mappings.spatial_search import DEFAULT_SETTINGS, op_cost
 from workloads.ir import Op
