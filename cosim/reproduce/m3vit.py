@@ -13,7 +13,8 @@ per token. Energy is the model's (static + per-resource dynamic + DDR), not the 
 Not in the paper's main text (its supplement, with the target hardware's details, was not retrieved): the design's DSP
 count and number format, its softmax and GELU units' throughput, its DDR configuration. The ZCU104 preset's values
 for these are labelled assumptions. The m3vit-01 reduction itself (84 vs 647 G for Cross-Stitch) needs a Cross-Stitch
-ResNet-18 multi-task workload, which cosim does not have; only M3ViT's own count is compared.
+multi-task workload (the repo's configs/pascal/resnet18/cross_stitch.yml: five dilated ResNet-18 branches with
+cross-stitch units and DeepLab heads), which cosim does not have; only M3ViT's own count is compared.
 """
 
 from __future__ import annotations
