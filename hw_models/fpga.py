@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from hw_models.effects import Effect
-from hw_models.spatial import ARRAY, FOLDS, SEARCH, SEARCH_STEPS, TILES
+from hw_models.spatial import ARRAY, FOLDS, FUSED, SEARCH, SEARCH_STEPS, TILES
 from hw_models.spatial import P as SP
 from hw_models.spatial import P_NAMES as SPATIAL_NAMES
 from hw_models.spatial import SpatialSpec
@@ -59,6 +59,7 @@ class FPGADesign(Strict):
     buffer_uram_blocks: int = Field(ge=0)
     global_buffer_holds: list[Literal["input", "weight", "output"]] = Field(min_length=1)
     double_buffering: bool
+    fused_attention: bool = False  # attention as one dataflow with scores on chip (hw_models.spatial_attention)
     vector_lanes: int = Field(gt=0)
     luts_per_pe: float = Field(ge=0)
     ffs_per_pe: float = Field(ge=0)
@@ -154,7 +155,8 @@ def to_spatial(spec: FPGASpec) -> SpatialSpec:
         name=spec.name, kind="spatial", description=spec.description,
         compute=dict(pe_rows=d.pe_rows, pe_cols=d.pe_cols, arrays=1, clock_mhz=d.clock_mhz,
                      macs_per_pe_per_cycle=macs, dataflow=d.dataflow, systolic=d.systolic,
-                     vector_lanes=d.vector_lanes, vector_ops_per_lane_per_cycle=1),
+                     vector_lanes=d.vector_lanes, vector_ops_per_lane_per_cycle=1,
+                     fused_attention=d.fused_attention),
         memory=dict(local_buffer_kib_per_pe=0, global_buffer_kib=gb_kib,
                     global_buffer_bandwidth_bytes_per_cycle=max(2 * ports * PORT_BYTES, 1),
                     global_buffer_holds=d.global_buffer_holds, double_buffering=d.double_buffering,
@@ -216,6 +218,7 @@ EFFECTS = {
     "design.clock_mhz": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
     "design.buffer_bram36_tiles": Effect(latency="down", energy="any", feasible="any", why=BUFFER, steps=TILES),
     "design.buffer_uram_blocks": Effect(latency="down", energy="any", feasible="any", why=BUFFER, steps=TILES),
+    "design.fused_attention": Effect(latency="down", energy="any", why=FUSED),
     "design.vector_lanes": Effect(latency="down", energy="down", feasible="down"),
     "design.luts_per_pe": Effect(energy="up", feasible="down"),
     "design.ffs_per_pe": Effect(energy="up", feasible="down"),

@@ -42,6 +42,9 @@ class SpatialCompute(Strict):
     vector_lanes: int = Field(gt=0)
     vector_ops_per_lane_per_cycle: float = Field(gt=0)
     softmax_ops_per_score: float = Field(default=5, ge=0)  # vector-unit operations per attention score
+    # Attention may run as one fused dataflow (scores kept in the global buffer, softmax on the vector unit pipelined
+    # with the two GEMMs; see hw_models.spatial_attention); off, it runs as two GEMMs whose scores go through DRAM.
+    fused_attention: bool = False
     # Register-file events of one MAC: operand reads (input and weight) and partial-sum updates (read-modify-write).
     register_operand_reads_per_mac: float = Field(default=2, ge=0)
     register_partial_sum_updates_per_mac: float = Field(default=1, ge=0)
@@ -92,7 +95,7 @@ P_NAMES = (
     + ["local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
        "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
        "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score",
-       "reg_accesses_per_mac"]
+       "reg_accesses_per_mac", "fused_attention"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -115,6 +118,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["systolic"]] = 1.0 if c.systolic else 0.0
     v[P["vector_ops_per_cycle"]] = c.vector_lanes * c.vector_ops_per_lane_per_cycle
     v[P["softmax_ops_per_score"]] = c.softmax_ops_per_score
+    v[P["fused_attention"]] = 1.0 if c.fused_attention else 0.0
     for d in DTYPES:
         chosen = _resolve(c.macs_per_pe_per_cycle, d)
         v[P[f"macs_{d}"]] = getattr(c.macs_per_pe_per_cycle, chosen) if chosen else 0.0
@@ -150,6 +154,8 @@ FOLDS = "folds and tiles are whole numbers: a ceil over folds, arrays or tile tr
 TILES = "the largest tile that fits the buffer is a whole number of array-sized blocks: tiling changes in steps"
 SEARCH_STEPS = ("where the search switches between two equally fast mappings, latency is continuous but energy steps "
                 "to the other mapping's")
+FUSED = ("the search keeps the two-GEMM attention as a candidate, so fusing never slows an op, but the fastest "
+         "mapping may spend more energy (vector work of KV tiling, static power of a longer but cheaper mapping)")
 
 EFFECTS = {
     "compute.pe_rows": Effect(latency="any", energy="any", feasible="any", why=ARRAY + "; " + SEARCH,
@@ -164,6 +170,7 @@ EFFECTS = {
     "compute.vector_ops_per_lane_per_cycle": Effect(latency="down", energy="down"),
     "compute.softmax_ops_per_score": Effect(latency="up", energy="up"),
     "compute.register_*_per_mac": Effect(energy="up"),
+    "compute.fused_attention": Effect(latency="down", energy="any", why=FUSED),
     "memory.local_buffer_kib_per_pe": Effect(latency="down", energy="any", why=SEARCH, steps=SEARCH_STEPS),
     "memory.global_buffer_kib": Effect(latency="down", energy="any", feasible="up",
                                        why=SEARCH + "; with a reference size, buffer energy per byte grows with the "

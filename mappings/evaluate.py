@@ -164,10 +164,14 @@ def mapping_of(kind: str, rec: np.ndarray) -> dict:
         tm, tn, sk = tile_shape(int(rec[O_MAPPING]))
         return {"tile_m": int(tm), "tile_n": int(tn), "split_k": int(sk)}
     if kind in ("spatial", "fpga"):
+        from hw_models.spatial_attention import FUSED_MAPPING
         from hw_models.spatial_kernels import DATAFLOW_NAMES, ORDER_NAMES
 
-        return {"dataflow": DATAFLOW_NAMES[int(rec[O_MAP_0])], "order": ORDER_NAMES[int(rec[O_MAP_1])],
-                "tile_m": int(rec[O_MAP_2]), "tile_n": int(rec[O_MAP_3]), "tile_k": int(rec[O_MAP_4])}
+        fields = {"dataflow": DATAFLOW_NAMES[int(rec[O_MAP_0])], "order": ORDER_NAMES[int(rec[O_MAP_1])],
+                  "tile_m": int(rec[O_MAP_2]), "tile_n": int(rec[O_MAP_3]), "tile_k": int(rec[O_MAP_4])}
+        if rec[O_MAPPING] == FUSED_MAPPING:  # fused attention: tile_m is the Q tile, tile_n the KV chunk
+            fields["fused"] = True
+        return fields
     from hw_models.iot_kernels import ORDER_NAMES
 
     return {"tile_m": int(rec[O_MAP_1]), "tile_n": int(rec[O_MAP_2]), "order": ORDER_NAMES[int(rec[O_MAP_0])]}
@@ -209,5 +213,8 @@ def describe_mapping(kind: str, mapping: dict) -> str:
         return f"tile {int(mapping['tile_m'])}x{int(mapping['tile_n'])} split-k {int(mapping['split_k'])}"
     if kind == "iot":
         return f"L1 tile m{int(mapping['tile_m'])} n{int(mapping['tile_n'])}, {mapping['order']}"
+    if mapping.get("fused"):
+        return (f"fused attention, Q tile {int(mapping['tile_m'])}, KV chunk {int(mapping['tile_n'])}, scores "
+                f"{mapping['dataflow']}, order {mapping['order']}")
     return (f"{mapping['dataflow']}, tiles m{int(mapping['tile_m'])} n{int(mapping['tile_n'])} "
             f"k{int(mapping['tile_k'])}, order {mapping['order']}")

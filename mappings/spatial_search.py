@@ -23,6 +23,7 @@ from numba import njit, prange
 
 from hw_models.cost import ADDITIVE_FIELDS, N_OUT, O_MAPPING, O_TIME, O_UTIL
 from hw_models.spatial import P
+from hw_models.spatial_attention import fused_attention_cost, fused_footprint, unbounded_params
 from hw_models.spatial_kernels import gemm_mapping_cost, vector_cost
 from mappings.scoring import empty_top, insert_top, score
 from workloads.table import (K_ATTENTION, K_GEMM, C_A_BYTES, C_A_UNIQUE, C_BATCH, C_BYTES, C_CAUSAL, C_DTYPE,
@@ -42,6 +43,7 @@ _P_GB_HOLDS_WEIGHT = P["gb_holds_weight"]
 _P_MACS_FP64 = P["macs_fp64"]
 _P_ROWS = P["rows"]
 _P_SOFTMAX_OPS = P["softmax_ops_per_score"]
+_P_FUSED = P["fused_attention"]
 
 N_ORDERS = 6
 DEFAULT_MAX_TILES = 12
@@ -280,8 +282,28 @@ def _add(acc, part):
 
 
 @njit(cache=True)
+def search_fused_attention(bh, q, kv, d, ab, wb, ob, pairs, dtype, params, objective, max_tiles, top, top_scores):
+    """Every fused-attention mapping (Q tile × KV chunk, array-granular candidates) that fits the buffer, ranked into
+    ``top``/``top_scores``; returns how many were evaluated."""
+    g = min(params[_P_ROWS], params[_P_COLS])
+    cq, ckv = tile_candidates(q, g, max_tiles), tile_candidates(kv, g, max_tiles)
+    unbounded = unbounded_params(params)
+    trial = np.empty(N_OUT)
+    evaluated = 0
+    for i in range(cq.size):
+        for j in range(ckv.size):
+            if fused_footprint(min(cq[i], q), min(ckv[j], kv), d, ab, wb, ob, params) > params[_P_GB_BYTES]:
+                break  # the footprint grows with the chunk: no larger chunk fits either
+            fused_attention_cost(bh, q, kv, d, ab, wb, ob, pairs, dtype, params, unbounded, cq[i], ckv[j], trial)
+            evaluated += 1
+            insert_top(top, top_scores, trial, objective)
+    return evaluated
+
+
+@njit(cache=True)
 def op_cost(row, params, objective, settings, out):
-    """Cost of one op under its best mapping (GEMM-like ops searched; attention = two GEMMs + softmax).
+    """Cost of one op under its best mapping (GEMM-like ops searched; attention = two GEMMs + softmax, or the fused
+    dataflow of ``hw_models.spatial_attention`` where the preset has one and it is better).
     ``settings``: (max_tiles, budget, seed) of the search."""
     max_tiles, budget, seed = int(settings[0]), int(settings[1]), int(settings[2])
     out[:] = 0.0
@@ -299,6 +321,7 @@ def op_cost(row, params, objective, settings, out):
         values, _, _ = search_gemm(q, d, kv, b * h, b * h, ob, wb, ob, 1.0, dt, params, objective, max_tiles, 1,
                                    budget, seed)
         out[:] = scores[0]
+        out[O_MAPPING] = 0.0
         _add(out, values[0])
         pairs = b * h * q * kv * (0.5 if row[C_CAUSAL] > 0.5 and q == kv else 1.0)
         soft = np.zeros(N_OUT)
@@ -306,8 +329,16 @@ def op_cost(row, params, objective, settings, out):
         _add(out, soft)
         if not np.isfinite(out[O_TIME]):
             out[O_TIME] = np.inf
+        if params[_P_FUSED] > 0.5:  # the fused dataflow competes with the two GEMMs; the better mapping runs
+            top, top_scores = empty_top(1, N_OUT)
+            insert_top(top, top_scores, out, objective)
+            search_fused_attention(b * h, q, kv, d, ab, wb, ob, pairs, dt, params, objective, max_tiles, top,
+                                   top_scores)
+            if np.isfinite(top[0, O_TIME]):
+                out[:] = top[0]
         out[O_UTIL] = row[C_FLOPS] / 2.0 / (out[O_TIME] * params[_P_ROWS] * params[_P_COLS]
                                            * params[_P_ARRAYS] * params[_P_MACS_FP64 + dt] * params[_P_CLOCK_HZ])
     else:
         vector_cost(row[C_FLOPS], row[C_BYTES], params, out)
-    out[O_MAPPING] = 0.0 if kind == K_GEMM or kind == K_ATTENTION else -1.0
+    if kind != K_ATTENTION:  # an attention record keeps its own: 0 for two GEMMs, 1 when fused
+        out[O_MAPPING] = 0.0 if kind == K_GEMM else -1.0

@@ -327,7 +327,7 @@ def _pup_head(b: LayerBuilder, cfg: MoEConfig, batch: int, grid: int, outputs: i
     for i in range(cfg.head_convs):
         ops.append(b.op(f"head_conv{i}", "conv", 0, batch=batch, in_ch=ch_in, out_ch=cfg.head_channels,
                         in_h=size, in_w=size, out_h=size, out_w=size, kernel_h=3, kernel_w=3, stride=1, groups=1,
-                        bias=1, _tags={"task": "head"}))
+                        bias=1))
         ops.append(b.op(f"head_bn_relu{i}", "elementwise", 0, elements=batch * cfg.head_channels * size * size,
                         inputs=1, flops_per_element=3, params=2 * cfg.head_channels))
         size *= 2
@@ -337,10 +337,11 @@ def _pup_head(b: LayerBuilder, cfg: MoEConfig, batch: int, grid: int, outputs: i
     size //= 2  # the last conv1x1 runs before the final upsampling
     ops.pop()
     ops.append(b.op("head_out", "conv", 0, batch=batch, in_ch=ch_in, out_ch=outputs, in_h=size, in_w=size,
-                    out_h=size, out_w=size, kernel_h=1, kernel_w=1, stride=1, groups=1, bias=1,
-                    _tags={"task": "head"}))
+                    out_h=size, out_w=size, kernel_h=1, kernel_w=1, stride=1, groups=1, bias=1))
     ops.append(b.op("head_upsample_out", "elementwise", 0, elements=batch * outputs * (2 * size) ** 2, inputs=1,
                     flops_per_element=_UP_FLOPS_BILINEAR))
+    for op in ops:  # every op of the head (its norm, convs, BN/ReLU, upsampling) is the task's, not the backbone's
+        op.tags["task"] = "head"
     return ops
 
 
