@@ -183,10 +183,7 @@ EFFECTS = {
     "memory.capacity_per_stack_gb": Effect(capacity="up", feasible="up"),
     "memory.external_bandwidth_gbps": _FASTER,
     "memory.internal_bandwidth_multiplier": _FASTER,
-    "dram.pseudo_channels_per_stack": Effect(
-        latency="any", energy="any",
-        why="the TSV bandwidth is shared by more, slower pseudo-channels: each row's transfer takes longer against "
-            "fixed activation, bank and turnaround times, which can hide them or expose the rank switch"),
+    "dram.pseudo_channels_per_stack": Effect(latency="down", energy="down"),  # switches and activations spread
     "dram.ranks": Effect(latency="any", energy="any",
                          why="more banks to spread activations over, but a rank switch between rows appears with two "
                              "or more"),
@@ -196,6 +193,7 @@ EFFECTS = {
                               why="longer rows amortise activations and switches over more data, but a short chunk "
                                   "activates a whole row for the part of it it uses"),
     "dram.column_bytes": Effect(latency="down", energy="down"),
+    "dram.trefi_ns": Effect(latency="down", energy="down"),  # refresh less often
     "dram.*": Effect(latency="up", energy="up"),  # every remaining timing: a longer wait
 
     "power.idle_w": Effect(energy="up"),
