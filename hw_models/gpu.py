@@ -102,6 +102,13 @@ class GPUInterconnect(Strict):
     network_latency_us: float = Field(default=0.0, ge=0)
     e_network_pj_per_bit: float = Field(default=0.0, ge=0)
 
+    @model_validator(mode="after")
+    def _network_given_with_nodes(self):
+        if self.devices_per_node > 0 and "network_bandwidth_gbps" not in self.model_fields_set:
+            raise ValueError(f"devices_per_node {self.devices_per_node} needs network_bandwidth_gbps (per node, one "
+                             "direction): the network that joins the nodes")
+        return self
+
 
 class GPUPower(Strict):
     tdp_w: float = Field(gt=0)  # a cap at or below idle_w leaves nothing to compute with: the point is infeasible

@@ -64,3 +64,10 @@ def test_h100_preset_crosses_infiniband_beyond_eight_gpus():
     assert across[O_TIME] == pytest.approx(2 * 7 / 8 * MSG / NV + 14 * NV_LAT + MSG / 8 / IB + 2 * IB_LAT + launch)
     assert across[O_TIME] > flat[O_TIME]  # 50 GB/s per GPU of network is slower than NVLink
     assert across[O_E_LINK] == pytest.approx(2 * 7 / 8 * MSG * 5.5e-12 * 8 + MSG / 8 * 25e-12 * 8)
+
+
+def test_nodes_without_a_network_are_rejected():
+    from hw_models.errors import HardwareConfigError
+
+    with pytest.raises(HardwareConfigError, match="network_bandwidth_gbps"):
+        cosim.load_hardware("A100-SXM4-80GB", {"interconnect.devices_per_node": 8})
