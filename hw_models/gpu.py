@@ -95,6 +95,19 @@ class GPURuntime(Strict):
 class GPUInterconnect(Strict):
     nvlink_bandwidth_gbps: float = Field(gt=0)  # bidirectional aggregate per GPU, as vendors quote it
     nvlink_latency_us: float = Field(ge=0)
+    # Nodes of this many GPUs share the NVLink domain; larger groups cross the scale-out network (hw_models.collectives).
+    # 0: one NVLink domain of any size (no network).
+    devices_per_node: int = Field(default=0, ge=0)
+    network_bandwidth_gbps: float = Field(default=1.0, gt=0)  # per node, one direction
+    network_latency_us: float = Field(default=0.0, ge=0)
+    e_network_pj_per_bit: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _network_given_with_nodes(self):
+        if self.devices_per_node > 0 and "network_bandwidth_gbps" not in self.model_fields_set:
+            raise ValueError(f"devices_per_node {self.devices_per_node} needs network_bandwidth_gbps (per node, one "
+                             "direction): the network that joins the nodes")
+        return self
 
 
 class GPUPower(Strict):
@@ -144,6 +157,7 @@ P_NAMES = (
     ["sm_count", "clock_hz", "sfu_per_clk_sm", "smem_bytes_per_sm"]
     + [f"tensor_{d}" for d in DTYPES] + [f"vector_{d}" for d in DTYPES]
     + ["hbm_bytes", "hbm_bw", "l2_bytes", "l2_bw", "launch_s", "link_bw", "link_latency_s", "tdp_w", "idle_w"]
+    + ["node_devices", "net_bw", "net_latency_s", "e_net_byte"]
     + [f"e_tensor_{d}" for d in DTYPES]
     + [f"e_vector_{d}" for d in DTYPES]
     + ["e_l2_byte", "e_hbm_byte", "e_link_byte"]
@@ -203,6 +217,11 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["launch_s"]] = spec.runtime.kernel_launch_us * 1e-6
     v[P["link_bw"]] = spec.interconnect.nvlink_bandwidth_gbps * 1e9 / 2.0  # one direction
     v[P["link_latency_s"]] = spec.interconnect.nvlink_latency_us * 1e-6
+    ic = spec.interconnect
+    v[P["node_devices"]] = ic.devices_per_node
+    v[P["net_bw"]] = ic.network_bandwidth_gbps * 1e9 / max(ic.devices_per_node, 1)  # one NIC share per GPU
+    v[P["net_latency_s"]] = ic.network_latency_us * 1e-6
+    v[P["e_net_byte"]] = ic.e_network_pj_per_bit * 8e-12
     v[P["tdp_w"]] = spec.power.tdp_w
     v[P["idle_w"]] = spec.power.idle_w
     v[P["e_l2_byte"]] = e.e_l2_pj_per_bit * 8e-12
@@ -296,6 +315,13 @@ EFFECTS = {
         why="more K slices are open to the latency-ranked search; " + _TILE_CHOICE),
     "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
     "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
+    "interconnect.devices_per_node": Effect(
+        latency="any", energy="any",
+        why="a larger node moves traffic from the network to NVLink but gives each GPU a smaller share of the node's "
+            "network bandwidth"),
+    "interconnect.network_bandwidth_gbps": Effect(latency="down", energy="down"),
+    "interconnect.network_latency_us": Effect(latency="up", energy="up"),
+    "interconnect.e_network_pj_per_bit": Effect(latency="none", energy="up"),
     "power.tdp_w": Effect(
         latency="down", energy="any", feasible="up",
         why="a higher cap lets power-bound ops run faster (static energy falls), but ranked by latency the tile "

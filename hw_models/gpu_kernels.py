@@ -15,6 +15,7 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, B_SFU, O_BOUND, O_BYTES_IN_MEMORY,
                             O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE, O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC,
                             O_MAPPING, O_TIME, O_UTIL)
+from hw_models.collectives import collective_time
 from hw_models.gpu import DTYPES, P, SPLIT_K, TILE_M, TILE_N, tile_smem_bytes
 from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
@@ -32,6 +33,7 @@ _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_p
 _P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial_sum_bytes"]
 _P_MIN_TM, _P_MAX_TM, _P_MIN_TN, _P_MAX_TN = P["min_tile_m"], P["max_tile_m"], P["min_tile_n"], P["max_tile_n"]
 _P_MAX_SK, _P_CTA_OVERHEAD = P["max_split_k"], P["cta_overhead_cycles"]
+_P_NODE, _P_NET_BW, _P_NET_LAT, _P_E_NET = P["node_devices"], P["net_bw"], P["net_latency_s"], P["e_net_byte"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -254,25 +256,16 @@ def streaming_cost(row, params, out):
 
 @njit(cache=True)
 def collective_cost(row, params, out):
-    """Ring all-reduce / all-gather or a point-to-point send over NVLink, with per-step latency."""
-    g = row[C_GROUP]
+    """Ring all-reduce / all-gather or a point-to-point send over NVLink, hierarchical over the scale-out network
+    when the group spans nodes (``hw_models.collectives``), with per-step latency."""
     msg = row[C_ELEMENTS] * row[C_A_BYTES]
-    kind = int(row[C_COLLECTIVE])
-    lat, bw = params[_P_LINK_LAT], params[_P_LINK_BW]
-    if kind == ALL_REDUCE:  # all-reduce: reduce-scatter then all-gather
-        steps = 2.0 * (g - 1.0)
-        sent = steps * msg / g
-    elif kind == ALL_GATHER:  # all-gather of one shard per participant
-        steps = g - 1.0
-        sent = steps * msg
-    else:
-        steps = 1.0
-        sent = msg
-    busy = sent / bw + steps * lat
-    hbm = 2.0 * sent  # each step reads the outgoing chunk and writes the incoming one
-    _finish(out, busy, row[C_FLOPS] * params[_P_E_VECTOR + _FP32], 0.0, hbm * params[_P_E_HBM], sent * params[_P_E_LINK],
-            B_LINK, params)
-    out[O_UTIL] = (sent / bw) / out[O_TIME] if out[O_TIME] > 0 else 0.0
+    bw = params[_P_LINK_BW]
+    busy, sent, net = collective_time(int(row[C_COLLECTIVE]), row[C_GROUP], msg, params[_P_NODE], bw,
+                                      params[_P_LINK_LAT], params[_P_NET_BW], params[_P_NET_LAT])
+    hbm = 2.0 * (sent + net)  # each step reads the outgoing chunk and writes the incoming one
+    _finish(out, busy, row[C_FLOPS] * params[_P_E_VECTOR + _FP32], 0.0, hbm * params[_P_E_HBM],
+            sent * params[_P_E_LINK] + net * params[_P_E_NET], B_LINK, params)
+    out[O_UTIL] = (sent / bw + net / params[_P_NET_BW]) / out[O_TIME] if out[O_TIME] > 0 else 0.0
     out[O_BYTES_OFFCHIP] = hbm
     out[O_BYTES_ONCHIP] = 0.0
     out[O_MAPPING] = -1.0

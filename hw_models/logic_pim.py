@@ -4,6 +4,10 @@ Each stack's logic die holds GEMM modules (FP16 MAC arrays with a small weight b
 (input activations and outputs) and a softmax unit. Extra TSVs give the modules an internal bandwidth that is a
 multiple of the stack's external (PHY) bandwidth, and data read by the modules never crosses the PHY and interposer:
 a bit costs the DRAM array activation plus on-die movement through the TSVs, not the I/O and the host's memory path.
+
+The DRAM behind the TSVs keeps its timing (``dram``): the modules stream rows of the pseudo-channels' banks, so what
+they achieve follows from the access pattern and the row, activation, refresh and turnaround timings
+(``hw_models.logic_pim_dram``), never simply the TSV peak.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hw_models.effects import Effect
 from hw_models.spec_base import Strict
@@ -40,6 +44,36 @@ class LogicPIMMemory(Strict):
     internal_bandwidth_multiplier: float = Field(gt=0)  # TSV bandwidth available to the logic die / external
 
 
+class LogicPIMDram(Strict):
+    """Organisation and timing of the DRAM dies as the logic die sees them (per pseudo-channel; times in ns)."""
+
+    pseudo_channels_per_stack: int = Field(gt=0)
+    ranks: int = Field(gt=0)  # stack IDs sharing a pseudo-channel's data path
+    bank_groups: int = Field(gt=0)  # per rank
+    banks_per_group: int = Field(gt=0)
+    page_bytes: float = Field(gt=0)  # one row of one pseudo-channel
+    column_bytes: float = Field(gt=0)  # data of one column command on the logic die's (widened) path
+    tccd_s_ns: float = Field(gt=0)  # column to column, different bank groups
+    tccd_l_ns: float = Field(gt=0)  # column to column, same bank group
+    trcd_ns: float = Field(ge=0)
+    trp_ns: float = Field(ge=0)
+    tras_ns: float = Field(ge=0)
+    trrd_s_ns: float = Field(ge=0)
+    tfaw_ns: float = Field(ge=0)  # four activations per window, per pseudo-channel
+    trefi_ns: float = Field(gt=0)
+    trfc_ns: float = Field(ge=0)
+    read_to_write_ns: float = Field(ge=0)  # data-bus turnaround, read burst to write burst
+    write_to_read_ns: float = Field(ge=0)  # data-bus turnaround, write burst to read burst
+    rank_switch_ns: float = Field(ge=0)  # bubble when consecutive rows come from different ranks
+
+    @model_validator(mode="after")
+    def _refresh_leaves_time(self):
+        if self.trfc_ns >= self.trefi_ns:
+            raise ValueError(f"dram.trfc_ns {self.trfc_ns} must be below dram.trefi_ns {self.trefi_ns}: refresh "
+                             "would leave no time for accesses")
+        return self
+
+
 class LogicPIMPower(Strict):
     idle_w: float = Field(ge=0)
 
@@ -62,6 +96,7 @@ class LogicPIMSpec(Strict):
     compute: LogicPIMCompute
     buffers: LogicPIMBuffers
     memory: LogicPIMMemory
+    dram: LogicPIMDram
     power: LogicPIMPower
     energy: LogicPIMEnergy
 
@@ -78,7 +113,9 @@ class LogicPIMSpec(Strict):
 P_NAMES = ("stacks", "modules", "macs_per_module", "clock_hz", "softmax_ops_s", "module_buffer_bytes",
            "input_buffer_bytes", "output_buffer_bytes", "softmax_buffer_bytes", "capacity_bytes", "external_bw",
            "internal_bw", "idle_w", "e_mac", "e_softmax_op", "e_dram_byte", "e_module_buffer_byte",
-           "e_shared_buffer_byte", "score_bytes")
+           "e_shared_buffer_byte", "score_bytes", "pseudo_channels", "ranks", "bank_groups", "banks_per_channel",
+           "page_bytes", "column_bytes", "t_ccd_s", "t_ccd_l", "t_rcd", "t_rp", "t_ras", "t_rrd", "t_faw",
+           "refresh_available", "t_read_write", "t_write_read", "t_rank_switch", "e_activation_byte")
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -105,6 +142,20 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     v[P["e_module_buffer_byte"]] = e.e_module_buffer_pj_per_bit * 8e-12
     v[P["e_shared_buffer_byte"]] = e.e_shared_buffer_pj_per_bit * 8e-12
     v[P["score_bytes"]] = b.softmax_score_bytes
+    d = spec.dram
+    v[P["pseudo_channels"]] = c.stacks * d.pseudo_channels_per_stack
+    v[P["ranks"]] = d.ranks
+    v[P["bank_groups"]] = d.bank_groups
+    v[P["banks_per_channel"]] = d.ranks * d.bank_groups * d.banks_per_group
+    v[P["page_bytes"]] = d.page_bytes
+    v[P["column_bytes"]] = d.column_bytes
+    for key, ns in (("t_ccd_s", d.tccd_s_ns), ("t_ccd_l", d.tccd_l_ns), ("t_rcd", d.trcd_ns), ("t_rp", d.trp_ns),
+                    ("t_ras", d.tras_ns), ("t_rrd", d.trrd_s_ns), ("t_faw", d.tfaw_ns),
+                    ("t_read_write", d.read_to_write_ns), ("t_write_read", d.write_to_read_ns),
+                    ("t_rank_switch", d.rank_switch_ns)):
+        v[P[key]] = ns * 1e-9
+    v[P["refresh_available"]] = 1.0 - d.trfc_ns / d.trefi_ns
+    v[P["e_activation_byte"]] = e.e_dram_activation_pj_per_bit * 8e-12
     return v
 
 
@@ -132,6 +183,19 @@ EFFECTS = {
     "memory.capacity_per_stack_gb": Effect(capacity="up", feasible="up"),
     "memory.external_bandwidth_gbps": _FASTER,
     "memory.internal_bandwidth_multiplier": _FASTER,
+    "dram.pseudo_channels_per_stack": Effect(latency="down", energy="down"),  # switches and activations spread
+    "dram.ranks": Effect(latency="any", energy="any",
+                         why="more banks to spread activations over, but a rank switch between rows appears with two "
+                             "or more"),
+    "dram.bank_groups": Effect(latency="down", energy="down"),
+    "dram.banks_per_group": Effect(latency="down", energy="down"),
+    "dram.page_bytes": Effect(latency="any", energy="any",
+                              why="longer rows amortise activations and switches over more data, but a short chunk "
+                                  "activates a whole row for the part of it it uses"),
+    "dram.column_bytes": Effect(latency="down", energy="down"),
+    "dram.trefi_ns": Effect(latency="down", energy="down"),  # refresh less often
+    "dram.*": Effect(latency="up", energy="up"),  # every remaining timing: a longer wait
+
     "power.idle_w": Effect(energy="up"),
     "energy.*": Effect(energy="up"),
 }

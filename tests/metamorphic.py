@@ -83,7 +83,9 @@ def _gpu_probes() -> list[Workload]:
         _op(f"poly_{d}", "elementwise", {"elements": 1 << 22, "inputs": 1, "flops_per_element": 2048}, d)
         for d in ("fp16", "fp32", "fp64")] + [
         _op("decode_one_group", "attention", {"batch": 1, "heads": 8, "kv_heads": 1, "q_len": 1, "kv_len": 4096,
-                                              "head_dim": 128, "causal": 1, "kv_cache": 1}, "fp16")],
+                                              "head_dim": 128, "causal": 1, "kv_cache": 1}, "fp16"),
+        # two nodes of 8: the scale-out network's bandwidth, latency and energy, and the node size
+        _op("all_reduce_16", "collective", {"elements": 1 << 20, "group": 16}, "fp16", collective="all_reduce")],
         item_unit="item", items=1)
     return [*dtype_probes(("fp16", "bf16", "fp32", "tf32", "fp8", "int8", "int4", "fp64")), vector,
             _catalog("llama-2-7b", phase="decode", batch=8, context=1024, tensor_parallel=2),
@@ -114,8 +116,11 @@ def _pim_probes() -> list[Workload]:
 def _logic_pim_probes() -> list[Workload]:
     # a compute-bound GEMM whose weight tiles do not divide evenly into the modules' waves
     odd = _op("gemm_odd_fp16", "matmul", {"m": 256, "n": 1500, "k": 1500, "batch": 1}, "fp16", weight=True)
+    # a 128 B KV write opens a DRAM row for an eighth of its page: the activation window (or bank) binds
+    short = _op("kv_write_short", "kv_write", {"elements": 64, "inputs": 1, "flops_per_element": 0}, "fp16")
     return [*dtype_probes(("fp16",), conv=False),
             Workload("probe-odd-gemm", [odd], item_unit="item", items=1),
+            Workload("probe-short-row", [short], item_unit="item", items=1),
             _catalog("mixtral-8x7b", phase="decode", batch=16, context=512, tensor_parallel=4)]
 
 
@@ -211,6 +216,21 @@ def _pim_context(path: str, values: dict) -> dict:
     return {}
 
 
+def _logic_pim_context(path: str, values: dict) -> dict:
+    """Bank timings and counts bind once few banks serve the rows (one rank, one bank group, one bank each: the 1 KB
+    rows of the streaming probe then wait for tRCD, the short row for tRAS and tRP); tCCD_L once one bank group takes
+    every column; tRRD_S once the four-activation window does not bind first."""
+    d = "dram."
+    one = {d + "ranks": 1, d + "bank_groups": 1, d + "banks_per_group": 1}
+    if path in (d + "trcd_ns", d + "trp_ns", d + "tras_ns", d + "ranks", d + "bank_groups", d + "banks_per_group"):
+        return {k: v for k, v in one.items() if k != path}
+    if path == d + "tccd_l_ns":
+        return {d + "bank_groups": 1}
+    if path == d + "trrd_s_ns":
+        return {d + "tfaw_ns": 0.0, d + "rank_switch_ns": 0.0}
+    return {}
+
+
 def _hetero_probes() -> list[Workload]:
     return [_catalog("gpt3-13b", phase="decode", batch=64, context=228, tensor_parallel=4),
             _catalog("llama-2-7b", phase="decode", batch=16, context=4096),  # long KV: bandwidth-rich units pay
@@ -234,7 +254,7 @@ PROBES = {"gpu": _gpu_probes, "spatial": _spatial_probes, "fpga": _spatial_probe
 # Per kind: (parameter path, the preset's numeric values) → settings applied to both the base and the variant, for
 # parameters that have a role only in some mode or operating point (none: the preset as it is).
 CONTEXTS = {"gpu": _gpu_context, "iot": _iot_context, "cpu": _cpu_context, "pim": _pim_context,
-            "hetero": _hetero_context}
+            "logic_pim": _logic_pim_context, "hetero": _hetero_context}
 
 
 @lru_cache(maxsize=None)

@@ -44,8 +44,13 @@ def test_gemm_never_beats_roofline(lpim, m, shape):
 def test_gemv_is_bandwidth_bound_and_large_gemm_compute_bound(lpim):
     gemv = _cost(lpim, Op("v", "matmul", {"m": 1, "n": 14336, "k": 4096, "batch": 1}, tags={"weight": True}))
     big = _cost(lpim, Op("b", "matmul", {"m": 512, "n": 14336, "k": 4096, "batch": 1}, tags={"weight": True}))
-    assert gemv[O_TIME] == pytest.approx(gemv[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s)
-    assert big[O_TIME] > big[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s
+    # whole 1 KB rows: 12.23 ns of data per row on a pseudo-channel's 83.75 GB/s share, plus a 1 ns rank switch,
+    # stretched by all-bank refresh (450 ns of every 3.9 us): 81.7 % of the TSV peak
+    efficiency = (1024 / 83.75e9) / (1024 / 83.75e9 + 1e-9) * (1 - 450 / 3900)
+    # (the 8 KB input row and the 28 KB of outputs, written with bus turnarounds, add 0.03 %)
+    assert gemv[O_TIME] == pytest.approx(gemv[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s / efficiency,
+                                         rel=5e-4)
+    assert big[O_TIME] > big[O_BYTES_OFFCHIP] / lpim.spec.internal_bandwidth_bytes_s / efficiency
 
 
 def test_activation_panel_larger_than_buffer_restreams_weights(lpim):

@@ -87,7 +87,12 @@ def test_logic_pim_spills_only_the_scores_that_do_not_fit():
     stack = np.vstack([load_hardware("Duplex-Logic-PIM", {"buffers.softmax_buffer_kib": k}).params
                        for k in (fits, fits * 0.999)])
     e = np.asarray(evaluate_points(hw, prefill, stack, "latency")["energy_j"], dtype=float)
-    assert e[1] / e[0] - 1 < 1e-3
+    # the 131 B excess of each of the 8 heads is written and read back (2 KB at 3.45 pJ/bit) and opens one 1 KB row
+    # each way, whose activation (1.21 pJ/bit) is paid whole: 0.2 %, not the whole 1 MB of scores
+    excess = 64 * 512 * 4 * 0.001
+    step = 2 * 8 * excess * 3.45e-12 * 8 + 2 * 8 * (1024 - excess) * 1.21e-12 * 8
+    assert e[1] - e[0] == pytest.approx(step, rel=1e-6)
+    assert e[1] / e[0] - 1 < 3e-3
 
 
 def test_logic_pim_bandwidth_and_idle_power_follow_the_stacks():

@@ -6,6 +6,13 @@ uniform expert routing; continuous batching (``cosim.serving``). Duplex = the ``
 ``Duplex-Logic-PIM`` on the same HBM, op placement by cost with batch splitting for co-processing); baseline =
 ``H100-SXM5-80GB``. Points whose KV cache does not fit on either device are skipped (the paper lowers the batch
 there). The grid samples the published ranges at three (Lin, Lout) pairs.
+
+Mechanisms the setup exercises: the Logic-PIM streams its DRAM under the HBM3 timing (``hw_models.logic_pim_dram``);
+both systems' GPUs sit in nodes of 8 (the H100 preset's ``interconnect``), so Grok-1's 16-way collectives run
+hierarchically with the inter-node step on the 400 GB/s InfiniBand the paper states (``hw_models.collectives``).
+Energy: the Logic-PIM pays the DRAM array and on-die (TSV) movement of the O'Connor et al. (MICRO'17) HBM breakdown;
+the H100 pays an HBM access through its whole path, the same device parts plus off-chip I/O plus its PHY, controller
+and crossbar (measured 13.11 pJ/bit in all). How much host path the paper's simulated H100 pays is not stated.
 """
 
 from __future__ import annotations
