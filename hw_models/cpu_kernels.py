@@ -180,15 +180,23 @@ def charge(out, nbytes, level, params):
 
 
 @njit(cache=True)
-def add_part(out, t_compute, nbytes, far_bytes, far_reuse, active, forks, flops, e_flop, params):
+def add_part(out, t_compute, nbytes, far_bytes, far_reuse, active, forks, flops, e_flop, params, packed=0.0):
     """Add one library call: dispatch + ``forks`` fork/joins of its threads + max(compute, memory), with energies.
     Of its ``nbytes``, ``far_bytes`` (a GEMM's weights) are next reused only after ``far_reuse`` bytes have passed
-    through the caches, so they come from the level that holds that many."""
+    through the caches, so they come from the level that holds that many. A packed BLAS GEMM (``packed`` bytes of
+    panels) first copies its operands, read from the levels holding them, into cache-resident panels, then computes
+    from those panels: the two phases add instead of overlapping."""
     t_near, level = serve(out, nbytes - far_bytes, nbytes, active, params)
     t_far, far_level = serve(out, far_bytes, max(nbytes, far_reuse), active, params)
     t_mem = t_near + t_far
+    if packed > 0.0:
+        t_mem = max(packed / (params[_PACK_BPC] * params[_CLK] * active), t_mem)
+        out[O_E_ONCHIP] += packed * params[_E_L2]  # the panels are written to (and read back from) cache
+        out[O_BYTES_ONCHIP] += packed
+        busy = t_mem + t_compute
+    else:
+        busy = max(t_compute, t_mem)
     overhead = params[_DISPATCH] + forks * params[_SYNC]
-    busy = max(t_compute, t_mem)
     out[O_TIME] += overhead + busy
     out[O_E_COMPUTE] += flops * e_flop
     if overhead > busy:
@@ -206,26 +214,6 @@ def gemm_compute_time(m, n, k, batch, dt, lanes, active, params):
     outputs_per_tile = m * n * batch / tiles  # edge tiles are narrower (BLAS edge kernels), not padded
     thread_rate = params[_PEAK + dt] * params[_CLK] * params[_GEMM_EFF] * active / lanes
     return per_thread * 2.0 * outputs_per_tile * (k + params[_BLOCK_K]) / thread_rate
-
-
-@njit(cache=True)
-def packed_gemm(out, t_compute, packed, nbytes, far_bytes, far_reuse, active, forks, flops, e_flop, params):
-    """A packed BLAS GEMM: first its threads copy the operands (read from the level holding them) into ``packed``
-    bytes of cache-resident panels, then the micro-kernel runs from those panels; the two phases do not overlap."""
-    t_near, level = serve(out, nbytes - far_bytes, nbytes, active, params)
-    t_far, far_level = serve(out, far_bytes, max(nbytes, far_reuse), active, params)
-    t_pack = max(packed / (params[_PACK_BPC] * params[_CLK] * active), t_near + t_far)
-    out[O_E_ONCHIP] += packed * params[_E_L2]  # the panels are written to (and read back from) cache
-    out[O_BYTES_ONCHIP] += packed
-    overhead = params[_DISPATCH] + forks * params[_SYNC]
-    busy = t_pack + t_compute
-    out[O_TIME] += overhead + busy
-    out[O_E_COMPUTE] += flops * e_flop
-    if overhead > busy:
-        return B_LAUNCH, overhead
-    if t_compute >= t_pack:
-        return B_COMPUTE, busy
-    return (B_DRAM if max(level, far_level) == _DRAM_LEVEL else B_L2), busy
 
 
 @njit(cache=True)
@@ -248,10 +236,9 @@ def gemm_part(out, m, n, k, batch, nbytes, far_bytes, far_reuse, elem_bytes, dt,
     lanes, active = hardware_threads(threads, params)
     t_c = gemm_compute_time(m, n, k, batch, dt, lanes, active, params)
     forks = batch if lanes > 1.0 else 0.0  # one threaded BLAS call per matrix of the batch
-    if m > 1.0 and n > 1.0 and not small:
-        return packed_gemm(out, t_c, (m * k + k * n) * batch * elem_bytes, nbytes, far_bytes, far_reuse, active,
-                           forks, flops, params[_E_FLOP + dt], params)
-    return add_part(out, t_c, nbytes, far_bytes, far_reuse, active, forks, flops, params[_E_FLOP + dt], params)
+    packed = (m * k + k * n) * batch * elem_bytes if m > 1.0 and n > 1.0 and not small else 0.0
+    return add_part(out, t_c, nbytes, far_bytes, far_reuse, active, forks, flops, params[_E_FLOP + dt], params,
+                    packed)
 
 
 @njit(cache=True)
