@@ -33,7 +33,7 @@ _P_L2_RESIDENT, _P_SOFTMAX_FLOPS = P["l2_resident_fraction"], P["softmax_flops_p
 _P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial_sum_bytes"]
 _P_MIN_TM, _P_MAX_TM, _P_MIN_TN, _P_MAX_TN = P["min_tile_m"], P["max_tile_m"], P["min_tile_n"], P["max_tile_n"]
 _P_MAX_SK, _P_CTA_OVERHEAD = P["max_split_k"], P["cta_overhead_cycles"]
-_P_STACK, _P_ROUND_TRIPS = P["attention_stack"], P["eager_round_trips"]
+_P_STACK, _P_ROUND_TRIPS, _P_HOST = P["attention_stack"], P["eager_round_trips"], P["host_s"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -60,9 +60,10 @@ def tile_allowed(tm, tn, sk, params):
 
 @njit(cache=True)
 def _capped_time(busy, e_dyn, params):
-    """Time of an op after launch overhead and the TDP cap: the part throttles so that average power stays at TDP;
-    with no power above idle (TDP <= idle) no work can run (inf)."""
-    t = busy + params[_P_LAUNCH]
+    """Time of an op after launch overhead, the framework's host time per op (launches are asynchronous: the op
+    takes the longer of the two) and the TDP cap: the part throttles so that average power stays at TDP; with no
+    power above idle (TDP <= idle) no work can run (inf)."""
+    t = max(busy + params[_P_LAUNCH], params[_P_HOST])
     if e_dyn > 0.0:
         headroom = params[_P_TDP] - params[_P_IDLE]
         if headroom <= 0.0:
@@ -76,9 +77,10 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
     """Add launch overhead, apply the TDP cap, add static energy, fill ``out``."""
     e_dyn = e_compute + e_l2 + e_dram + e_link
     t = _capped_time(time_busy, e_dyn, params)
-    if params[_P_LAUNCH] > time_busy:
+    launched = max(time_busy + params[_P_LAUNCH], params[_P_HOST])
+    if params[_P_LAUNCH] > time_busy or params[_P_HOST] > time_busy + params[_P_LAUNCH]:
         bound = B_LAUNCH
-    if t > time_busy + params[_P_LAUNCH]:
+    if t > launched:
         bound = B_POWER
     out[O_TIME] = t
     out[O_E_COMPUTE] = e_compute
@@ -180,7 +182,8 @@ def gemm_cost(row, params, tile_index, out):
 def eager_attention_cost(row, params, out):
     """Unfused attention (runtime.attention_kernels ``eager``): QK^T GEMM, softmax pass(es), PV GEMM, one after the
     other, each at its own roofline; the score matrix makes ``eager_round_trips`` HBM write+read round trips and each
-    of the ``round trips + 1`` kernels pays the launch overhead (``_finish`` adds the last one)."""
+    of the ``round trips + 1`` kernels pays the launch overhead or the framework's host time (``_finish`` applies
+    them to the last one)."""
     b, h, kvh = row[C_BATCH], row[C_HEADS], row[C_KV_HEADS]
     q, kv, d = row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
     ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
@@ -205,7 +208,12 @@ def eager_attention_cost(row, params, out):
         return  # no unit runs this datatype, or no power headroom to run anything
     t_first = max(0.5 * gemm_flops / peak, first / bw, first / l2_bw)
     t_last = max(0.5 * gemm_flops / peak, last / bw, last / l2_bw)
-    busy = t_first + t_passes + t_last + trips * params[_P_LAUNCH]
+    launch, host = params[_P_LAUNCH], params[_P_HOST]
+    busy = max(t_first + launch, host)
+    if trips > 1.0:
+        busy += (trips - 1.0) * max(t_passes / (trips - 1.0) + launch, host) + t_last
+    else:
+        busy += max(t_last, t_sfu)  # one round trip: the softmax runs in the PV kernel as it reads the scores
     t_math, t_dram = gemm_flops / peak, dram_bytes / bw
     bound = B_COMPUTE if t_math >= max(t_dram, t_sfu) else (B_DRAM if t_dram >= t_sfu else B_SFU)
     _finish(out, busy, e_math + e_softmax, e_l2, e_dram, 0.0, bound, params)

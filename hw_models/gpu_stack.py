@@ -11,8 +11,15 @@
   reads P and V. Each of ``runtime.eager_score_round_trips`` round trips writes and reads the whole score matrix
   once, and every kernel is launched on its own. Causal masking does not skip work: the full matrix is computed.
 
-``runtime.kernel_launch``: ``per_kernel`` (default; every kernel pays ``runtime.kernel_launch_us``) or
-``cuda_graph`` (the step is a replayed CUDA graph; every kernel node pays ``runtime.graph_node_launch_us``).
+``runtime.kernel_launch``: how each kernel reaches the GPU.
+
+- ``per_kernel`` (default): a native runtime launches kernels one at a time from a host stream; every kernel pays
+  ``runtime.kernel_launch_us`` on top of its work.
+- ``framework``: an eager Python framework (PyTorch) issues every op: Python, the operator dispatcher and the launch
+  take ``runtime.framework_op_overhead_us`` of host time per op. Launches are asynchronous, so the host prepares the
+  next op while the GPU runs this one: an op takes its GPU time or the host time, whichever is longer.
+- ``cuda_graph``: the step is one captured CUDA graph replayed; every kernel node pays
+  ``runtime.graph_node_launch_us``.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ from __future__ import annotations
 # Kernel codes of runtime.attention_kernels, in the order the packed parameter vector stores them.
 ATTENTION_STACKS = ("paged", "flash", "eager")
 PAGED, FLASH, EAGER = range(len(ATTENTION_STACKS))
-LAUNCH_MODES = ("per_kernel", "cuda_graph")
 
 
-def launch_overhead_s(runtime) -> float:
-    """Seconds of launch overhead each kernel pays under the runtime's ``kernel_launch`` mode."""
+def launch_costs_s(runtime) -> tuple[float, float]:
+    """(seconds each kernel adds to its own time, host seconds below which no op can finish) under the runtime's
+    ``kernel_launch`` mode."""
+    if runtime.kernel_launch == "framework":
+        return 0.0, runtime.framework_op_overhead_us * 1e-6
     us = runtime.graph_node_launch_us if runtime.kernel_launch == "cuda_graph" else runtime.kernel_launch_us
-    return us * 1e-6
-
+    return us * 1e-6, 0.0

@@ -155,11 +155,14 @@ def _iot_context(path: str, values: dict) -> dict:
 def _gpu_context(path: str, values: dict) -> dict:
     """The split-K bound binds only when splitting K is the one way to fill the SMs: checked with tiles held at
     256 x 256, so a GEMM of one output tile runs as many CTAs as it has K slices. The software stack's parameters are
-    read under their stack: the graph-node overhead with CUDA graphs, the score round trips with eager attention."""
+    read under their stack: the graph-node overhead with CUDA graphs, the host time per op under an eager framework,
+    the score round trips with eager attention."""
     if path == "runtime.gemm_max_split_k":
         return {"runtime.gemm_min_tile_m": 256, "runtime.gemm_min_tile_n": 256}
     if path == "runtime.graph_node_launch_us":
         return {"runtime.kernel_launch": "cuda_graph"}
+    if path == "runtime.framework_op_overhead_us":
+        return {"runtime.kernel_launch": "framework"}
     if path == "runtime.eager_score_round_trips":
         return {"runtime.attention_kernels": "eager"}
     return {}

@@ -98,9 +98,14 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
         model=cfg.name, batch=b, steps=s, guidance_scale=float(guidance_scale), cfg=cfg_on, denoiser_batch=ub,
         resolution=resolution, latent=lat, dtype=dtype, cache_interval=cache_interval,
         cache_plan=",".join(map(str, plan)), full_steps=full, cached_steps=cached))
-    text = Net("text_encoder", bits, dtype)
-    clip_text_encoder(text, te, b)
-    wl.extend(_repeat(text.ops, 2 if cfg_on else 1, 1))  # diffusers encodes the negative prompt in a second call
+    hidden = 0
+    for component, encoder in (("text_encoder", te), ("text_encoder_2", cfg.text_encoder_2)):
+        if encoder is None:
+            continue
+        text = Net(component, bits, dtype)
+        clip_text_encoder(text, encoder, b)
+        wl.extend(_repeat(text.ops, 2 if cfg_on else 1, 1))  # diffusers encodes the negative prompt in a second call
+        hidden += encoder.hidden_size
     net = Net("unet", bits, dtype)
     skip_elements = unet(net, cfg.unet, ub, lat, lat, ctx)
     shallow = unet_shallow_prefixes(cfg.unet)
@@ -115,7 +120,7 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     vae = Net("vae_decoder", bits, dtype)
     vae_decoder(vae, cfg.vae, b, lat, lat)
     wl.extend(_repeat(vae.ops, 1, 1))
-    _finish(wl, quant, skip_elements + cache_elements + ub * ctx * te.hidden_size, bits)
+    _finish(wl, quant, skip_elements + cache_elements + ub * ctx * hidden, bits)
     return wl
 
 
