@@ -36,3 +36,12 @@ def launch_costs_s(runtime) -> tuple[float, float]:
         return 0.0, runtime.framework_op_overhead_us * 1e-6
     us = runtime.graph_node_launch_us if runtime.kernel_launch == "cuda_graph" else runtime.kernel_launch_us
     return us * 1e-6, 0.0
+
+# Named stacks: the runtime settings of common ways to run a model, as hardware overrides (``load_hardware(name,
+# NAMED_STACKS["pytorch-eager"])``); ``fused`` is every preset's default.
+NAMED_STACKS = {
+    "fused": {"runtime.attention_kernels": "paged", "runtime.kernel_launch": "per_kernel"},
+    "cuda-graph": {"runtime.attention_kernels": "paged", "runtime.kernel_launch": "cuda_graph"},
+    "pytorch-sdpa": {"runtime.attention_kernels": "flash", "runtime.kernel_launch": "framework"},
+    "pytorch-eager": {"runtime.attention_kernels": "eager", "runtime.kernel_launch": "framework"},
+}

@@ -144,11 +144,18 @@ def _transformer2d(net: Net, p: str, b: int, c: int, h: int, w: int, heads: int,
     net.eltwise(f"{p}.residual_add", b * c * t, inputs=2)
 
 
-# Module-path prefixes of the U-Net's shallow branch (DeepCache): what still runs on a cached step.
-def unet_shallow_prefixes(cfg: UNetConfig) -> tuple[str, ...]:
-    last_up = len(cfg.up_block_types) - 1
-    return ("unet.time_", "unet.add_", "unet.conv_in", "unet.down_blocks.0.resnets.", "unet.down_blocks.0.attentions.",
-            f"unet.up_blocks.{last_up}.", "unet.conv_norm_out", "unet.conv_act", "unet.conv_out")
+def unet_shallow_prefixes(cfg: UNetConfig, branch: int) -> tuple[str, ...]:
+    """Module-path prefixes of the U-Net's shallow branch (DeepCache): what still runs on a cached step.
+
+    ``branch`` is DeepCache's ``cache_block_id`` with ``cache_layer_id`` 0 (Ma et al., arXiv:2312.00858, Sec. 3.2 and
+    the authors' ``unet_2d_condition.py``): layers 0..branch of the first down block run, then the last
+    ``branch + 2`` layers of the last up block take the cached deep feature."""
+    last_up, layers = len(cfg.up_block_types) - 1, cfg.layers_per_block
+    down = [f"unet.down_blocks.0.{part}.{j}." for j in range(branch + 1) for part in ("resnets", "attentions")]
+    up = [f"unet.up_blocks.{last_up}.{part}.{j}." for j in range(layers - 1 - branch, layers + 1)
+          for part in ("resnets", "attentions")]
+    return ("unet.time_", "unet.add_", "unet.conv_in", *down, *up, "unet.conv_norm_out", "unet.conv_act",
+            "unet.conv_out")
 
 
 def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int:

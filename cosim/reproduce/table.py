@@ -14,7 +14,8 @@ from cosim.marked_block import output_path, write_markdown  # noqa: F401 (output
 from cosim.reproduce.claims import Claim, claims
 
 # The module computing each paper's claims, by the claim id's prefix (``neupims-01`` -> ``neupims``).
-PAPER_MODULES = {"neupims": "neupims", "duplex": "duplex", "m3vit": "m3vit", "dnn": "pulp", "iir": "iir_snn"}
+PAPER_MODULES = {"neupims": "neupims", "duplex": "duplex", "m3vit": "m3vit", "dnn": "pulp", "iir": "iir_snn",
+                 "cq": "diffusion", "mixdq": "diffusion"}
 COLUMNS = ["id", "claim_id", "paper", "metric", "compared", "unit", "stated", "paper_value", "tolerance",
            "model_value", "error", "within_tolerance", "reason", "source"]
 
