@@ -102,3 +102,30 @@ def test_the_default_is_the_fused_paged_per_kernel_stack(wl):
 def test_an_unknown_stack_names_the_allowed_ones():
     with pytest.raises(HardwareConfigError, match="paged.*flash.*eager|eager.*flash.*paged"):
         _stack("fused")
+
+
+def test_framework_ops_take_the_longer_of_gpu_time_and_host_time():
+    """Under an eager framework a tiny op costs the host time per op; a long op its GPU time (the launch hides
+    behind the previous op's work)."""
+    hw = _stack(launch="framework")
+    host = hw.spec.runtime.framework_op_overhead_us * 1e-6
+    tiny = Workload("tiny", item_unit="item", items=1)
+    tiny.add(Op("add", "elementwise", {"elements": 1024, "inputs": 2}, dtype="fp16"))
+    assert simulate(hw, tiny).latency_s == pytest.approx(host)
+    big = Workload("big", item_unit="item", items=1)
+    big.add(Op("add", "elementwise", {"elements": 1 << 28, "inputs": 2}, dtype="fp16"))
+    per_kernel = simulate(load_hardware(GPU), big).latency_s
+    assert per_kernel > 10 * host
+    assert simulate(hw, big).latency_s == pytest.approx(per_kernel - hw.spec.runtime.kernel_launch_us * 1e-6)
+
+
+def test_named_stacks_are_runtime_settings_and_fused_is_the_default():
+    from hw_models.gpu_stack import NAMED_STACKS
+
+    default = load_hardware(GPU).spec.runtime
+    fused = NAMED_STACKS["fused"]
+    assert (default.attention_kernels, default.kernel_launch) == (fused["runtime.attention_kernels"],
+                                                                  fused["runtime.kernel_launch"])
+    for name, overrides in NAMED_STACKS.items():
+        spec = load_hardware(GPU, overrides).spec.runtime
+        assert (spec.attention_kernels, spec.kernel_launch) == tuple(overrides.values()), name
