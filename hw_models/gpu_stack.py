@@ -37,6 +37,7 @@ def launch_costs_s(runtime) -> tuple[float, float]:
     us = runtime.graph_node_launch_us if runtime.kernel_launch == "cuda_graph" else runtime.kernel_launch_us
     return us * 1e-6, 0.0
 
+
 # Named stacks: the runtime settings of common ways to run a model, as hardware overrides (``load_hardware(name,
 # NAMED_STACKS["pytorch-eager"])``); ``fused`` is every preset's default.
 NAMED_STACKS = {

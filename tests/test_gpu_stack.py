@@ -8,6 +8,7 @@ import pytest
 
 from cosim.api import load_hardware, simulate
 from hw_models.errors import HardwareConfigError
+from hw_models.gpu_stack import NAMED_STACKS
 from workloads.ir import Op, Workload
 
 GPU = "A100-SXM4-80GB"
@@ -120,8 +121,6 @@ def test_framework_ops_take_the_longer_of_gpu_time_and_host_time():
 
 
 def test_named_stacks_are_runtime_settings_and_fused_is_the_default():
-    from hw_models.gpu_stack import NAMED_STACKS
-
     default = load_hardware(GPU).spec.runtime
     fused = NAMED_STACKS["fused"]
     assert (default.attention_kernels, default.kernel_launch) == (fused["runtime.attention_kernels"],
