@@ -317,6 +317,11 @@ EFFECTS = {
             "search may then pick a tile that finishes sooner at higher dynamic energy; a cap at or below idle "
             "power is infeasible"),
     "power.idle_w": Effect(latency="up", energy="up", feasible="down"),
+    "energy.e_vector_pj_per_flop.*": Effect(
+        latency="up", energy="any",
+        why="under the power cap a datatype both units run at similar rates (TF32 on GeForce parts: the tensor TF32 "
+            "peak equals the CUDA-core FP32 peak) moves to the tensor cores once the CUDA cores cost more, so energy "
+            "can fall"),
     "energy.*": Effect(latency="up", energy="up"),
 }
 
