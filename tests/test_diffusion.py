@@ -155,9 +155,9 @@ def test_cache_branch_runs_deepcache_block_layers():
     block run on a cached step; the default is the whole first and last blocks."""
     def cached_layers(**kw):
         wl = load_workload("sd-1.5", steps=2, guidance_scale=1.0, cache_interval=2, **kw)
-        names = {op.name for op in wl.ops if op.tags.get("step") == "cached"}
-        return {n.split(".")[1] + "." + ".".join(n.split(".")[2:5]) for n in names
-                if n.startswith(("unet.down_blocks", "unet.up_blocks")) and n.split(".")[3] in ("resnets", "attentions")}
+        parts = [op.name.split(".") for op in wl.ops if op.tags.get("step") == "cached"]
+        return {".".join(p[1:5]) for p in parts
+                if p[1] in ("down_blocks", "up_blocks") and p[3] in ("resnets", "attentions")}
     assert cached_layers(cache_branch=0) == {"down_blocks.0.resnets.0", "down_blocks.0.attentions.0",
                                              "up_blocks.3.resnets.1", "up_blocks.3.attentions.1",
                                              "up_blocks.3.resnets.2", "up_blocks.3.attentions.2"}
