@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from hw_models.spec_base import PerDtype, Strict
 from hw_models.effects import Effect
+from hw_models.gpu_stack import ATTENTION_STACKS, launch_costs_s
 from hw_models.kind import HardwareKind
 
 from workloads.dtypes import DTYPE_BITS
@@ -77,6 +78,13 @@ class GPURuntime(Strict):
     gemm_min_tile_n: int = Field(default=32, gt=0)  # smallest tile_n the tile search may use
     gemm_max_tile_n: int = Field(default=256, gt=0)  # largest tile_n the tile search may use
     gemm_max_split_k: int = Field(default=16, gt=0)  # most K slices a split-K GEMM may use
+    # The software stack (hw_models.gpu_stack): which attention kernels run and how kernels are launched. The defaults
+    # are the fused stack the kernels modelled before these were parameters.
+    attention_kernels: Literal["paged", "flash", "eager"] = "paged"
+    kernel_launch: Literal["per_kernel", "framework", "cuda_graph"] = "per_kernel"
+    framework_op_overhead_us: float = Field(default=15.0, ge=0)  # host time an eager framework spends per op
+    graph_node_launch_us: float = Field(default=0.5, ge=0)  # overhead of one kernel node of a replayed CUDA graph
+    eager_score_round_trips: int = Field(default=2, gt=0)  # HBM write+read pairs of the score matrix, eager attention
 
     @model_validator(mode="after")
     def _tile_bounds_on_grid(self):
@@ -164,6 +172,7 @@ P_NAMES = (
     + ["kv_page_tokens", "decode_split_tokens", "prefill_q_block", "l2_resident_fraction", "softmax_flops_per_score"]
     + ["tile_k", "pipeline_stages", "partial_sum_bytes", "min_tile_m", "max_tile_m", "min_tile_n", "max_tile_n",
        "max_split_k", "cta_overhead_cycles"]
+    + ["attention_stack", "eager_round_trips", "host_s"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -214,7 +223,7 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["hbm_bw"]] = m.hbm_bandwidth_gbps * 1e9 * m.achieved_bandwidth_fraction
     v[P["l2_bytes"]] = m.l2_capacity_mb * 1e6
     v[P["l2_bw"]] = m.l2_bandwidth_gbps * 1e9
-    v[P["launch_s"]] = spec.runtime.kernel_launch_us * 1e-6
+    v[P["launch_s"]], v[P["host_s"]] = launch_costs_s(spec.runtime)
     v[P["link_bw"]] = spec.interconnect.nvlink_bandwidth_gbps * 1e9 / 2.0  # one direction
     v[P["link_latency_s"]] = spec.interconnect.nvlink_latency_us * 1e-6
     ic = spec.interconnect
@@ -239,6 +248,8 @@ def pack_params(spec: GPUSpec) -> np.ndarray:
     v[P["min_tile_n"]], v[P["max_tile_n"]] = r.gemm_min_tile_n, r.gemm_max_tile_n
     v[P["max_split_k"]] = r.gemm_max_split_k
     v[P["cta_overhead_cycles"]] = r.cta_overhead_cycles
+    v[P["attention_stack"]] = ATTENTION_STACKS.index(r.attention_kernels)
+    v[P["eager_round_trips"]] = r.eager_score_round_trips
     return v
 
 
@@ -313,6 +324,10 @@ EFFECTS = {
     "runtime.gemm_max_split_k": Effect(
         latency="down", energy="any", steps="a split count of the grid becomes allowed",
         why="more K slices are open to the latency-ranked search; " + _TILE_CHOICE),
+    "runtime.graph_node_launch_us": Effect(latency="up", energy="up"),  # read with kernel_launch: cuda_graph
+    "runtime.framework_op_overhead_us": Effect(  # read with kernel_launch: framework
+        latency="up", energy="up", steps="an op becomes host-bound once its GPU time falls below the host time"),
+    "runtime.eager_score_round_trips": Effect(latency="up", energy="up"),  # read with attention_kernels: eager
     "interconnect.nvlink_bandwidth_gbps": Effect(latency="down", energy="down"),
     "interconnect.nvlink_latency_us": Effect(latency="up", energy="up"),
     "interconnect.devices_per_node": Effect(
@@ -328,6 +343,11 @@ EFFECTS = {
             "search may then pick a tile that finishes sooner at higher dynamic energy; a cap at or below idle "
             "power is infeasible"),
     "power.idle_w": Effect(latency="up", energy="up", feasible="down"),
+    "energy.e_vector_pj_per_flop.*": Effect(
+        latency="up", energy="any",
+        why="under the power cap a datatype both units run at similar rates (TF32 on GeForce parts: the tensor TF32 "
+            "peak equals the CUDA-core FP32 peak) moves to the tensor cores once the CUDA cores cost more, so energy "
+            "can fall"),
     "energy.*": Effect(latency="up", energy="up"),
 }
 

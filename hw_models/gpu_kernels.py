@@ -17,6 +17,7 @@ from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, B_LINK, B_POWER, 
                             O_MAPPING, O_TIME, O_UTIL)
 from hw_models.collectives import collective_time
 from hw_models.gpu import DTYPES, P, SPLIT_K, TILE_M, TILE_N, tile_smem_bytes
+from hw_models.gpu_stack import EAGER, PAGED
 from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_BATCH, C_BYTES, C_COLLECTIVE, C_DTYPE, C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KV_CACHE, C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_Q_LEN, C_W_BYTES, C_W_COUNT, C_A_UNIQUE)
 
 
@@ -34,6 +35,7 @@ _P_TILE_K, _P_STAGES, _P_PARTIAL = P["tile_k"], P["pipeline_stages"], P["partial
 _P_MIN_TM, _P_MAX_TM, _P_MIN_TN, _P_MAX_TN = P["min_tile_m"], P["max_tile_m"], P["min_tile_n"], P["max_tile_n"]
 _P_MAX_SK, _P_CTA_OVERHEAD = P["max_split_k"], P["cta_overhead_cycles"]
 _P_NODE, _P_NET_BW, _P_NET_LAT, _P_E_NET = P["node_devices"], P["net_bw"], P["net_latency_s"], P["e_net_byte"]
+_P_STACK, _P_ROUND_TRIPS, _P_HOST = P["attention_stack"], P["eager_round_trips"], P["host_s"]
 _FP16 = DTYPES.index("fp16")
 _FP32 = DTYPES.index("fp32")
 
@@ -60,9 +62,10 @@ def tile_allowed(tm, tn, sk, params):
 
 @njit(cache=True)
 def _capped_time(busy, e_dyn, params):
-    """Time of an op after launch overhead and the TDP cap: the part throttles so that average power stays at TDP;
-    with no power above idle (TDP <= idle) no work can run (inf)."""
-    t = busy + params[_P_LAUNCH]
+    """Time of an op after launch overhead, the framework's host time per op (launches are asynchronous: the op
+    takes the longer of the two) and the TDP cap: the part throttles so that average power stays at TDP; with no
+    power above idle (TDP <= idle) no work can run (inf)."""
+    t = max(busy + params[_P_LAUNCH], params[_P_HOST])
     if e_dyn > 0.0:
         headroom = params[_P_TDP] - params[_P_IDLE]
         if headroom <= 0.0:
@@ -76,9 +79,10 @@ def _finish(out, time_busy, e_compute, e_l2, e_dram, e_link, bound, params):
     """Add launch overhead, apply the TDP cap, add static energy, fill ``out``."""
     e_dyn = e_compute + e_l2 + e_dram + e_link
     t = _capped_time(time_busy, e_dyn, params)
-    if params[_P_LAUNCH] > time_busy:
+    launched = max(time_busy + params[_P_LAUNCH], params[_P_HOST])
+    if params[_P_LAUNCH] > time_busy or params[_P_HOST] > time_busy + params[_P_LAUNCH]:
         bound = B_LAUNCH
-    if t > time_busy + params[_P_LAUNCH]:
+    if t > launched:
         bound = B_POWER
     out[O_TIME] = t
     out[O_E_COMPUTE] = e_compute
@@ -177,8 +181,58 @@ def gemm_cost(row, params, tile_index, out):
 
 
 @njit(cache=True)
+def eager_attention_cost(row, params, out):
+    """Unfused attention (runtime.attention_kernels ``eager``): QK^T GEMM, softmax pass(es), PV GEMM, one after the
+    other, each at its own roofline; the score matrix makes ``eager_round_trips`` HBM write+read round trips and each
+    of the ``round trips + 1`` kernels pays the launch overhead or the framework's host time (``_finish`` applies
+    them to the last one)."""
+    b, h, kvh = row[C_BATCH], row[C_HEADS], row[C_KV_HEADS]
+    q, kv, d = row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
+    ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
+    dt = int(row[C_DTYPE])
+    trips = params[_P_ROUND_TRIPS]
+    scores = b * h * q * kv  # the full matrix: a mask does not skip work
+    s_bytes = scores * ab
+    half_kv = b * kvh * kv * d * kb  # K (or V), contiguous
+    first = b * h * q * d * ab + half_kv + s_bytes  # read Q, K; write S
+    middle = 2.0 * s_bytes * (trips - 1.0)  # each further pass reads and writes the scores
+    last = s_bytes + half_kv + b * h * q * d * ob  # read P, V; write O
+    gemm_flops = 4.0 * scores * d
+    out[O_TIME] = np.inf
+    bw, l2_bw = params[_P_HBM_BW], params[_P_L2_BW]
+    t_sfu = scores / (params[_P_SFU] * params[_P_SM] * params[_P_CLK])
+    t_passes = max(middle / bw, middle / l2_bw, t_sfu)
+    dram_bytes = first + middle + last
+    e_softmax = params[_P_SOFTMAX_FLOPS] * scores * params[_P_E_VECTOR + _FP32]
+    e_l2, e_dram = dram_bytes * params[_P_E_L2], dram_bytes * params[_P_E_HBM]
+    peak, e_math = _faster_unit(gemm_flops, 0.0, gemm_flops, 0.0, e_softmax + e_l2 + e_dram, dt, params)
+    if peak <= 0.0:
+        return  # no unit runs this datatype, or no power headroom to run anything
+    t_first = max(0.5 * gemm_flops / peak, first / bw, first / l2_bw)
+    t_last = max(0.5 * gemm_flops / peak, last / bw, last / l2_bw)
+    launch, host = params[_P_LAUNCH], params[_P_HOST]
+    busy = max(t_first + launch, host)
+    if trips > 1.0:
+        busy += (trips - 1.0) * max(t_passes / (trips - 1.0) + launch, host) + t_last
+    else:
+        busy += max(t_last, t_sfu)  # one round trip: the softmax runs in the PV kernel as it reads the scores
+    t_math, t_dram = gemm_flops / peak, dram_bytes / bw
+    bound = B_COMPUTE if t_math >= max(t_dram, t_sfu) else (B_DRAM if t_dram >= t_sfu else B_SFU)
+    _finish(out, busy, e_math + e_softmax, e_l2, e_dram, 0.0, bound, params)
+    out[O_UTIL] = row[C_FLOPS] / (out[O_TIME] * peak)
+    out[O_BYTES_OFFCHIP] = dram_bytes
+    out[O_BYTES_ONCHIP] = dram_bytes
+    out[O_MAPPING] = -1.0
+
+
+@njit(cache=True)
 def attention_cost(row, params, out):
-    """Fused attention: FlashAttention-style tiles for prefill, a paged KV-cache kernel (split-KV) for decode."""
+    """Attention under the runtime's stack: fused FlashAttention tiles for prefill and a paged KV-cache kernel
+    (split-KV) for decode (``paged``), FlashAttention for both (``flash``), or unfused kernels (``eager``)."""
+    stack = int(params[_P_STACK])
+    if stack == EAGER:
+        eager_attention_cost(row, params, out)
+        return
     b, h, kvh = row[C_BATCH], row[C_HEADS], row[C_KV_HEADS]
     q, kv, d = row[C_Q_LEN], row[C_KV_LEN], row[C_HEAD_DIM]
     ab, kb, ob = row[C_A_BYTES], row[C_W_BYTES], row[C_O_BYTES]
@@ -188,7 +242,7 @@ def attention_cost(row, params, out):
     pairs = flops / (4.0 * b * h * d) if b * h * d > 0 else 0.0
     q_bytes = b * h * q * d * ab
     o_bytes = b * h * q * d * ob
-    if row[C_KV_CACHE] > 0.5:
+    if row[C_KV_CACHE] > 0.5 and stack == PAGED:
         page = params[_P_PAGE]
         kv_read = 2.0 * b * kvh * math.ceil(kv / page) * page * d * kb  # whole KV pages are read
         groups = b * kvh

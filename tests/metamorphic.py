@@ -76,7 +76,8 @@ def _gpu_probes() -> list[Workload]:
     # decode reads the flash-decoding split length (with many groups every SM already has a group); a skinny GEMM with
     # a deep-K GEMM of one 256x256 output tile reads the split-K bound (``_gpu_context`` keeps the tiles at 256); a
     # large L2-bound int8 GEMM, whose best tile is the largest allowed, reads the upper tile-size bounds on every
-    # preset (on Hopper no other probe's best tile is 256 rows tall).
+    # preset (on Hopper no other probe's best tile is 256 rows tall); a prefill with 8-wide heads (32 tensor FLOPs per
+    # exponential) reads the special-function-unit rate on parts whose tensor cores are slow next to their SFUs.
     vector = Workload("probe-gpu-vector", [
         _op("gemm_deep_k", "matmul", {"m": 256, "n": 256, "k": 1 << 20, "batch": 1}, "fp16", weight=True),
         _op("gemm_large_int8", "matmul", {"m": 4096, "n": 4096, "k": 4096, "batch": 1}, "int8", weight=True)] + [
@@ -85,7 +86,9 @@ def _gpu_probes() -> list[Workload]:
         _op("decode_one_group", "attention", {"batch": 1, "heads": 8, "kv_heads": 1, "q_len": 1, "kv_len": 4096,
                                               "head_dim": 128, "causal": 1, "kv_cache": 1}, "fp16"),
         # two nodes of 8: the scale-out network's bandwidth, latency and energy, and the node size
-        _op("all_reduce_16", "collective", {"elements": 1 << 20, "group": 16}, "fp16", collective="all_reduce")],
+        _op("all_reduce_16", "collective", {"elements": 1 << 20, "group": 16}, "fp16", collective="all_reduce"),
+        _op("prefill_narrow_heads", "attention", {"batch": 4, "heads": 16, "kv_heads": 16, "q_len": 1024,
+                                                  "kv_len": 1024, "head_dim": 8, "causal": 0, "kv_cache": 0}, "fp16")],
         item_unit="item", items=1)
     return [*dtype_probes(("fp16", "bf16", "fp32", "tf32", "fp8", "int8", "int4", "fp64")), vector,
             _catalog("llama-2-7b", phase="decode", batch=8, context=1024, tensor_parallel=2),
@@ -159,9 +162,23 @@ def _iot_context(path: str, values: dict) -> dict:
 
 def _gpu_context(path: str, values: dict) -> dict:
     """The split-K bound binds only when splitting K is the one way to fill the SMs: checked with tiles held at
-    256 x 256, so a GEMM of one output tile runs as many CTAs as it has K slices."""
+    256 x 256, so a GEMM of one output tile runs as many CTAs as it has K slices. The upper tile bounds bind when the
+    per-wave overhead makes the fewest waves (the largest tile) best; L2 bandwidth binds when tiles are held small,
+    so operands are re-read from L2 per tile (parts with a large L2 bandwidth otherwise never reach it). The software
+    stack's parameters are read under their stack: the graph-node overhead with CUDA graphs, the host time per op
+    under an eager framework, the score round trips with eager attention."""
     if path == "runtime.gemm_max_split_k":
         return {"runtime.gemm_min_tile_m": 256, "runtime.gemm_min_tile_n": 256}
+    if path in ("runtime.gemm_max_tile_m", "runtime.gemm_max_tile_n"):
+        return {"runtime.cta_overhead_cycles": 1e5}  # per-wave overhead dominates: the fewest waves (largest tile) win
+    if path == "memory.l2_bandwidth_gbps":
+        return {"runtime.gemm_max_tile_m": 32, "runtime.gemm_max_tile_n": 32}  # small tiles re-read operands from L2
+    if path == "runtime.graph_node_launch_us":
+        return {"runtime.kernel_launch": "cuda_graph"}
+    if path == "runtime.framework_op_overhead_us":
+        return {"runtime.kernel_launch": "framework"}
+    if path == "runtime.eager_score_round_trips":
+        return {"runtime.attention_kernels": "eager"}
     return {}
 
 

@@ -33,6 +33,10 @@ def _part(wl, component, what="flops", step=None):
     ("lcm-sd-1.5", "unet", 859_602_884),
     ("dit-xl-2", "dit", 675_129_632),
     ("dit-xl-2", "vae_decoder", 49_490_199),
+    ("sdxl-turbo", "unet", 2_567_463_684),
+    ("sdxl-turbo", "text_encoder", 123_060_480),
+    ("sdxl-turbo", "text_encoder_2", 694_659_840),
+    ("sdxl-turbo", "vae_decoder", 49_490_199),
 ])
 def test_parameter_counts(name, component, exact):
     # Exact counts of the released checkpoints (diffusers UNet2DConditionModel / CLIPTextModel / AutoencoderKL
@@ -146,6 +150,21 @@ def test_cache_interval_reduces_unet_work_by_expected_fraction(interval):
         assert _part(wl, c) == _part(base, c)
 
 
+def test_cache_branch_runs_deepcache_block_layers():
+    """DeepCache's cache_block_id b (layer 0): layers 0..b of down block 0 and the last b + 2 layers of the last up
+    block run on a cached step; the default is the whole first and last blocks."""
+    def cached_layers(**kw):
+        wl = load_workload("sd-1.5", steps=2, guidance_scale=1.0, cache_interval=2, **kw)
+        parts = [op.name.split(".") for op in wl.ops if op.tags.get("step") == "cached"]
+        return {".".join(p[1:5]) for p in parts
+                if p[1] in ("down_blocks", "up_blocks") and p[3] in ("resnets", "attentions")}
+    assert cached_layers(cache_branch=0) == {"down_blocks.0.resnets.0", "down_blocks.0.attentions.0",
+                                             "up_blocks.3.resnets.1", "up_blocks.3.attentions.1",
+                                             "up_blocks.3.resnets.2", "up_blocks.3.attentions.2"}
+    default = cached_layers()
+    assert default == cached_layers(cache_branch=1) and len(default) == 10
+
+
 def test_cache_plan_equal_to_interval_schedule_gives_identical_totals():
     steps, n = 12, 3
     by_interval = load_workload("sd-1.5", steps=steps, cache_interval=n)
@@ -217,6 +236,7 @@ def test_mixed_quant_map_applies_per_layer(tmp_path):
     ("sd-1.5", {"quant": {"unet.*": "int2"}}, "allowed formats"),
     ("sd-1.5", {"quant": {"unet.nothing.*": "W8A8"}}, "matches no weight layer"),
     ("sd-1.5", {"cache_interval": 0}, "cache_interval"),
+    ("sd-1.5", {"cache_branch": 2}, "cache_branch"),
     ("sd-1.5", {"steps": 3, "cache_plan": "0,1"}, "cache_plan has 2 entries"),
     ("sd-1.5", {"steps": 3, "cache_plan": "1,0,0"}, "start with 0"),
     ("sd-1.5", {"steps": 3, "cache_plan": "0,2,1"}, "0/1"),

@@ -14,7 +14,8 @@ from cosim.calibration.parameters import fit_parameters
 from hw_models.preset import PRESET_DIR
 from workloads.ir import Op, Workload
 
-GPUS = ["A100-SXM4-40GB", "A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM-141GB", "Jetson-AGX-Orin-64GB"]
+GPUS = ["A100-SXM4-40GB", "A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM-141GB", "Jetson-AGX-Orin-64GB", "RTX-3090",
+        "RTX-4080"]
 
 
 def _gemm(m: int, n: int, k: int, dtype: str = "fp16") -> Workload:

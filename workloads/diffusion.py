@@ -75,12 +75,15 @@ def _finish(wl: Workload, quant: Any, extra_activation_elements: int, bits: int)
 
 def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, guidance_scale: float = 7.5,
                         resolution: int = 512, dtype: str = "fp16", quant: Any = "none", cache_interval: int = 1,
-                        cache_plan: Any = "") -> Workload:
+                        cache_plan: Any = "", cache_branch: Any = None) -> Workload:
     """Text-to-image with a CLIP text encoder, a conditional U-Net and a VAE decoder.
 
     ``cache_interval`` / ``cache_plan`` select DeepCache steps (Ma et al., arXiv:2312.00858): on a cached step only
     the shallow branch runs — time embedding, conv_in, the first down block's ResNet/attention layers, the last up
     block and conv_out — and the deep features (the input of the last up block) are reused from the last full step.
+    ``cache_branch`` is DeepCache's ``cache_block_id`` (layers 0..branch of the first down block and the last
+    branch + 2 layers of the last up block run on a cached step); the default, ``layers_per_block - 1``, is the
+    whole first down block and last up block.
     """
     b, s = _check_common(cfg, batch, steps, guidance_scale, dtype)
     f = cfg.vae.downscale * 2 ** (len(cfg.unet.block_out_channels) - 1)
@@ -88,6 +91,8 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
         raise WorkloadParamError(f"resolution must be a multiple of {f} (VAE ×{cfg.vae.downscale}, U-Net "
                                  f"downsamplers), got {resolution!r}")
     plan = cache_schedule(s, cache_interval, cache_plan)
+    layers = cfg.unet.layers_per_block
+    branch = layers - 1 if cache_branch is None else _positive_int("cache_branch", cache_branch, 0, layers - 1)
     full, cached = plan.count(0), plan.count(1)
     cfg_on = guidance_scale > 1.0 and not cfg.guidance_embedded
     ub = 2 * b if cfg_on else b
@@ -97,13 +102,18 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     wl = Workload(f"{cfg.name}/txt2img", items=float(b), item_unit="image", params=dict(
         model=cfg.name, batch=b, steps=s, guidance_scale=float(guidance_scale), cfg=cfg_on, denoiser_batch=ub,
         resolution=resolution, latent=lat, dtype=dtype, cache_interval=cache_interval,
-        cache_plan=",".join(map(str, plan)), full_steps=full, cached_steps=cached))
-    text = Net("text_encoder", bits, dtype)
-    clip_text_encoder(text, te, b)
-    wl.extend(_repeat(text.ops, 2 if cfg_on else 1, 1))  # diffusers encodes the negative prompt in a second call
+        cache_plan=",".join(map(str, plan)), cache_branch=branch, full_steps=full, cached_steps=cached))
+    hidden = 0
+    for component, encoder in (("text_encoder", te), ("text_encoder_2", cfg.text_encoder_2)):
+        if encoder is None:
+            continue
+        text = Net(component, bits, dtype)
+        clip_text_encoder(text, encoder, b)
+        wl.extend(_repeat(text.ops, 2 if cfg_on else 1, 1))  # diffusers encodes the negative prompt in a second call
+        hidden += encoder.hidden_size
     net = Net("unet", bits, dtype)
     skip_elements = unet(net, cfg.unet, ub, lat, lat, ctx)
-    shallow = unet_shallow_prefixes(cfg.unet)
+    shallow = unet_shallow_prefixes(cfg.unet, branch)
     shallow_ops = [Op(op.name, op.kind, dict(op.dims), op.act_bits, op.weight_bits, op.out_bits, 1, op.sparsity,
                       dict(op.tags), op.dtype) for op in net.ops if op.name.startswith(shallow)]
     wl.extend(_repeat(net.ops, full, 1, step="full"))
@@ -115,7 +125,7 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     vae = Net("vae_decoder", bits, dtype)
     vae_decoder(vae, cfg.vae, b, lat, lat)
     wl.extend(_repeat(vae.ops, 1, 1))
-    _finish(wl, quant, skip_elements + cache_elements + ub * ctx * te.hidden_size, bits)
+    _finish(wl, quant, skip_elements + cache_elements + ub * ctx * hidden, bits)
     return wl
 
 
@@ -153,9 +163,9 @@ def _builder(cfg: DiffusionConfig):
     if cfg.kind == "unet":
         def build(batch: int = 1, steps: int = dflt.steps, guidance_scale: float = float(dflt.guidance_scale),
                   resolution: int = dflt.resolution, dtype: str = "fp16", quant: Any = "none",
-                  cache_interval: int = 1, cache_plan: Any = "") -> Workload:
+                  cache_interval: int = 1, cache_plan: Any = "", cache_branch: Any = None) -> Workload:
             return build_unet_pipeline(cfg, batch, steps, guidance_scale, resolution, dtype, quant, cache_interval,
-                                       cache_plan)
+                                       cache_plan, cache_branch)
         build.__doc__ = build_unet_pipeline.__doc__
     else:
         def build(batch: int = 1, steps: int = dflt.steps, guidance_scale: float = float(dflt.guidance_scale),

@@ -26,10 +26,14 @@ class TextEncoderConfig(_Frozen):
     num_hidden_layers: int = Field(gt=0)
     num_attention_heads: int = Field(gt=0)
     max_position_embeddings: int = Field(gt=0)
+    hidden_act: Literal["quick_gelu", "gelu"] = "quick_gelu"
+    projection_dim: int = Field(default=0, ge=0)  # CLIPTextModelWithProjection: pooled-token text_projection width
 
 
 class UNetConfig(_Frozen):
-    """A ``UNet2DConditionModel`` (SD-1.x layout)."""
+    """A ``UNet2DConditionModel`` (SD-1.x and SDXL layouts). ``attention_head_dim`` and
+    ``transformer_layers_per_block`` are one value for every block or one per down block (SDXL), as diffusers takes
+    them; the up blocks use them reversed and the mid block the last one."""
 
     in_channels: int = Field(gt=0)
     out_channels: int = Field(gt=0)
@@ -37,10 +41,20 @@ class UNetConfig(_Frozen):
     down_block_types: list[Literal["CrossAttnDownBlock2D", "DownBlock2D"]]
     up_block_types: list[Literal["CrossAttnUpBlock2D", "UpBlock2D"]]
     layers_per_block: int = Field(gt=0)
-    attention_head_dim: int = Field(gt=0)  # number of heads in SD-1.x configs (a diffusers naming quirk)
+    attention_head_dim: int | list[int]  # number of heads in SD-1.x/SDXL configs (a diffusers naming quirk)
+    transformer_layers_per_block: int | list[int] = 1
+    use_linear_projection: bool = False  # proj_in/proj_out as Linear over tokens instead of 1x1 convolutions
     cross_attention_dim: int = Field(gt=0)
     norm_num_groups: int = Field(gt=0)
     time_cond_proj_dim: int = Field(default=0, ge=0)
+    addition_embed_type: Literal["", "text_time"] = ""  # SDXL: pooled text embedding + size/crop time ids
+    addition_time_embed_dim: int = Field(default=0, ge=0)
+    projection_class_embeddings_input_dim: int = Field(default=0, ge=0)
+
+    def per_block(self, field: str, block: int) -> int:
+        """``field`` (``attention_head_dim`` or ``transformer_layers_per_block``) of down block ``block``."""
+        value = getattr(self, field)
+        return value if isinstance(value, int) else value[block]
 
 
 class VAEConfig(_Frozen):
@@ -90,6 +104,7 @@ class DiffusionConfig(_Frozen):
     defaults: Defaults
     guidance_embedded: bool = False
     text_encoder: TextEncoderConfig | None = None
+    text_encoder_2: TextEncoderConfig | None = None  # SDXL's second (OpenCLIP ViT-bigG) text encoder
     unet: UNetConfig | None = None
     dit: DiTConfig | None = None
     vae: VAEConfig

@@ -99,43 +99,63 @@ def clip_text_encoder(net: Net, cfg: TextEncoderConfig, b: int) -> None:
         net.eltwise(f"{p}.residual_add1", tokens * d, inputs=2)
         net.norm(f"{p}.layer_norm2", tokens * d, 2 * d)
         net.linear(f"{p}.mlp.fc1", tokens, d, cfg.intermediate_size)
-        net.eltwise(f"{p}.mlp.activation_fn", tokens * cfg.intermediate_size, flops=_QUICK_GELU_FLOPS)
+        act = _QUICK_GELU_FLOPS if cfg.hidden_act == "quick_gelu" else _GELU_FLOPS
+        net.eltwise(f"{p}.mlp.activation_fn", tokens * cfg.intermediate_size, flops=act)
         net.linear(f"{p}.mlp.fc2", tokens, cfg.intermediate_size, d)
         net.eltwise(f"{p}.residual_add2", tokens * d, inputs=2)
     net.norm("final_layer_norm", tokens * d, 2 * d)
+    if cfg.projection_dim:
+        net.linear("text_projection", b, d, cfg.projection_dim, bias=False)  # on the pooled (end-of-text) token
 
 
-def _transformer2d(net: Net, p: str, b: int, c: int, h: int, w: int, heads: int, ctx_len: int, ctx_dim: int) -> None:
-    """``Transformer2DModel`` with one ``BasicTransformerBlock``: GroupNorm, 1×1 proj_in, self-attention,
-    cross-attention to the text context, GEGLU feed-forward (inner 4c), 1×1 proj_out, residual."""
+def _transformer2d(net: Net, p: str, b: int, c: int, h: int, w: int, heads: int, ctx_len: int, ctx_dim: int,
+                   depth: int = 1, linear_projection: bool = False) -> None:
+    """``Transformer2DModel`` with ``depth`` ``BasicTransformerBlock``s: GroupNorm, proj_in (1×1 conv, or a Linear
+    over tokens), per block self-attention, cross-attention to the text context and a GEGLU feed-forward (inner 4c),
+    then proj_out and the residual."""
     t = h * w
     tok, hd = b * t, c // heads
+
+    def proj(name: str) -> None:
+        if linear_projection:
+            net.linear(f"{p}.{name}", tok, c, c)
+        else:
+            net.conv(f"{p}.{name}", b, c, c, h, w, 1)
+
     net.norm(f"{p}.norm", b * c * t, 2 * c)
-    net.conv(f"{p}.proj_in", b, c, c, h, w, 1)
-    q = f"{p}.transformer_blocks.0"
-    for a, kv_len, kv_dim in (("attn1", t, c), ("attn2", ctx_len, ctx_dim)):
-        n = "norm1" if a == "attn1" else "norm2"
-        net.norm(f"{q}.{n}", tok * c, 2 * c)
-        net.linear(f"{q}.{a}.to_q", tok, c, c, bias=False)
-        net.linear(f"{q}.{a}.to_k", b * kv_len, kv_dim, c, bias=False)
-        net.linear(f"{q}.{a}.to_v", b * kv_len, kv_dim, c, bias=False)
-        net.attention(f"{q}.{a}.attention", b, heads, t, kv_len, hd)
-        net.linear(f"{q}.{a}.to_out.0", tok, c, c)
-        net.eltwise(f"{q}.{a}.residual_add", tok * c, inputs=2)
-    net.norm(f"{q}.norm3", tok * c, 2 * c)
-    net.linear(f"{q}.ff.net.0.proj", tok, c, 8 * c)
-    net.eltwise(f"{q}.ff.net.0.geglu", tok * 4 * c, inputs=2, flops=_GELU_FLOPS + 1)
-    net.linear(f"{q}.ff.net.2", tok, 4 * c, c)
-    net.eltwise(f"{q}.ff.residual_add", tok * c, inputs=2)
-    net.conv(f"{p}.proj_out", b, c, c, h, w, 1)
+    proj("proj_in")
+    for k in range(depth):
+        q = f"{p}.transformer_blocks.{k}"
+        for a, kv_len, kv_dim in (("attn1", t, c), ("attn2", ctx_len, ctx_dim)):
+            n = "norm1" if a == "attn1" else "norm2"
+            net.norm(f"{q}.{n}", tok * c, 2 * c)
+            net.linear(f"{q}.{a}.to_q", tok, c, c, bias=False)
+            net.linear(f"{q}.{a}.to_k", b * kv_len, kv_dim, c, bias=False)
+            net.linear(f"{q}.{a}.to_v", b * kv_len, kv_dim, c, bias=False)
+            net.attention(f"{q}.{a}.attention", b, heads, t, kv_len, hd)
+            net.linear(f"{q}.{a}.to_out.0", tok, c, c)
+            net.eltwise(f"{q}.{a}.residual_add", tok * c, inputs=2)
+        net.norm(f"{q}.norm3", tok * c, 2 * c)
+        net.linear(f"{q}.ff.net.0.proj", tok, c, 8 * c)
+        net.eltwise(f"{q}.ff.net.0.geglu", tok * 4 * c, inputs=2, flops=_GELU_FLOPS + 1)
+        net.linear(f"{q}.ff.net.2", tok, 4 * c, c)
+        net.eltwise(f"{q}.ff.residual_add", tok * c, inputs=2)
+    proj("proj_out")
     net.eltwise(f"{p}.residual_add", b * c * t, inputs=2)
 
 
-# Module-path prefixes of the U-Net's shallow branch (DeepCache): what still runs on a cached step.
-def unet_shallow_prefixes(cfg: UNetConfig) -> tuple[str, ...]:
-    last_up = len(cfg.up_block_types) - 1
-    return ("unet.time_", "unet.conv_in", "unet.down_blocks.0.resnets.", "unet.down_blocks.0.attentions.",
-            f"unet.up_blocks.{last_up}.", "unet.conv_norm_out", "unet.conv_act", "unet.conv_out")
+def unet_shallow_prefixes(cfg: UNetConfig, branch: int) -> tuple[str, ...]:
+    """Module-path prefixes of the U-Net's shallow branch (DeepCache): what still runs on a cached step.
+
+    ``branch`` is DeepCache's ``cache_block_id`` with ``cache_layer_id`` 0 (Ma et al., arXiv:2312.00858, Sec. 3.2 and
+    the authors' ``unet_2d_condition.py``): layers 0..branch of the first down block run, then the last
+    ``branch + 2`` layers of the last up block take the cached deep feature."""
+    last_up, layers = len(cfg.up_block_types) - 1, cfg.layers_per_block
+    down = [f"unet.down_blocks.0.{part}.{j}." for j in range(branch + 1) for part in ("resnets", "attentions")]
+    up = [f"unet.up_blocks.{last_up}.{part}.{j}." for j in range(layers - 1 - branch, layers + 1)
+          for part in ("resnets", "attentions")]
+    return ("unet.time_", "unet.add_", "unet.conv_in", *down, *up, "unet.conv_norm_out", "unet.conv_act",
+            "unet.conv_out")
 
 
 def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int:
@@ -143,7 +163,12 @@ def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int
     Returns the elements of the skip connections held from the down path to the up path."""
     ch = cfg.block_out_channels
     temb = 4 * ch[0]
-    heads = cfg.attention_head_dim
+    last = len(ch) - 1
+
+    def attn(p: str, i: int, c: int, h: int, w: int) -> None:
+        _transformer2d(net, p, b, c, h, w, cfg.per_block("attention_head_dim", i), ctx_len, cfg.cross_attention_dim,
+                       cfg.per_block("transformer_layers_per_block", i), cfg.use_linear_projection)
+
     net.eltwise("time_proj", b * ch[0], flops=4)  # sinusoidal timestep features
     if cfg.time_cond_proj_dim:
         net.eltwise("time_cond_embedding", b * cfg.time_cond_proj_dim, flops=4)  # guidance-scale w features
@@ -151,6 +176,13 @@ def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int
     net.linear("time_embedding.linear_1", b, ch[0], temb)
     net.eltwise("time_embedding.act", b * temb, flops=_SILU_FLOPS)
     net.linear("time_embedding.linear_2", b, temb, temb)
+    if cfg.addition_embed_type == "text_time":  # SDXL: six size/crop ids and the pooled text embedding
+        ids = 6 * cfg.addition_time_embed_dim
+        net.eltwise("add_time_proj", b * ids, flops=4)
+        net.linear("add_embedding.linear_1", b, cfg.projection_class_embeddings_input_dim, temb)
+        net.eltwise("add_embedding.act", b * temb, flops=_SILU_FLOPS)
+        net.linear("add_embedding.linear_2", b, temb, temb)
+        net.eltwise("add_embedding.add", b * temb, inputs=2)
     net.conv("conv_in", b, cfg.in_channels, ch[0], h, w, 3)
     skips = [(ch[0], h, w)]
     c = ch[0]
@@ -160,15 +192,14 @@ def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int
             net.resnet(f"down_blocks.{i}.resnets.{j}", b, c, out, h, w, temb)
             c = out
             if kind.startswith("CrossAttn"):
-                _transformer2d(net, f"down_blocks.{i}.attentions.{j}", b, c, h, w, heads, ctx_len,
-                               cfg.cross_attention_dim)
+                attn(f"down_blocks.{i}.attentions.{j}", i, c, h, w)
             skips.append((c, h, w))
         if i < len(ch) - 1:
             h, w = net.conv(f"down_blocks.{i}.downsamplers.0.conv", b, c, c, h, w, 3, stride=2)
             skips.append((c, h, w))
     skip_elements = sum(b * sc * sh * sw for sc, sh, sw in skips)
     net.resnet("mid_block.resnets.0", b, c, c, h, w, temb)
-    _transformer2d(net, "mid_block.attentions.0", b, c, h, w, heads, ctx_len, cfg.cross_attention_dim)
+    attn("mid_block.attentions.0", last, c, h, w)
     net.resnet("mid_block.resnets.1", b, c, c, h, w, temb)
     rev = list(reversed(ch))
     for i, kind in enumerate(cfg.up_block_types):
@@ -180,8 +211,7 @@ def unet(net: Net, cfg: UNetConfig, b: int, h: int, w: int, ctx_len: int) -> int
             net.resnet(f"up_blocks.{i}.resnets.{j}", b, c + skip_c, out, h, w, temb)
             c = out
             if kind.startswith("CrossAttn"):
-                _transformer2d(net, f"up_blocks.{i}.attentions.{j}", b, c, h, w, heads, ctx_len,
-                               cfg.cross_attention_dim)
+                attn(f"up_blocks.{i}.attentions.{j}", last - i, c, h, w)
         if i < len(ch) - 1:
             h, w = net.upsample(f"up_blocks.{i}.upsamplers.0", b, c, h, w)
     net.norm("conv_norm_out", b * c * h * w, 2 * c)
