@@ -287,12 +287,37 @@ def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, flo
     return stages, n_stages, workload.devices / n_stages
 
 
-def _option_tables(costs: _Costs, per_stage: float) -> tuple[np.ndarray, ...]:
+def _option_tables(costs: _Costs, per_stage: float, inv_bw: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per point, distinct op and option (``mappings.placement_sums.option_costs``): the time and dynamic energy of
     one instance on one device (the DP's costs), and the time and dynamic energies per slot (``DYNAMIC_SLOTS``) of
-    the units taking part (what records and totals read)."""
+    the units taking part (what records and totals read); ``inv_bw`` (``_shared_inv_bw``) bounds split parts on
+    units sharing one memory."""
     return option_costs(costs.flat, costs.base, costs.row, costs.frac_distinct > 0, np.array(DYNAMIC_SLOTS),
-                        per_stage)
+                        per_stage, inv_bw)
+
+
+def _shared_inv_bw(hw: HeteroHardware, params: np.ndarray) -> np.ndarray:
+    """(P, U): seconds per main-memory byte of each unit in the device's ``shared_memory`` (1 / its bandwidth by
+    its kind's ``bandwidth_param``), 0 for the others."""
+    out = np.zeros((len(params), len(hw.units)))
+    sl = hw.slices()
+    for u, (name, unit) in enumerate(hw.units.items()):
+        if name not in hw.spec.shared_memory:
+            continue
+        slot = unit.device.bandwidth_param
+        if not slot:
+            raise HardwareConfigError(f"shared_memory: unit {name!r} is a {unit.kind!r} device, whose memory "
+                                      f"bandwidth is not known to the model; units of kinds "
+                                      f"{', '.join(_bandwidth_kinds())} can share a memory")
+        out[:, u] = 1.0 / params[:, sl[name]][:, unit.device.param_index[slot]]
+    return out
+
+
+def _bandwidth_kinds() -> list[str]:
+    """Device kinds whose main-memory bandwidth the model knows."""
+    from hw_models.kinds import hardware_kind, kind_names
+
+    return [k for k in kind_names() if hardware_kind(k).bandwidth_param]
 
 
 def _placement_inputs(hw, workload, table, params: np.ndarray):
@@ -371,6 +396,22 @@ def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: 
     return need + other
 
 
+def _shared_capacity(hw: HeteroHardware, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
+                     cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P, U) need and capacity with the units of ``shared_memory`` as one memory: each of them holds what all of
+    them need (the activations and unattributed bytes once) against the smallest of their capacities."""
+    shared = [u for u, name in enumerate(hw.units) if name in hw.spec.shared_memory]
+    if not shared:
+        return need, cap
+    zeros = np.zeros_like(need)
+    base = _unit_need(workload, op_bytes, zeros, zeros)  # what every unit holds whatever it runs
+    together = base[:, shared[0]] + (need[:, shared] - base[:, shared]).sum(axis=1)
+    need, cap = need.copy(), cap.copy()
+    need[:, shared] = together[:, None]
+    cap[:, shared] = cap[:, shared].min(axis=1)[:, None]
+    return need, cap
+
+
 def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.ndarray, per_stage: float, latency,
                    period) -> dict[str, np.ndarray]:
     """Per point: latency, period, energy by component (``dyn`` (P, K): each dynamic slot's energy × count summed
@@ -440,12 +481,16 @@ def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndar
     half = half.transpose(1, 0, 2, 3)  # (P, 2, N, N_OUT)
     times = half[..., O_TIME] + rec[:, None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
     blocked = _blocked(hw, params)
+    # per op, both sub-batches' time on the channels of a shared memory (bytes over each unit's bandwidth)
+    shared_s = (half[..., O_BYTES_OFFCHIP].sum(axis=1) * np.take_along_axis(_shared_inv_bw(hw, params), units, axis=1)
+                * count)
     latency, period = np.zeros(len(rec)), np.zeros(len(rec))
     busy = np.zeros((len(rec), len(hw.units)))
     for s in range(n_stages):
         idx = np.flatnonzero(stages == s)
         stage_period, stage_busy = interleave_points(times[:, :, idx], units[:, idx], count[idx], len(hw.units),
                                                      blocked)
+        stage_period = np.maximum(stage_period, shared_s[:, idx].sum(axis=1))  # the channels carry all of it
         period = stage_period if s == 0 else np.maximum(period, stage_period)
         latency = latency + stage_period
         busy += stage_busy / n_stages
@@ -473,7 +518,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     n = len(params)
     reasons = np.full(n, "", dtype=object)
     stages, n_stages, per_stage = _stages(table, workload)
-    tables = _option_tables(costs, per_stage)
+    inv_bw = _shared_inv_bw(hardware, params)
+    tables = _option_tables(costs, per_stage, inv_bw)
     option_costs = tables[2:]
     placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
@@ -481,13 +527,18 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
                        op_bytes.kv)
-    need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
+    need, cap = _shared_capacity(hardware, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
+                                 _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
+    shared = hardware.spec.shared_memory
     for p in np.flatnonzero(over):
-        reasons[p] = (f"memory: unit {names[worst[p]]!r} needs {need_w[p] / 1e9:.2f} GB for its placed ops > "
-                      f"capacity {cap_w[p] / 1e9:.2f} GB")
+        unit = names[worst[p]]
+        who = (f"units {', '.join(map(repr, shared))} (one shared memory) need" if unit in shared else
+               f"unit {unit!r} needs")
+        reasons[p] = (f"memory: {who} {need_w[p] / 1e9:.2f} GB for {'their' if unit in shared else 'its'} placed ops "
+                      f"> capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
     idle = _unit_slot(hardware, params, "idle_param")
@@ -522,8 +573,12 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     raw = np.full((n, table.shape[0], H_OUT), np.nan) if with_raw else None
     settings = params[:, hardware.slices()["settings"]]
     by_settings: dict[tuple, list[int]] = {}
+    batch = workload.params.get("batch")
     for p in range(n):
-        key = (bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])])
+        mode = CONCURRENCY[int(settings[p, 2])]
+        if mode == "subbatch" and batch is not None and batch < settings[p, 3]:
+            mode = "sequential"  # below the smallest interleaved batch the ops run one after another
+        key = (bool(settings[p, 0]), int(settings[p, 1]), mode)
         by_settings.setdefault(key, []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
@@ -623,7 +678,7 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
     links, static_w = _placement_inputs(hw, workload, table, params)
-    tables = _option_tables(costs, _stages(table, workload)[2])
+    tables = _option_tables(costs, _stages(table, workload)[2], _shared_inv_bw(hw, params))
     time, energy = op_costs(tables[0], tables[1], costs.of, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

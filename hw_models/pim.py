@@ -187,4 +187,4 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("pim", PIMSpec, pack_params, P, capacity_param="capacity_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"interconnect": "bus"}), effects=EFFECTS)
+                    bandwidth_param="ext_bw", bound_names=renamed_bounds({"interconnect": "bus"}), effects=EFFECTS)

@@ -183,4 +183,4 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("spatial", SpatialSpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"l2": "buffer"}), effects=EFFECTS)
+                    bandwidth_param="dram_bw", bound_names=renamed_bounds({"l2": "buffer"}), effects=EFFECTS)
