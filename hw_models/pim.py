@@ -179,7 +179,11 @@ EFFECTS = {
         latency="any", energy="any", steps=_CLOCKS,
         why="timings rounded up to whole clocks: a longer clock can round a timing to fewer clocks whose total is "
             "shorter; where the bank units, the pins and the burst energy follow the clock (NeuPIMs) it is slower"),
-    "timing.trefi_ns": Effect(latency="down", energy="down", steps=_CLOCKS),
+    "timing.trefi_ns": Effect(
+        latency="any", energy="any", steps=_CLOCKS,
+        why="refresh steals tRFC of every tREFI (less, relatively, when tREFI grows), but with all-bank issue a row "
+            "step starts only if it ends before the next refresh: a longer interval that fits no further whole step "
+            "leaves more of itself unused"),
     "timing.*": _SLOWER,
     "bus.*": _FASTER,
     "energy.*": Effect(energy="up"),

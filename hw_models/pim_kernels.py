@@ -22,9 +22,9 @@ steps, each ``max(span + tRAS, span + tRCD + columns × passes × t_col + t_read
 from the first to the last activate command (tRRD between commands, tFAW per ``activations_per_tfaw`` bank
 activations) and ``t_readout`` moves the step's results (each bank's dot products, one per reduction-length vector its
 row holds, per query) over the channel's data bus; whole steps fit between refreshes. Results read out of the banks
-are channel-bus traffic (``bytes_offchip``). In ``blocked`` mode the op's bus traffic and its bank computation add; with dual row
-buffers they overlap (max). Energy: activations, column reads, MACs and I/O bytes times their energies, plus static
-power × time.
+are channel-bus traffic (``bytes_offchip``) already timed in the steps. In ``blocked`` mode the op's other bus
+traffic and its bank computation add; with dual row buffers they overlap (max). Energy: activations, column reads,
+MACs and I/O bytes times their energies, plus static power × time.
 """
 
 from __future__ import annotations
@@ -116,8 +116,10 @@ def gemv_banks(n_mats, mat_bytes, passes, operand_bytes, reduction, params):
 
 
 @njit(cache=True)
-def _finish(t_pim, io_bytes, acts, cols, macs, params, out):
-    t_io = io_bytes / params[_EXT_BW] * params[_REFRESH]
+def _finish(t_pim, io_bytes, acts, cols, macs, params, out, timed_bytes=0.0):
+    """Fill ``out`` from the banks' time and the op's channel-bus bytes (``timed_bytes`` of them, results read out
+    inside the banks' row steps, are already in ``t_pim``)."""
+    t_io = max(0.0, io_bytes - timed_bytes) / params[_EXT_BW] * params[_REFRESH]
     busy = max(t_pim, t_io) if params[_DUAL] > 0.5 else t_pim + t_io
     out[O_TIME] = busy
     out[O_E_COMPUTE] = macs * params[_E_MAC]
@@ -150,7 +152,7 @@ def pim_op_cost(row, params, out):
             tv, acts_v, cols_v, macs_v, rv = gemv_banks(b * kvh, kv * d * wb, q * h / kvh, wb, kv, params)
             # results read out of the banks beyond the op's scores and outputs (partial sums) also use the bus
             io += max(0.0, rk - b * h * q * kv * ob) + max(0.0, rv - b * h * q * d * ob)
-            _finish(tk + tv, io, acts + acts_v, cols + cols_v, macs + macs_v, params, out)
+            _finish(tk + tv, io, acts + acts_v, cols + cols_v, macs + macs_v, params, out, rk + rv)
         else:
             t, acts, cols, macs, _ = gemv_banks(2.0 * b * kvh, kv * d * wb, q * h / kvh, wb, d, params)
             _finish(t, io, acts, cols, macs, params, out)
@@ -159,7 +161,7 @@ def pim_op_cost(row, params, out):
         mats, passes = (1.0, m * batch) if row[C_W_COUNT] <= 1.0 else (batch, m)
         t, acts, cols, macs, readout = gemv_banks(mats, k * n * wb, passes, wb, k, params)
         io = batch * m * (k * ab + n * ob)
-        _finish(t, io + max(0.0, readout - batch * m * n * ob), acts, cols, macs, params, out)
+        _finish(t, io + max(0.0, readout - batch * m * n * ob), acts, cols, macs, params, out, readout)
     elif kind == K_GATHER or kind == K_KV_WRITE:  # gathers and KV-cache writes: ordinary memory traffic
         nbytes = row[C_BYTES]
         acts = math.ceil(nbytes / params[_PAGE])

@@ -77,3 +77,12 @@ def test_all_bank_issue_is_slower_than_free_running_banks():
     free = cosim.load_hardware("NeuPIMs-PIM", {"organization.command_issue": "per_bank"}).params
     t_lock, t_free = (map_and_cost("pim", table, p[None], 0)[0, 0, O_TIME] for p in (lock, free))
     assert t_lock > t_free
+
+
+def test_blocked_mode_times_the_readout_once():
+    # blocked: the results' readout is in the row steps; only the input vector (1 KB over 1024 GB/s, stretched by
+    # refresh) is added to them
+    op = Op(name="g", kind="matmul", dims={"m": 1, "n": 2048, "k": 512, "batch": 1})
+    hw = cosim.load_hardware("NeuPIMs-PIM", {"organization.mode": "blocked"})
+    out = map_and_cost("pim", op_table(Workload(name="t", ops=[op])), hw.params[None], 0)[0, 0]
+    assert out[O_TIME] == pytest.approx(2 * 3900 * NS / 19 + 1024 / 1024e9 / (1 - 260 / 3900), rel=1e-12)
