@@ -28,7 +28,7 @@ import numpy as np
 from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
 from hw_models.cost import ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_MAPPING, O_TIME, O_UTIL
-from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
+from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices, shared_units
 from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
@@ -297,19 +297,20 @@ def _option_tables(costs: _Costs, per_stage: float, inv_bw: np.ndarray) -> tuple
 
 
 def _shared_inv_bw(hw: HeteroHardware, params: np.ndarray) -> np.ndarray:
-    """(P, U): seconds per main-memory byte of each unit in the device's ``shared_memory`` (1 / its bandwidth by
+    """(P, U): seconds per main-memory byte of each unit in the point's ``shared_memory`` (1 / its bandwidth by
     its kind's ``bandwidth_param``), 0 for the others."""
+    member = shared_units(params[:, hw.slices()["settings"]], len(hw.units))
     out = np.zeros((len(params), len(hw.units)))
     sl = hw.slices()
     for u, (name, unit) in enumerate(hw.units.items()):
-        if name not in hw.spec.shared_memory:
+        if not member[:, u].any():
             continue
         slot = unit.device.bandwidth_param
         if not slot:
             raise HardwareConfigError(f"shared_memory: unit {name!r} is a {unit.kind!r} device, whose memory "
                                       f"bandwidth is not known to the model; units of kinds "
                                       f"{', '.join(_bandwidth_kinds())} can share a memory")
-        out[:, u] = 1.0 / params[:, sl[name]][:, unit.device.param_index[slot]]
+        out[:, u] = np.where(member[:, u], 1.0 / params[:, sl[name]][:, unit.device.param_index[slot]], 0.0)
     return out
 
 
@@ -396,20 +397,17 @@ def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: 
     return need + other
 
 
-def _shared_capacity(hw: HeteroHardware, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
+def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
                      cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P, U) need and capacity with the units of ``shared_memory`` as one memory: each of them holds what all of
-    them need (the activations and unattributed bytes once) against the smallest of their capacities."""
-    shared = [u for u, name in enumerate(hw.units) if name in hw.spec.shared_memory]
-    if not shared:
+    """(P, U) need and capacity with the units sharing one memory (``member`` (P, U)) as one: each of them holds what
+    all of them need (the activations and unattributed bytes once) against the smallest of their capacities."""
+    if not member.any():
         return need, cap
     zeros = np.zeros_like(need)
     base = _unit_need(workload, op_bytes, zeros, zeros)  # what every unit holds whatever it runs
-    together = base[:, shared[0]] + (need[:, shared] - base[:, shared]).sum(axis=1)
-    need, cap = need.copy(), cap.copy()
-    need[:, shared] = together[:, None]
-    cap[:, shared] = cap[:, shared].min(axis=1)[:, None]
-    return need, cap
+    together = base[:, 0] + np.where(member, need - base, 0.0).sum(axis=1)
+    smallest = np.where(member, cap, np.inf).min(axis=1)
+    return np.where(member, together[:, None], need), np.where(member, smallest[:, None], cap)
 
 
 def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.ndarray, per_stage: float, latency,
@@ -527,17 +525,17 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
                        op_bytes.kv)
-    need, cap = _shared_capacity(hardware, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
+    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
+    need, cap = _shared_capacity(member, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
                                  _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
-    shared = hardware.spec.shared_memory
     for p in np.flatnonzero(over):
-        unit = names[worst[p]]
-        who = (f"units {', '.join(map(repr, shared))} (one shared memory) need" if unit in shared else
-               f"unit {unit!r} needs")
-        reasons[p] = (f"memory: {who} {need_w[p] / 1e9:.2f} GB for {'their' if unit in shared else 'its'} placed ops "
+        shared = member[p, worst[p]]
+        who = (f"units {', '.join(repr(names[u]) for u in np.flatnonzero(member[p]))} (one shared memory) need"
+               if shared else f"unit {names[worst[p]]!r} needs")
+        reasons[p] = (f"memory: {who} {need_w[p] / 1e9:.2f} GB for {'their' if shared else 'its'} placed ops "
                       f"> capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))

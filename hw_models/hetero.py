@@ -79,7 +79,7 @@ class HeteroSpec(Strict):
 
 
 LINK_FIELDS = ("bandwidth_gbps", "latency_us", "e_pj_per_bit")
-SETTINGS = ("allow_split", "split_steps", "concurrency", "subbatch_min_batch")  # trailing slots of a hetero vector
+SETTINGS = ("allow_split", "split_steps", "concurrency", "subbatch_min_batch", "shared_memory")  # trailing slots
 CONCURRENCY = ("sequential", "overlap", "subbatch")
 
 
@@ -124,9 +124,17 @@ def cost_usd(spec: HeteroSpec) -> float | None:
 
 def pack_settings(spec: HeteroSpec) -> np.ndarray:
     """The settings slots of a hetero parameter vector: allow_split, split_steps, concurrency index,
-    subbatch_min_batch."""
+    subbatch_min_batch, the units sharing one memory (bit ``u`` set for the ``u``-th unit)."""
+    names = list(spec.units)
+    shared = sum(1 << names.index(u) for u in spec.shared_memory)
     return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency)),
-                     float(spec.subbatch_min_batch)])
+                     float(spec.subbatch_min_batch), float(shared)])
+
+
+def shared_units(settings: np.ndarray, n_units: int) -> np.ndarray:
+    """(P, U) whether each unit is in the shared memory, from (P, len(SETTINGS)) settings rows."""
+    mask = settings[:, SETTINGS.index("shared_memory")].astype(np.int64)
+    return (mask[:, None] >> np.arange(n_units)[None, :]) & 1 == 1
 
 
 def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

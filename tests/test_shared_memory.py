@@ -88,3 +88,11 @@ def test_a_unit_without_a_known_bandwidth_cannot_share():
 def test_shared_memory_names_known_units():
     with pytest.raises(ValueError, match="shared_memory"):
         HeteroSpec(name="t", kind="hetero", units={"a": {"preset": "NeuPIMs-NPU"}}, shared_memory=["a", "b"])
+
+
+def test_shared_memory_is_a_per_point_what_if():
+    wl = load_workload("gpt3-13b", **GPT3)
+    hw = load_hardware("NeuPIMs")
+    rows = np.vstack([hw.params, load_hardware("NeuPIMs", {"shared_memory": []}).params])
+    need = evaluate_points(hw, wl, rows, "latency")["memory_per_device_bytes"]
+    assert need[0] == pytest.approx(sum(wl.memory_bytes.values()), rel=1e-12) and need[1] < need[0]
