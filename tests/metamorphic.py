@@ -212,6 +212,7 @@ def _pim_context(path: str, values: dict) -> dict:
 
 def _hetero_probes() -> list[Workload]:
     return [_catalog("gpt3-13b", phase="decode", batch=64, context=228, tensor_parallel=4),
+            _catalog("gpt3-13b", phase="decode", batch=256, context=228, tensor_parallel=4),  # NeuPIMs interleaves
             _catalog("llama-2-7b", phase="decode", batch=16, context=4096),  # long KV: bandwidth-rich units pay
             _catalog("llama-2-7b", phase="decode", batch=128, context=512)]  # GEMMs and attention apart
 
@@ -223,8 +224,8 @@ def _hetero_context(path: str, values: dict) -> dict:
     they are checked on a link ten times faster."""
     if path == "split_steps":  # (units sharing one memory gain nothing from splitting a memory-bound op)
         return {"allow_split": True, "shared_memory": []}
-    if path == "subbatch_min_batch":  # read when interleaving; the probes' batch of 128 (interleaved from 128 on) fits
-        return {"concurrency": "subbatch", "shared_memory": []}  # two memories, not one
+    if path == "subbatch_min_batch":  # read only where sub-batches interleave
+        return {"concurrency": "subbatch"}
     if path.startswith("links.") and not path.endswith(".bandwidth_gbps"):
         bandwidth = path.rsplit(".", 1)[0] + ".bandwidth_gbps"
         return {bandwidth: 10 * values[bandwidth]}
