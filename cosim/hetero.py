@@ -554,6 +554,15 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     return good, reasons, memory, rec, composed
 
 
+def _sequences(workload: Workload) -> int | None:
+    """The batch sub-batch interleaving splits: the workload's ``batch`` parameter, else the most sequences an
+    attention op serves (None: neither, and interleaving is not gated)."""
+    if "batch" in workload.params:
+        return int(workload.params["batch"])
+    batches = [op.dim("batch") for op in workload.ops if op.kind == "attention"]
+    return max(batches) if batches else None
+
+
 def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.ndarray, objective: str = "latency",
                     table: np.ndarray | None = None, with_raw: bool = False, pins: dict[str, str] | None = None):
     """As ``cosim.engine.evaluate_points`` for a heterogeneous device; ``raw`` holds hetero per-op records.
@@ -571,7 +580,7 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     raw = np.full((n, table.shape[0], H_OUT), np.nan) if with_raw else None
     settings = params[:, hardware.slices()["settings"]]
     by_settings: dict[tuple, list[int]] = {}
-    batch = workload.params.get("batch")
+    batch = _sequences(workload)
     for p in range(n):
         mode = CONCURRENCY[int(settings[p, 2])]
         if mode == "subbatch" and batch is not None and batch < settings[p, 3]:

@@ -7,7 +7,7 @@ split between two units (``allow_split``, in ``split_steps`` equal fractions), a
 (one op after another, the default), ``overlap`` (units work on different sub-batches at once, so the period is set
 by the busiest unit or link) or ``subbatch`` (two half-batches pipelined over the units, simulated with SimPy by
 ``cosim.schedulers.subbatch``; a ``blocked`` PIM unit serializes them) from a batch of ``subbatch_min_batch``
-(smaller batches run ``sequential``).
+(the workload's ``batch``, else its attention's sequences; smaller batches run ``sequential``).
 
 ``shared_memory`` names units that share one memory (an NPU over its PIM memory, an xPU beside Logic-PIM in the same
 HBM stacks): their resident bytes (weights and KV cache of the ops each runs, the activations once) must fit the

@@ -96,3 +96,16 @@ def test_shared_memory_is_a_per_point_what_if():
     rows = np.vstack([hw.params, load_hardware("NeuPIMs", {"shared_memory": []}).params])
     need = evaluate_points(hw, wl, rows, "latency")["memory_per_device_bytes"]
     assert need[0] == pytest.approx(sum(wl.memory_bytes.values()), rel=1e-12) and need[1] < need[0]
+
+
+def test_without_a_batch_parameter_the_attention_batch_is_gated():
+    from workloads import Op, Workload
+
+    f = dict(act_bits=16, weight_bits=16, out_bits=16, dtype="fp16")
+    wl = Workload("w", [Op("qkv", "matmul", {"m": 8, "n": 256, "k": 128, "batch": 1}, **f),
+                        Op("attn", "attention", {"batch": 8, "heads": 4, "kv_heads": 4, "q_len": 1, "kv_len": 64,
+                                                 "head_dim": 32, "causal": 1, "kv_cache": 1}, **f)],
+                  item_unit="item", items=1)
+    for limit, mode in ((9, "sequential"), (8, "subbatch")):
+        gated = _totals(_device([], concurrency="subbatch", subbatch_min_batch=limit), wl)
+        assert gated["period_s"][0] == _totals(_device([], concurrency=mode), wl)["period_s"][0]
