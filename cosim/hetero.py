@@ -28,7 +28,7 @@ import numpy as np
 from cosim.totals import DYNAMIC_SLOTS, ENERGY_COMPONENTS, TOTAL_COLUMNS, finish_totals
 from hw_models.hardware import Hardware, HeteroHardware, compose_hetero, format_validation_error
 from hw_models.cost import ADDITIVE_FIELDS, N_OUT, O_BOUND, O_BYTES_OFFCHIP, O_MAPPING, O_TIME, O_UTIL
-from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices
+from hw_models.hetero import CONCURRENCY, HeteroSpec, link_matrices, shared_units
 from hw_models.preset import HardwareConfigError
 from mappings.bindings import kernel, mapping_label
 from mappings.objectives import objective_code
@@ -287,12 +287,38 @@ def _stages(table: np.ndarray, workload: Workload) -> tuple[np.ndarray, int, flo
     return stages, n_stages, workload.devices / n_stages
 
 
-def _option_tables(costs: _Costs, per_stage: float) -> tuple[np.ndarray, ...]:
+def _option_tables(costs: _Costs, per_stage: float, inv_bw: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per point, distinct op and option (``mappings.placement_sums.option_costs``): the time and dynamic energy of
     one instance on one device (the DP's costs), and the time and dynamic energies per slot (``DYNAMIC_SLOTS``) of
-    the units taking part (what records and totals read)."""
+    the units taking part (what records and totals read); ``inv_bw`` (``_shared_inv_bw``) bounds split parts on
+    units sharing one memory."""
     return option_costs(costs.flat, costs.base, costs.row, costs.frac_distinct > 0, np.array(DYNAMIC_SLOTS),
-                        per_stage)
+                        per_stage, inv_bw)
+
+
+def _shared_inv_bw(hw: HeteroHardware, params: np.ndarray) -> np.ndarray:
+    """(P, U): seconds per main-memory byte of each unit in the point's ``shared_memory`` (1 / its bandwidth by
+    its kind's ``bandwidth_param``), 0 for the others."""
+    member = shared_units(params[:, hw.slices()["settings"]], len(hw.units))
+    out = np.zeros((len(params), len(hw.units)))
+    sl = hw.slices()
+    for u, (name, unit) in enumerate(hw.units.items()):
+        if not member[:, u].any():
+            continue
+        slot = unit.device.bandwidth_param
+        if not slot:
+            raise HardwareConfigError(f"shared_memory: unit {name!r} is a {unit.kind!r} device, whose memory "
+                                      f"bandwidth is not known to the model; units of kinds "
+                                      f"{', '.join(_bandwidth_kinds())} can share a memory")
+        out[:, u] = np.where(member[:, u], 1.0 / params[:, sl[name]][:, unit.device.param_index[slot]], 0.0)
+    return out
+
+
+def _bandwidth_kinds() -> list[str]:
+    """Device kinds whose main-memory bandwidth the model knows."""
+    from hw_models.kinds import hardware_kind, kind_names
+
+    return [k for k in kind_names() if hardware_kind(k).bandwidth_param]
 
 
 def _placement_inputs(hw, workload, table, params: np.ndarray):
@@ -371,6 +397,19 @@ def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: 
     return need + other
 
 
+def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
+                     cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P, U) need and capacity with the units sharing one memory (``member`` (P, U)) as one: each of them holds what
+    all of them need (the activations and unattributed bytes once) against the smallest of their capacities."""
+    if not member.any():
+        return need, cap
+    zeros = np.zeros_like(need)
+    base = _unit_need(workload, op_bytes, zeros, zeros)  # what every unit holds whatever it runs
+    together = base[:, 0] + np.where(member, need - base, 0.0).sum(axis=1)
+    smallest = np.where(member, cap, np.inf).min(axis=1)
+    return np.where(member, together[:, None], need), np.where(member, smallest[:, None], cap)
+
+
 def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.ndarray, per_stage: float, latency,
                    period) -> dict[str, np.ndarray]:
     """Per point: latency, period, energy by component (``dyn`` (P, K): each dynamic slot's energy × count summed
@@ -440,12 +479,16 @@ def _compose_subbatch(hw, workload, table, rec: np.ndarray, halves: list[np.ndar
     half = half.transpose(1, 0, 2, 3)  # (P, 2, N, N_OUT)
     times = half[..., O_TIME] + rec[:, None, :, H_XFER_S] / (2.0 * np.maximum(count, 1.0))
     blocked = _blocked(hw, params)
+    # per op, both sub-batches' time on the channels of a shared memory (bytes over each unit's bandwidth)
+    shared_s = (half[..., O_BYTES_OFFCHIP].sum(axis=1) * np.take_along_axis(_shared_inv_bw(hw, params), units, axis=1)
+                * count)
     latency, period = np.zeros(len(rec)), np.zeros(len(rec))
     busy = np.zeros((len(rec), len(hw.units)))
     for s in range(n_stages):
         idx = np.flatnonzero(stages == s)
         stage_period, stage_busy = interleave_points(times[:, :, idx], units[:, idx], count[idx], len(hw.units),
                                                      blocked)
+        stage_period = np.maximum(stage_period, shared_s[:, idx].sum(axis=1))  # the channels carry all of it
         period = stage_period if s == 0 else np.maximum(period, stage_period)
         latency = latency + stage_period
         busy += stage_busy / n_stages
@@ -473,7 +516,8 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     n = len(params)
     reasons = np.full(n, "", dtype=object)
     stages, n_stages, per_stage = _stages(table, workload)
-    tables = _option_tables(costs, per_stage)
+    inv_bw = _shared_inv_bw(hardware, params)
+    tables = _option_tables(costs, per_stage, inv_bw)
     option_costs = tables[2:]
     placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
@@ -481,13 +525,18 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
                        op_bytes.kv)
-    need, cap = _unit_need(workload, op_bytes, *sums[4:]), _unit_slot(hardware, params, "capacity_param")
+    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
+    need, cap = _shared_capacity(member, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
+                                 _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)
     for p in np.flatnonzero(over):
-        reasons[p] = (f"memory: unit {names[worst[p]]!r} needs {need_w[p] / 1e9:.2f} GB for its placed ops > "
-                      f"capacity {cap_w[p] / 1e9:.2f} GB")
+        shared = member[p, worst[p]]
+        who = (f"units {', '.join(repr(names[u]) for u in np.flatnonzero(member[p]))} (one shared memory) need"
+               if shared else f"unit {names[worst[p]]!r} needs")
+        reasons[p] = (f"memory: {who} {need_w[p] / 1e9:.2f} GB for {'their' if shared else 'its'} placed ops "
+                      f"> capacity {cap_w[p] / 1e9:.2f} GB")
     good = placed.ok & ~over
     memory = (np.where(placed.ok, need_w, np.nan), np.where(placed.ok, cap_w, np.nan))
     idle = _unit_slot(hardware, params, "idle_param")
@@ -503,6 +552,15 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
                                 mode == "overlap")
         composed = {k: (g, v) for k, v in composed.items()}
     return good, reasons, memory, rec, composed
+
+
+def _sequences(workload: Workload) -> int | None:
+    """The batch sub-batch interleaving splits: the workload's ``batch`` parameter, else the most sequences an
+    attention op serves (None: neither, and interleaving is not gated)."""
+    if "batch" in workload.params:
+        return int(workload.params["batch"])
+    batches = [op.dim("batch") for op in workload.ops if op.kind == "attention"]
+    return max(batches) if batches else None
 
 
 def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.ndarray, objective: str = "latency",
@@ -522,8 +580,12 @@ def evaluate_points(hardware: HeteroHardware, workload: Workload, params: np.nda
     raw = np.full((n, table.shape[0], H_OUT), np.nan) if with_raw else None
     settings = params[:, hardware.slices()["settings"]]
     by_settings: dict[tuple, list[int]] = {}
+    batch = _sequences(workload)
     for p in range(n):
-        key = (bool(settings[p, 0]), int(settings[p, 1]), CONCURRENCY[int(settings[p, 2])])
+        mode = CONCURRENCY[int(settings[p, 2])]
+        if mode == "subbatch" and batch is not None and batch < settings[p, 3]:
+            mode = "sequential"  # below the smallest interleaved batch the ops run one after another
+        key = (bool(settings[p, 0]), int(settings[p, 1]), mode)
         by_settings.setdefault(key, []).append(p)
     splits: dict[int, tuple] = {}
     n_units = len(hardware.units)
@@ -623,7 +685,7 @@ def place(workload: Workload, units: dict[str, Hardware], links: dict[str, dict]
     costs = _evaluate_units(hw, groups, params, objective_code(objective), allow_split, split_steps, splits)
     allowed = _pins(hw, workload, costs.options, None)
     links, static_w = _placement_inputs(hw, workload, table, params)
-    tables = _option_tables(costs, _stages(table, workload)[2])
+    tables = _option_tables(costs, _stages(table, workload)[2], _shared_inv_bw(hw, params))
     time, energy = op_costs(tables[0], tables[1], costs.of, allowed)
     return assign(time[0], energy[0], costs.frac, _op_bytes(firsts, groups.of).out, table[:, COL["count"]], links[0],
                   objective, static_w[0])

@@ -6,7 +6,14 @@ between them (``links.<name>``: ``between`` two units, per-direction ``bandwidth
 split between two units (``allow_split``, in ``split_steps`` equal fractions), and ``concurrency``: ``sequential``
 (one op after another, the default), ``overlap`` (units work on different sub-batches at once, so the period is set
 by the busiest unit or link) or ``subbatch`` (two half-batches pipelined over the units, simulated with SimPy by
-``cosim.schedulers.subbatch``; a ``blocked`` PIM unit serializes them).
+``cosim.schedulers.subbatch``; a ``blocked`` PIM unit serializes them) from a batch of ``subbatch_min_batch``
+(the workload's ``batch``, else its attention's sequences; smaller batches run ``sequential``).
+
+``shared_memory`` names units that share one memory (an NPU over its PIM memory, an xPU beside Logic-PIM in the same
+HBM stacks): their resident bytes (weights and KV cache of the ops each runs, the activations once) must fit the
+smallest of their capacities together, and their main-memory traffic shares its channels — parts of one op split
+between them, and ops of interleaved sub-batches, cannot together move more than each unit's bandwidth allows
+(the time of what runs at once is at least the sum of each unit's bytes over its bandwidth).
 """
 
 from __future__ import annotations
@@ -48,10 +55,17 @@ class HeteroSpec(Strict):
     allow_split: bool = False
     split_steps: int = Field(default=8, ge=1, le=64)
     concurrency: Literal["sequential", "overlap", "subbatch"] = "sequential"
+    subbatch_min_batch: int = Field(default=0, ge=0)  # smallest batch interleaved (subbatch); smaller: sequential
+    shared_memory: list[str] = Field(default_factory=list)  # units over one memory (capacity and channels)
 
     @model_validator(mode="after")
     def _names_exist(self) -> "HeteroSpec":
         names = list(self.units)
+        for unit in self.shared_memory:
+            if unit not in self.units:
+                raise ValueError(f"shared_memory: unknown unit {unit!r}; units: {', '.join(names)}")
+        if len(self.shared_memory) == 1 or len(set(self.shared_memory)) != len(self.shared_memory):
+            raise ValueError(f"shared_memory: two or more different units share a memory, got {self.shared_memory}")
         for key, link in self.links.items():
             for end in link.between:
                 if end not in self.units:
@@ -65,7 +79,7 @@ class HeteroSpec(Strict):
 
 
 LINK_FIELDS = ("bandwidth_gbps", "latency_us", "e_pj_per_bit")
-SETTINGS = ("allow_split", "split_steps", "concurrency")  # trailing numeric slots of a hetero parameter vector
+SETTINGS = ("allow_split", "split_steps", "concurrency", "subbatch_min_batch", "shared_memory")  # trailing slots
 CONCURRENCY = ("sequential", "overlap", "subbatch")
 
 
@@ -109,8 +123,18 @@ def cost_usd(spec: HeteroSpec) -> float | None:
 
 
 def pack_settings(spec: HeteroSpec) -> np.ndarray:
-    """The settings slots of a hetero parameter vector: allow_split, split_steps, concurrency index."""
-    return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency))])
+    """The settings slots of a hetero parameter vector: allow_split, split_steps, concurrency index,
+    subbatch_min_batch, the units sharing one memory (bit ``u`` set for the ``u``-th unit)."""
+    names = list(spec.units)
+    shared = sum(1 << names.index(u) for u in spec.shared_memory)
+    return np.array([float(spec.allow_split), float(spec.split_steps), float(CONCURRENCY.index(spec.concurrency)),
+                     float(spec.subbatch_min_batch), float(shared)])
+
+
+def shared_units(settings: np.ndarray, n_units: int) -> np.ndarray:
+    """(P, U) whether each unit is in the shared memory, from (P, len(SETTINGS)) settings rows."""
+    mask = settings[:, SETTINGS.index("shared_memory")].astype(np.int64)
+    return (mask[:, None] >> np.arange(n_units)[None, :]) & 1 == 1
 
 
 def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +166,9 @@ EFFECTS = {
     "links.*.bandwidth_gbps": Effect(latency="down", energy="any", capacity="any", why=_PLACEMENT),
     "links.*.latency_us": Effect(latency="up", energy="any", capacity="any", why=_PLACEMENT),
     "links.*.e_pj_per_bit": Effect(latency="none", energy="up"),
+    "subbatch_min_batch": Effect(latency="any", energy="any", capacity="any",
+                                 why="batches below it run their ops one after another instead of as two interleaved "
+                                     "sub-batches, which can be faster or slower; " + _PLACEMENT),
     "split_steps": Effect(latency="any", energy="any", capacity="any",
                           steps="the split fractions are multiples of 1/split_steps",
                           why="the fractions of different step counts are not nested (thirds are not quarters), so "

@@ -35,10 +35,13 @@ class PIMOrganization(Strict):
     element_bytes: int = Field(gt=0)  # operand width of the multipliers (2 = fp16)
     capacity_gb: float = Field(gt=0)
     mode: Literal["blocked", "dual_row_buffers"]
-    activations_per_tfaw: float = Field(gt=0)  # activations a channel may issue per tFAW window
+    activations_per_tfaw: float = Field(gt=0)  # bank activations a channel may issue per tFAW window
+    command_issue: Literal["per_bank", "all_bank"] = "per_bank"  # see the module docstring
+    banks_per_activation: int = Field(default=1, gt=0)  # banks one (ganged) activate command opens (all_bank)
 
     @model_validator(mode="after")
     def _page_holds_a_column(self):
+
         if self.page_bytes < self.column_bytes:
             raise HardwareConfigError(f"organization.page_bytes = {self.page_bytes} is smaller than "
                                       f"organization.column_bytes = {self.column_bytes}: a row must hold at least one "
@@ -53,6 +56,7 @@ class PIMTiming(Strict):
     tras_ns: float = Field(ge=0)
     tccd_l_ns: float = Field(gt=0)
     tfaw_ns: float = Field(ge=0)
+    trrd_ns: float = Field(default=0, ge=0)  # activate-to-activate delay of one channel (all_bank)
     trefi_ns: float = Field(gt=0)
     trfc_ns: float = Field(ge=0)
 
@@ -110,7 +114,8 @@ def _column_interval_s(spec: PIMSpec) -> float:
 
 P_NAMES = ["channels", "banks", "page_bytes", "column_bytes", "element_bytes", "capacity_bytes", "dual",
            "t_col", "t_rcd", "t_rp", "t_ras", "t_faw", "act_per_faw", "refresh_factor", "ext_bw",
-           "e_act", "e_col", "e_mac", "e_io_byte", "static_w", "macs_per_s"]
+           "e_act", "e_col", "e_mac", "e_io_byte", "static_w", "macs_per_s", "all_bank", "banks_per_act", "t_rrd",
+           "t_refi", "t_rfc"]
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -136,6 +141,9 @@ def pack_params(spec: PIMSpec) -> np.ndarray:
     v[P["e_io_byte"]] = e.e_io_pj_per_bit * 8e-12
     v[P["static_w"]] = spec.power.static_w
     v[P["macs_per_s"]] = o.channels * o.banks_per_channel * o.multipliers_per_bank * o.pim_clock_mhz * 1e6
+    v[P["all_bank"]] = 1.0 if o.command_issue == "all_bank" else 0.0
+    v[P["banks_per_act"]], v[P["t_rrd"]] = o.banks_per_activation, clocked_s(spec, t.trrd_ns)
+    v[P["t_refi"]], v[P["t_rfc"]] = clocked_s(spec, t.trefi_ns), clocked_s(spec, t.trfc_ns)
     return v
 
 
@@ -166,11 +174,16 @@ EFFECTS = {
             "narrower datatype"),
     "organization.capacity_gb": Effect(capacity="up", feasible="up"),
     "organization.activations_per_tfaw": _FASTER,
+    "organization.banks_per_activation": Effect(latency="down", energy="down", steps="whole activate commands"),
     "timing.tck_ns": Effect(
         latency="any", energy="any", steps=_CLOCKS,
         why="timings rounded up to whole clocks: a longer clock can round a timing to fewer clocks whose total is "
             "shorter; where the bank units, the pins and the burst energy follow the clock (NeuPIMs) it is slower"),
-    "timing.trefi_ns": Effect(latency="down", energy="down", steps=_CLOCKS),
+    "timing.trefi_ns": Effect(
+        latency="any", energy="any", steps=_CLOCKS,
+        why="refresh steals tRFC of every tREFI (less, relatively, when tREFI grows), but with all-bank issue a row "
+            "step starts only if it ends before the next refresh: a longer interval that fits no further whole step "
+            "leaves more of itself unused"),
     "timing.*": _SLOWER,
     "bus.*": _FASTER,
     "energy.*": Effect(energy="up"),
@@ -178,4 +191,4 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("pim", PIMSpec, pack_params, P, capacity_param="capacity_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"interconnect": "bus"}), effects=EFFECTS)
+                    bandwidth_param="ext_bw", bound_names=renamed_bounds({"interconnect": "bus"}), effects=EFFECTS)

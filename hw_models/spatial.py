@@ -48,6 +48,10 @@ class SpatialCompute(Strict):
     # Register-file events of one MAC: operand reads (input and weight) and partial-sum updates (read-modify-write).
     register_operand_reads_per_mac: float = Field(default=2, ge=0)
     register_partial_sum_updates_per_mac: float = Field(default=1, ge=0)
+    # A systolic weight- (input-) stationary array whose PEs hold a second stationary operand: the next fold's weights
+    # (inputs) shift in while the current fold streams, and folds follow each other through the array without
+    # draining it between them (fill, drain and the first load are paid once per op).
+    stationary_double_buffered: bool = False
 
 
 class SpatialMemory(Strict):
@@ -95,7 +99,7 @@ P_NAMES = (
     + ["local_bytes", "gb_bytes", "gb_bw_bytes_per_cycle", "gb_holds_input", "gb_holds_weight",
        "gb_holds_output", "double_buffering", "dram_bytes", "dram_bw",
        "e_reg", "e_local_byte", "e_gb_byte", "e_dram_byte", "e_vector_op", "static_w", "softmax_ops_per_score",
-       "reg_accesses_per_mac", "fused_attention"]
+       "reg_accesses_per_mac", "fused_attention", "stationary_db"]
 )
 P = {name: i for i, name in enumerate(P_NAMES)}
 
@@ -141,6 +145,7 @@ def pack_params(spec: SpatialSpec) -> np.ndarray:
     v[P["e_vector_op"]] = e.e_vector_pj_per_op * 1e-12
     v[P["static_w"]] = spec.power.static_w
     v[P["reg_accesses_per_mac"]] = c.register_operand_reads_per_mac + c.register_partial_sum_updates_per_mac
+    v[P["stationary_db"]] = 1.0 if c.stationary_double_buffered else 0.0
     return v
 
 
@@ -185,4 +190,4 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("spatial", SpatialSpec, pack_params, P, capacity_param="dram_bytes", idle_param="static_w",
-                    bound_names=renamed_bounds({"l2": "buffer"}), effects=EFFECTS)
+                    bandwidth_param="dram_bw", bound_names=renamed_bounds({"l2": "buffer"}), effects=EFFECTS)

@@ -9,7 +9,9 @@ A mapping of a GEMM (M × N × K, ``batch`` independent instances) is five integ
 
 Inside a tile the array works fold by fold: a fold fills the array's two spatial dimensions and streams the third
 through it; a systolic array pays ``rows + cols - 2`` skew cycles per fold (plus ``rows`` to load a stationary weight
-or input), as SCALE-Sim counts them. Reuse analysis gives the bytes each operand moves between the array and the
+or input), as SCALE-Sim counts them; with ``stationary_double_buffered`` the next fold's stationary operand loads
+while the current fold streams, so a fold costs ``max(stream, rows)`` and the fill, drain and first load are paid
+once per op. Reuse analysis gives the bytes each operand moves between the array and the
 global buffer and between the global buffer and DRAM; time is the slowest of compute, buffer and DRAM transfers when
 tiles are double-buffered (plus the first tile's load), their sum otherwise. Energy is MACs, register accesses
 (operand reads and partial-sum updates per MAC), buffer and DRAM bytes times their per-event energies, plus static
@@ -40,7 +42,7 @@ _P_LOCAL, _P_GB, _P_GB_BW, _P_DB = P["local_bytes"], P["gb_bytes"], P["gb_bw_byt
 _P_HOLD_A, _P_HOLD_B, _P_HOLD_C = P["gb_holds_input"], P["gb_holds_weight"], P["gb_holds_output"]
 _P_DRAM_BW, _P_E_REG, _P_E_LOCAL = P["dram_bw"], P["e_reg"], P["e_local_byte"]
 _P_E_GB, _P_E_DRAM, _P_E_VEC, _P_STATIC = P["e_gb_byte"], P["e_dram_byte"], P["e_vector_op"], P["static_w"]
-_P_REG_PER_MAC = P["reg_accesses_per_mac"]
+_P_REG_PER_MAC, _P_STAT_DB = P["reg_accesses_per_mac"], P["stationary_db"]
 N_DTYPES = len(DTYPES)
 
 
@@ -71,6 +73,17 @@ def _stream_sum(size, tile, per_fold, rate):
     cycles = full * (math.ceil(tile / rate) + per_fold)
     if rest > 0:
         cycles += math.ceil(rest / rate) + per_fold
+    return cycles
+
+
+@njit(cache=True, inline="always")
+def _stream_sum_overlapped(size, tile, load, rate):
+    """``_stream_sum`` when the next fold's stationary operand (``load`` cycles) loads while a tile streams."""
+    full = float(np.int64(size) // np.int64(tile))
+    rest = size - full * tile
+    cycles = full * max(math.ceil(tile / rate), load)
+    if rest > 0:
+        cycles += max(math.ceil(rest / rate), load)
     return cycles
 
 
@@ -123,6 +136,19 @@ def gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dataf
     elif dataflow == 2 and tk <= rows and tm <= cols and inner == 1:
         stream = math.ceil(n / rate) + skew + (rows if systolic else 0.0)
         a_gb = m * k
+    # Double-buffered stationary operands (WS, IS on a systolic array): a fold costs the longer of its stream and the
+    # next fold's load; the array fills, drains and takes its first load once per op (``once``).
+    once = 0.0
+    if systolic and dataflow != 0 and params[_P_STAT_DB] > 0.5:
+        once = skew + rows
+        if dataflow == 1:
+            stream = _stream_sum_overlapped(m, tm, rows, rate)
+            if tk <= rows and tn <= cols and inner == 0:
+                stream = max(math.ceil(m / rate), rows)
+        else:
+            stream = _stream_sum_overlapped(n, tn, rows, rate)
+            if tk <= rows and tm <= cols and inner == 1:
+                stream = max(math.ceil(n / rate), rows)
     # A per-PE local buffer keeps several stationary values (one per fold along the other spatial dimension), so
     # each streamed value is used that many times per read from the global buffer.
     local_elems = params[_P_LOCAL] / max(ab, wb)
@@ -132,7 +158,7 @@ def gemm_mapping_cost(m, n, k, batch, ab, wb, ob, a_unique, dtype, params, dataf
         else:
             a_gb = a_gb / max(1.0, min(local_elems, float(_fold_sum(n, tn, cols))))
     # Folds spread over identical arrays; every fold streams the whole streamed dimension, tile by tile.
-    cycles = batch * math.ceil(folds / params[_P_ARRAYS]) * stream
+    cycles = batch * math.ceil(folds / params[_P_ARRAYS]) * stream + once
     c_gb = m * n * (2.0 * c_passes - 1.0)
     gb_bytes = batch * (a_gb * ab + b_gb * wb + c_gb * ob)
     # DRAM traffic from the loop order: an operand is re-fetched for every iteration of the loops above its

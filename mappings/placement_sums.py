@@ -7,15 +7,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hw_models.cost import O_TIME
+from hw_models.cost import O_BYTES_OFFCHIP, O_TIME
 
 
 @njit(cache=True)
-def option_costs(flat, base, row, used, slots, scale):
+def option_costs(flat, base, row, used, slots, scale, inv_bw):
     """Per point p, distinct op d and option o, from the units' cost records ``flat[base[p, u] + row[d, o, u]]``
     (``row`` -1: the unit has no part, zeros; -2: infinite time; dynamic energies in columns ``slots``):
 
-    ``time`` (P, D, O): the slowest unit's time, infinite if any is not finite; ``energy`` (P, D, O): the dynamic
+    ``time`` (P, D, O): the slowest unit's time, infinite if any is not finite, and at least the parts' shared
+    memory time (``inv_bw`` (P, U): seconds per main-memory byte of a unit sharing one memory with others, else 0;
+    the parts of a split op run at once, so their traffic on a shared memory adds up); ``energy`` (P, D, O): the dynamic
     energies summed over units and slots, × ``scale``; ``opt_time`` (P, D, O): the slowest time of the units taking
     part (``used``), and ``opt_dyn`` (P, D, O, K) their energies per slot summed over them."""
     n_points, n_units = base.shape
@@ -27,7 +29,7 @@ def option_costs(flat, base, row, used, slots, scale):
     for p in range(n_points):
         for d in range(n_distinct):
             for o in range(n_opt):
-                t_max, finite, e, t_used = -np.inf, True, 0.0, -np.inf
+                t_max, finite, e, t_used, t_shared = -np.inf, True, 0.0, -np.inf, 0.0
                 for k in range(n_slots):
                     opt_dyn[p, d, o, k] = 0.0
                 for u in range(n_units):
@@ -36,6 +38,7 @@ def option_costs(flat, base, row, used, slots, scale):
                         t = np.inf if r == -2 else 0.0
                     else:
                         t = flat[base[p, u] + r, O_TIME]
+                        t_shared += flat[base[p, u] + r, O_BYTES_OFFCHIP] * inv_bw[p, u]
                         for k in range(n_slots):
                             v = flat[base[p, u] + r, slots[k]]
                             e += v
@@ -45,9 +48,9 @@ def option_costs(flat, base, row, used, slots, scale):
                     t_max = max(t_max, t)
                     if used[d, o, u]:
                         t_used = max(t_used, t)
-                time[p, d, o] = t_max if finite else np.inf
+                time[p, d, o] = max(t_max, t_shared) if finite else np.inf
                 energy[p, d, o] = e * scale
-                opt_time[p, d, o] = t_used
+                opt_time[p, d, o] = max(t_used, t_shared)
     return time, energy, opt_time, opt_dyn
 
 

@@ -101,7 +101,11 @@ def _spatial_probes() -> list[Workload]:
     large = Workload("probe-large-int8", [_op("gemm_large_int8", "matmul", {"m": 4096, "n": 4096, "k": 4096,
                                                                              "batch": 1}, "int8", weight=True)],
                      item_unit="item", items=1)
-    return [*dtype_probes(("fp16", "int8", "fp32"), big=256), large,
+    # A wide fp16 GEMM of few rows (decode-like): the input is kept in the buffer across weight tiles only while it
+    # fits, so the buffer size is read even where double-buffered weights make the array's time tiling-independent.
+    wide = Workload("probe-wide-fp16", [_op("gemm_wide_fp16", "matmul", {"m": 64, "n": 16384, "k": 16384, "batch": 1},
+                                            "fp16", weight=True)], item_unit="item", items=1)
+    return [*dtype_probes(("fp16", "int8", "fp32"), big=256), large, wide,
             _catalog("resnet-18", batch=1),
             _catalog("bert-base", batch=1, seq_len=128)]
 
@@ -227,9 +231,14 @@ def _cpu_context(path: str, values: dict) -> dict:
 
 def _pim_context(path: str, values: dict) -> dict:
     """Row and column timings bind only when the bank units keep up with the column stream: a PIM whose multipliers
-    are the bottleneck (HBM-PIM's 300 MHz PCUs) is checked with 4x faster units."""
+    are the bottleneck (HBM-PIM's 300 MHz PCUs) is checked with 4x faster units; tRRD and the banks per ganged
+    activation only when tFAW does not bound the activations."""
     if path in ("timing.tccd_l_ns", "timing.tras_ns", "timing.tfaw_ns", "organization.activations_per_tfaw"):
         return {"organization.pim_clock_mhz": 4 * values["organization.pim_clock_mhz"]}
+    if path in ("timing.trrd_ns", "organization.banks_per_activation"):  # all-bank issue: bind only without tFAW
+        return {"timing.tfaw_ns": 0.0}
+    if path == "organization.multipliers_per_bank":  # bind only when the column commands come faster than they MAC
+        return {"timing.tccd_l_ns": values["timing.tccd_l_ns"] / 4}
     return {}
 
 
@@ -250,16 +259,20 @@ def _logic_pim_context(path: str, values: dict) -> dict:
 
 def _hetero_probes() -> list[Workload]:
     return [_catalog("gpt3-13b", phase="decode", batch=64, context=228, tensor_parallel=4),
+            _catalog("gpt3-13b", phase="decode", batch=256, context=228, tensor_parallel=4),  # NeuPIMs interleaves
             _catalog("llama-2-7b", phase="decode", batch=16, context=4096),  # long KV: bandwidth-rich units pay
             _catalog("llama-2-7b", phase="decode", batch=128, context=512)]  # GEMMs and attention apart
 
 
 def _hetero_context(path: str, values: dict) -> dict:
-    """The split resolution has a role only where ops may be split between units; a link's latency and energy only
+    """The split resolution has a role only where ops may be split between units that do not share their memory; a
+    link's latency and energy only
     where the placer hands data over it, which a slow host link (PCIe at 31.5 GB/s) never pays for on these probes:
     they are checked on a link ten times faster."""
-    if path == "split_steps":
-        return {"allow_split": True}
+    if path == "split_steps":  # (units sharing one memory gain nothing from splitting a memory-bound op)
+        return {"allow_split": True, "shared_memory": []}
+    if path == "subbatch_min_batch":  # read only where sub-batches interleave
+        return {"concurrency": "subbatch"}
     if path.startswith("links.") and not path.endswith(".bandwidth_gbps"):
         bandwidth = path.rsplit(".", 1)[0] + ".bandwidth_gbps"
         return {bandwidth: 10 * values[bandwidth]}

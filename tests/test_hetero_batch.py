@@ -10,7 +10,7 @@ from workloads import load_workload
 GPT3 = dict(phase="decode", tensor_parallel=4, batch=33, context=228)  # odd batch: unequal sub-batches and splits
 CASES = [
     ("NeuPIMs", [{}, {"units.pim.organization.multipliers_per_bank": 4}, {"concurrency": "sequential"},
-                 {"concurrency": "overlap"}, {"units.npu.compute.arrays": 2}], "latency"),
+                 {"concurrency": "overlap"}, {"units.npu.compute.arrays": 2}, {"subbatch_min_batch": 0}], "latency"),
     ("NeuPIMs-NPU+PIM-naive", [{}, {"concurrency": "subbatch"}, {"units.pim.organization.multipliers_per_bank": 32}],
      "energy"),
     ("Duplex", [{}, {"units.lpim.memory.internal_bandwidth_multiplier": 2}, {"split_steps": 2}, {"allow_split": False},

@@ -5,8 +5,9 @@ Published setup, run through the presets users run: GPT-3 7B/13B/30B/175B at TP4
 length over the output tokens (input + output / 2; attention cost is linear in the KV length, so this is the mean
 step). GPU-only = ``A100-SXM4-40GB`` under PyTorch eager (unfused attention, framework-issued ops), NPU-only =
 ``NeuPIMs-NPU`` (same 1024 GB/s HBM, no PIM), naive NPU+PIM = ``NeuPIMs-NPU+PIM-naive`` (blocked PIM, serialized),
-NeuPIMs = ``NeuPIMs`` (dual row buffers, two sub-batches interleaved with SimPy). Speed-ups are geometric means over
-the 40 (model, dataset, batch) points.
+NeuPIMs = ``NeuPIMs`` (dual row buffers, two sub-batches interleaved from batch 256, the NPU and the PIM over one
+shared memory). Speed-ups are geometric means over the 40 (model, dataset, batch) points. ``step_breakdown`` splits
+one decode step into NPU GEMMs, PIM attention, transfers and idle time.
 """
 
 from __future__ import annotations
@@ -53,3 +54,38 @@ MODEL_VALUES = {
     "neupims-02": lambda: speedups()["npu"],
     "neupims-03": lambda: speedups()["naive"],
 }
+
+
+def step_breakdown(model: str = "gpt3-13b", batch: int = 256, dataset: str = "sharegpt",
+                   preset: str = PRESETS["neupims"]) -> dict[str, float]:
+    """Seconds per decode step of the setup on a NPU+PIM preset: the NPU's GEMMs and its other ops (norms,
+    collectives, KV writes), the PIM's attention and the hand-overs between them, summed over both sub-batches when
+    the preset interleaves them (a sub-batch's ops are those of the step at half the batch), each unit's idle time
+    (the step period less its busy time), and the period."""
+    tp, pp = MODELS[model]
+    prompt, output = DATASETS[dataset]
+    hw = api.load_hardware(preset)
+    step = api.simulate(hw, mean_decode_step(model, batch, prompt, output, tp, pp))
+    if not step.feasible:
+        raise RuntimeError(f"{preset} cannot run {model} at batch {batch}: {step.reason}")
+    spec = hw.spec
+    if spec.concurrency == "subbatch" and batch >= spec.subbatch_min_batch:
+        serial = api.load_hardware(preset, {"concurrency": "sequential"})
+        halves = [api.simulate(serial, mean_decode_step(model, b, prompt, output, tp, pp)).ops
+                  for b in (batch // 2, batch - batch // 2)]
+    else:
+        halves = [step.ops]
+    out = {"npu_gemm_s": 0.0, "npu_other_s": 0.0, "pim_attention_s": 0.0, "pim_other_s": 0.0, "transfer_s": 0.0}
+    for ops in halves:
+        work = ops.time_s - ops.transfer_s
+        gemm = (ops.unit == "npu") & (ops.kind == "matmul")
+        out["npu_gemm_s"] += float(work[gemm].sum())
+        out["npu_other_s"] += float(work[(ops.unit == "npu") & ~gemm].sum())
+        out["pim_attention_s"] += float(work[(ops.unit == "pim") & (ops.kind == "attention")].sum())
+        out["pim_other_s"] += float(work[(ops.unit == "pim") & (ops.kind != "attention")].sum())
+        out["transfer_s"] += float(ops.transfer_s.sum())
+    period = float(step.totals["period_s"])
+    for unit in ("npu", "pim"):
+        out[f"{unit}_idle_s"] = max(0.0, period * (1.0 - float(step.totals[f"utilization_{unit}"])))
+    out["period_s"] = period
+    return out
