@@ -21,6 +21,9 @@ from workloads import available_workloads, workload_parameters
 EXAMPLES = int(os.environ.get("COSIM_PROPERTY_EXAMPLES", "60"))
 PROPS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REL = 1e-9
+# The step a decode attention's KV split count may take off a whole decode step (relative): at most 3e-4 over every
+# decoder and GPU preset at batch 1, 4 and 32 across the split boundaries 256 ... 1536.
+SPLIT_STEP = 1e-3
 
 PRESETS = list(available_hardware(kind="gpu")["name"])  # GPU-model invariants
 HARDWARE = {name: load_hardware(name) for name in PRESETS}
@@ -180,7 +183,11 @@ def test_decode_time_non_decreasing_in_context(model, hw, batch, context, extra)
     h = ROOMY[hw]
     short = simulate(h, load_workload(model, phase="decode", batch=batch, context=context))
     long = simulate(h, load_workload(model, phase="decode", batch=batch, context=context + extra))
-    assert long.latency_s >= short.latency_s * (1 - REL)
+    # Flash-decoding splits the KV sequence into more chunks once it passes a chunk boundary (runtime.
+    # decode_kv_split_tokens), as a real kernel's split heuristic does: the attention op alone may then get a few
+    # percent faster with a longer context (llama-2-70b, A100, batch 1: KV 256 -> 257 tokens, 312 -> 296 us), which
+    # moves a whole step by far less than this tolerance.
+    assert long.latency_s >= short.latency_s * (1 - SPLIT_STEP)
 
 
 @PROPS
