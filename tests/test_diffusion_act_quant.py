@@ -5,7 +5,7 @@ hand counts of bytes and operations."""
 import pytest
 
 from workloads import load_workload
-from workloads.diffusion_options import ACT_QUANT_MODES
+from workloads.act_quant import ACT_QUANT_MODES
 from workloads.ir import reductions_per_element
 from workloads.transformer import WorkloadParamError
 

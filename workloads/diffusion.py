@@ -18,7 +18,8 @@ from typing import Any
 
 from workloads.diffusion_config import DiffusionConfig, available_diffusion_configs, load_diffusion_config
 from workloads.diffusion_nets import Net, clip_text_encoder, dit, unet, unet_shallow_prefixes, vae_decoder
-from workloads.diffusion_options import apply_quant, cache_schedule, insert_act_quant, quant_rules
+from workloads.act_quant import insert_act_quant
+from workloads.diffusion_options import apply_quant, cache_schedule, quant_rules
 from workloads.dtypes import DTYPE_BITS
 from workloads.ir import Op, Workload
 from workloads.registry import WorkloadEntry
@@ -86,7 +87,7 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     ``cache_branch`` is DeepCache's ``cache_block_id`` (layers 0..branch of the first down block and the last
     branch + 2 layers of the last up block run on a cached step); the default, ``layers_per_block - 1``, is the
     whole first down block and last up block. ``act_quant`` is how W8A8 / W4A8 layers get their int8 inputs
-    (``workloads.diffusion_options``: a separate ``static`` or ``dynamic`` quantize op before each, or ``fused``).
+    (``workloads.act_quant``: a separate ``static`` or ``dynamic`` quantize op before each, or ``fused``).
     """
     b, s = _check_common(cfg, batch, steps, guidance_scale, dtype)
     f = cfg.vae.downscale * 2 ** (len(cfg.unet.block_out_channels) - 1)

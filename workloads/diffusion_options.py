@@ -9,26 +9,8 @@ products, norms and elementwise ops keep the base dtype):
 
 Layer outputs stay at the base activation width (the GEMM epilogue dequantizes), so the next norm reads 16-bit data.
 
-Activation quantization (``act_quant``; formats whose activations are narrower than the base width, W8A8 and W4A8):
-
-- ``static`` (default): a separate quantize kernel before each quantized layer reads the 16-bit input once and writes
-  int8 with a scale and zero point calibrated offline: x·(1/s) + z, round, clamp — 5 operations an element, no
-  reduction. This is what MixDQ's W8A8 path runs (github.com/A-suozhang/MixDQ@4f6b32ad20,
-  kernels/mixdq_extension/nn/Linear.py and Conv2d.py ``forward``: ``quantize_per_tensor_to_int8_vectorized`` with the
-  calibrated per-tensor ``act_scales_inv`` / ``act_zero_points``, then the CUTLASS ``qlinear`` / ``qconv2d`` whose
-  epilogue dequantizes). For CacheQuant (CUTLASS kernels through torch_quantizer, calibrated post-training
-  quantization) the same separate static kernel is an assumption: its deployment kernels were not read.
-- ``dynamic-token``: the scale is each token's (row's) absolute maximum, found at run time in the same kernel —
-  SmoothQuant-style dynamic per-token quantization as vLLM's ``scaled_int8_quant`` runs it when no scale is given.
-  Two more operations an element (abs, max) and one row reduction an element. assumption: the row is read from HBM
-  once (the quantize pass after the absmax hits on-chip cache: a row is at most a few thousand elements); the scale
-  vector written (4 bytes a row, at most 4/K of the int8 output) is left out.
-- ``dynamic-tensor``: one scale for the whole tensor, its absolute maximum found at run time: a reduction kernel
-  (``.absmax``: abs and max an element, reads the input, writes one 4-byte scale) and then the static quantize
-  kernel. assumption: both passes read the input from HBM (a layer input is megabytes, beyond what a grid-wide
-  reduction keeps on chip).
-- ``fused``: quantization fused into the producing kernel's epilogue (no separate op; the layer reads int8 and the
-  producer's 16-bit output write is unchanged). No cited diffusion code runs this; it is the lower bound.
+Activation quantization of the integer formats (``act_quant``: a separate ``static`` or ``dynamic`` quantize op
+before each W8A8 / W4A8 layer, or ``fused``) is ``workloads.act_quant``.
 """
 
 from __future__ import annotations
@@ -38,16 +20,13 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from workloads.act_quant import is_weight_layer
 from workloads.ir import Op
 from workloads.transformer import WorkloadParamError
 
 QUANT_FORMATS: dict[str, tuple[int, int, str]] = {"W8A8": (8, 8, "int8"), "W4A8": (4, 8, "int8"),
                                                   "fp16": (16, 16, "fp16")}
 _NO_QUANT = "none"
-# Arithmetic per element of the separate activation-quantize kernel of each mode (module docstring); fused adds none.
-_ACT_QUANT_FLOPS = {"static": 5, "dynamic-token": 7, "dynamic-tensor": 5}
-_ABSMAX_OPS = 2  # abs and max an element of a whole-tensor absmax reduction
-ACT_QUANT_MODES = (*_ACT_QUANT_FLOPS, "fused")
 
 
 def cache_schedule(steps: int, cache_interval: int, cache_plan: Any) -> list[int]:
@@ -112,7 +91,7 @@ def quant_rules(quant: Any) -> list[tuple[str, str]]:
 def apply_quant(ops: Iterable[Op], rules: list[tuple[str, str]]) -> dict[str, str]:
     """Set weight_bits / act_bits / dtype of every weight layer a rule matches; returns {op name: format}.
     A pattern that matches no weight layer raises (it is almost always a typo)."""
-    ops = [op for op in ops if _is_weight_layer(op)]
+    ops = [op for op in ops if is_weight_layer(op)]
     chosen: dict[str, str] = {}
     used = set()
     for op in ops:
@@ -128,33 +107,3 @@ def apply_quant(ops: Iterable[Op], rules: list[tuple[str, str]]) -> dict[str, st
         raise WorkloadParamError(f"quant pattern {unused[0]!r} matches no weight layer; patterns match op names "
                                  f"such as {ops[0].name!r}" if ops else f"quant pattern {unused[0]!r}: no weight layers")
     return chosen
-
-
-def _is_weight_layer(op: Op) -> bool:
-    return op.kind == "conv" or (op.kind == "matmul" and op.tags.get("weight", True))
-
-
-def insert_act_quant(ops: list[Op], mode: str, base_bits: int, base_dtype: str) -> list[Op]:
-    """``ops`` with, before every layer that computes on integer activations (W8A8, W4A8), the ops that quantize its
-    ``base_bits`` input to the layer's width in ``mode`` (``ACT_QUANT_MODES``; ``fused`` adds none): an elementwise
-    ``.quantize_input`` op, after a ``.absmax`` reduction for ``dynamic-tensor``. They run as often as the layer (same
-    count and tags, tag ``role``: ``act_quant`` / ``act_absmax``)."""
-    if mode not in ACT_QUANT_MODES:
-        raise WorkloadParamError(f"act_quant must be one of {', '.join(ACT_QUANT_MODES)}, got {mode!r}")
-    if mode == "fused":
-        return list(ops)
-    out: list[Op] = []
-    for op in ops:
-        if _is_weight_layer(op) and op.dtype == "int8" and op.act_bits < base_bits:
-            n = round(op.operand_bytes["input"] * 8 / op.act_bits)
-            tags = {k: v for k, v in op.tags.items() if k != "weight"}
-            tags.update(act_quant=mode, weight_copies=0)
-            common = dict(act_bits=base_bits, weight_bits=base_bits, count=op.count, dtype=base_dtype)
-            if mode == "dynamic-tensor":
-                out.append(Op(f"{op.name}.absmax", "kernel", {"loads": n, "stores": 1, "fp_cmp": _ABSMAX_OPS * n},
-                              out_bits=32, tags={**tags, "role": "act_absmax"}, **common))
-            out.append(Op(f"{op.name}.quantize_input", "elementwise",
-                          {"elements": n, "inputs": 1, "flops_per_element": _ACT_QUANT_FLOPS[mode]},
-                          out_bits=op.act_bits, tags={**tags, "role": "act_quant"}, **common))
-        out.append(op)
-    return out
