@@ -18,6 +18,7 @@ from typing import Any
 
 from workloads.diffusion_config import DiffusionConfig, available_diffusion_configs, load_diffusion_config
 from workloads.diffusion_nets import Net, clip_text_encoder, dit, unet, unet_shallow_prefixes, vae_decoder
+from workloads.act_quant import insert_act_quant
 from workloads.diffusion_options import apply_quant, cache_schedule, quant_rules
 from workloads.dtypes import DTYPE_BITS
 from workloads.ir import Op, Workload
@@ -62,10 +63,12 @@ def _scheduler_ops(b: int, channels: int, h: int, w: int, steps: int, cfg_on: bo
     return _repeat(net.ops, steps, 0)
 
 
-def _finish(wl: Workload, quant: Any, extra_activation_elements: int, bits: int) -> None:
-    """Apply the quantization map, record it, and set resident memory (all networks stay on the device)."""
+def _finish(wl: Workload, quant: Any, act_quant: str, extra_activation_elements: int, bits: int) -> None:
+    """Apply the quantization map and its activation quantizers, record them, and set resident memory (all networks
+    stay on the device)."""
     formats = apply_quant(wl.ops, quant_rules(quant))
-    wl.params["quant"] = quant
+    wl.ops = insert_act_quant(wl.ops, act_quant, bits, wl.params["dtype"])
+    wl.params["quant"], wl.params["act_quant"] = quant, act_quant
     wl.params["quantized_layers"] = len(formats)
     weights = sum(op.parameters * op.tags.get("weight_copies", op.count) * op.weight_bits / 8.0 for op in wl.ops)
     largest = max(op.operand_bytes.get("input", 0.0) + op.operand_bytes.get("output", 0.0) for op in wl.ops)
@@ -75,7 +78,7 @@ def _finish(wl: Workload, quant: Any, extra_activation_elements: int, bits: int)
 
 def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, guidance_scale: float = 7.5,
                         resolution: int = 512, dtype: str = "fp16", quant: Any = "none", cache_interval: int = 1,
-                        cache_plan: Any = "", cache_branch: Any = None) -> Workload:
+                        cache_plan: Any = "", cache_branch: Any = None, act_quant: str = "static") -> Workload:
     """Text-to-image with a CLIP text encoder, a conditional U-Net and a VAE decoder.
 
     ``cache_interval`` / ``cache_plan`` select DeepCache steps (Ma et al., arXiv:2312.00858): on a cached step only
@@ -83,7 +86,8 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     block and conv_out — and the deep features (the input of the last up block) are reused from the last full step.
     ``cache_branch`` is DeepCache's ``cache_block_id`` (layers 0..branch of the first down block and the last
     branch + 2 layers of the last up block run on a cached step); the default, ``layers_per_block - 1``, is the
-    whole first down block and last up block.
+    whole first down block and last up block. ``act_quant`` is how W8A8 / W4A8 layers get their int8 inputs
+    (``workloads.act_quant``: a separate ``static`` or ``dynamic`` quantize op before each, or ``fused``).
     """
     b, s = _check_common(cfg, batch, steps, guidance_scale, dtype)
     f = cfg.vae.downscale * 2 ** (len(cfg.unet.block_out_channels) - 1)
@@ -125,14 +129,15 @@ def build_unet_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 50, g
     vae = Net("vae_decoder", bits, dtype)
     vae_decoder(vae, cfg.vae, b, lat, lat)
     wl.extend(_repeat(vae.ops, 1, 1))
-    _finish(wl, quant, skip_elements + cache_elements + ub * ctx * hidden, bits)
+    _finish(wl, quant, act_quant, skip_elements + cache_elements + ub * ctx * hidden, bits)
     return wl
 
 
 def build_dit_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 250, guidance_scale: float = 4.0,
-                       resolution: int = 256, dtype: str = "fp16", quant: Any = "none") -> Workload:
+                       resolution: int = 256, dtype: str = "fp16", quant: Any = "none",
+                       act_quant: str = "static") -> Workload:
     """Class-conditional generation with DiT: the transformer once per step, then the VAE decoder.
-    Step caching (DeepCache) is defined for U-Nets and is not offered here."""
+    Step caching (DeepCache) is defined for U-Nets and is not offered here; ``act_quant`` as for U-Net pipelines."""
     b, s = _check_common(cfg, batch, steps, guidance_scale, dtype)
     d = cfg.dit
     if resolution not in d.resolutions:
@@ -152,7 +157,7 @@ def build_dit_pipeline(cfg: DiffusionConfig, batch: int = 1, steps: int = 250, g
     vae = Net("vae_decoder", bits, dtype)
     vae_decoder(vae, cfg.vae, b, lat, lat)
     wl.extend(_repeat(vae.ops, 1, 1))
-    _finish(wl, quant, 0, bits)
+    _finish(wl, quant, act_quant, 0, bits)
     return wl
 
 
@@ -163,14 +168,16 @@ def _builder(cfg: DiffusionConfig):
     if cfg.kind == "unet":
         def build(batch: int = 1, steps: int = dflt.steps, guidance_scale: float = float(dflt.guidance_scale),
                   resolution: int = dflt.resolution, dtype: str = "fp16", quant: Any = "none",
-                  cache_interval: int = 1, cache_plan: Any = "", cache_branch: Any = None) -> Workload:
+                  cache_interval: int = 1, cache_plan: Any = "", cache_branch: Any = None,
+                  act_quant: str = "static") -> Workload:
             return build_unet_pipeline(cfg, batch, steps, guidance_scale, resolution, dtype, quant, cache_interval,
-                                       cache_plan, cache_branch)
+                                       cache_plan, cache_branch, act_quant)
         build.__doc__ = build_unet_pipeline.__doc__
     else:
         def build(batch: int = 1, steps: int = dflt.steps, guidance_scale: float = float(dflt.guidance_scale),
-                  resolution: int = dflt.resolution, dtype: str = "fp16", quant: Any = "none") -> Workload:
-            return build_dit_pipeline(cfg, batch, steps, guidance_scale, resolution, dtype, quant)
+                  resolution: int = dflt.resolution, dtype: str = "fp16", quant: Any = "none",
+                  act_quant: str = "static") -> Workload:
+            return build_dit_pipeline(cfg, batch, steps, guidance_scale, resolution, dtype, quant, act_quant)
         build.__doc__ = build_dit_pipeline.__doc__
     return build
 

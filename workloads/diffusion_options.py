@@ -8,6 +8,9 @@ products, norms and elementwise ops keep the base dtype):
 - ``fp16``: fp16 weights, activations and arithmetic.
 
 Layer outputs stay at the base activation width (the GEMM epilogue dequantizes), so the next norm reads 16-bit data.
+
+Activation quantization of the integer formats (``act_quant``: a separate ``static`` or ``dynamic`` quantize op
+before each W8A8 / W4A8 layer, or ``fused``) is ``workloads.act_quant``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from workloads.act_quant import is_weight_layer
 from workloads.ir import Op
 from workloads.transformer import WorkloadParamError
 
@@ -87,7 +91,7 @@ def quant_rules(quant: Any) -> list[tuple[str, str]]:
 def apply_quant(ops: Iterable[Op], rules: list[tuple[str, str]]) -> dict[str, str]:
     """Set weight_bits / act_bits / dtype of every weight layer a rule matches; returns {op name: format}.
     A pattern that matches no weight layer raises (it is almost always a typo)."""
-    ops = [op for op in ops if _is_weight_layer(op)]
+    ops = [op for op in ops if is_weight_layer(op)]
     chosen: dict[str, str] = {}
     used = set()
     for op in ops:
@@ -103,7 +107,3 @@ def apply_quant(ops: Iterable[Op], rules: list[tuple[str, str]]) -> dict[str, st
         raise WorkloadParamError(f"quant pattern {unused[0]!r} matches no weight layer; patterns match op names "
                                  f"such as {ops[0].name!r}" if ops else f"quant pattern {unused[0]!r}: no weight layers")
     return chosen
-
-
-def _is_weight_layer(op: Op) -> bool:
-    return op.kind == "conv" or (op.kind == "matmul" and op.tags.get("weight", True))

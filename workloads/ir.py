@@ -242,7 +242,7 @@ TRANSCENDENTAL_ACTIVATIONS = ("silu", "swish", "gelu", "tanh", "sigmoid", "gated
 def activation_of(op: Op) -> str | None:
     """The activation an ``elementwise`` op computes: tag ``activation``, else what its inputs and flops per element
     mean in cosim's builders (``gated_silu`` for two inputs at 5 flops); None for other ops and plain arithmetic."""
-    if op.kind != "elementwise" or "kernel" in op.tags or op.tags.get("role") in ("pool", "upsample"):
+    if op.kind != "elementwise" or "kernel" in op.tags or op.tags.get("role") in ("pool", "upsample", "act_quant"):
         return None
     if "activation" in op.tags:
         name = str(op.tags["activation"])
@@ -270,7 +270,11 @@ _ROW_REDUCTIONS = {"softmax": 2.0, "routing": 2.0, "layernorm": 2.0, "rmsnorm": 
 
 def reductions_per_element(op: Op) -> float:
     """Row reductions per element of a streaming op: a softmax's max and sum, a layer norm's two means, an RMS norm's
-    one; 0 for a batch norm at inference and every other op."""
+    one, an activation quantizer's absmax (per token, or the whole tensor's reduction); 0 for a batch norm at
+    inference and every other op."""
+    role = op.tags.get("role")
+    if role == "act_absmax" or (role == "act_quant" and op.tags.get("act_quant") == "dynamic-token"):
+        return 1.0
     if op.kind in ("softmax", "routing"):
         return _ROW_REDUCTIONS[op.kind]
     if op.kind == "norm":

@@ -4,7 +4,9 @@ through the diffusion workloads and GPU presets users run, each under the softwa
 MixDQ's W8A8 kernel measurements (authors' README, Latency Speedup table): one SDXL-Turbo U-Net call (workload
 ``sdxl-turbo``: 1 step, 512x512, batch 1, no CFG — the model's released setting; the README gives no batch or size,
 our reading) in fp16 and with every U-Net weight layer in W8A8 (int8 tensor cores, int32 accumulation, the output
-dequantised in the epilogue), on ``RTX-3090``, ``RTX-4080`` and ``A100-SXM4-80GB`` (which A100 is not stated). The
+dequantised in the epilogue; each layer's fp16 input quantised to int8 by a separate kernel with a calibrated static
+scale — the workloads' default ``act_quant="static"``, which is what MixDQ's ``QuantizedLinear`` / ``QuantizedConv2d``
+run), on ``RTX-3090``, ``RTX-4080`` and ``A100-SXM4-80GB`` (which A100 is not stated). The
 code is diffusers under PyTorch: fused scaled-dot-product attention (PyTorch 2, our reading) and every op issued by
 the eager framework. The U-Net time is the sum of the U-Net ops; weight memory is the U-Net's weight bytes.
 
@@ -12,7 +14,8 @@ CacheQuant's Stable Diffusion result (authors' repository ``mainldm/sample_cache
 SD v1.4 (the ``sd-1.5`` U-Net shapes, identical to v1.4), 50 PLMS steps, guidance 7.5, 512x512, batch 4, the U-Net
 cached with interval 5 (10 full steps; the non-uniform schedule its dynamic programme picks has the same count) on
 DeepCache's Stable Diffusion branch (layer 0, block 0: the README aligns its caching with DeepCache), W8A8 weights
-and activations (CUTLASS int8 kernels); whole-pipeline latency against the fp16 pipeline without caching. The code
+and activations (CUTLASS int8 kernels; the separate static activation-quantise kernel before each layer is an
+assumption, as for MixDQ); whole-pipeline latency against the fp16 pipeline without caching. The code
 is the CompVis latent-diffusion implementation under PyTorch: einsum attention that materialises the scores, every
 op issued by the eager framework. The paper does not state the GPU of its speed-up: it is run on ``RTX-3090``, the
 GA102 part closest to the A6000 the paper's introduction mentions (an assumption, stated in the claim).
