@@ -44,5 +44,7 @@ NAMED_STACKS = {
     "fused": {"runtime.attention_kernels": "paged", "runtime.kernel_launch": "per_kernel"},
     "cuda-graph": {"runtime.attention_kernels": "paged", "runtime.kernel_launch": "cuda_graph"},
     "pytorch-sdpa": {"runtime.attention_kernels": "flash", "runtime.kernel_launch": "framework"},
+    # PyTorch with fused attention, the model captured in a CUDA graph and replayed (torch.cuda.CUDAGraph)
+    "pytorch-sdpa-graph": {"runtime.attention_kernels": "flash", "runtime.kernel_launch": "cuda_graph"},
     "pytorch-eager": {"runtime.attention_kernels": "eager", "runtime.kernel_launch": "framework"},
 }

@@ -7,8 +7,11 @@ our reading) in fp16 and with every U-Net weight layer in W8A8 (int8 tensor core
 dequantised in the epilogue; each layer's fp16 input quantised to int8 by a separate kernel with a calibrated static
 scale — the workloads' default ``act_quant="static"``, which is what MixDQ's ``QuantizedLinear`` / ``QuantizedConv2d``
 run), on ``RTX-3090``, ``RTX-4080`` and ``A100-SXM4-80GB`` (which A100 is not stated). The
-code is diffusers under PyTorch: fused scaled-dot-product attention (PyTorch 2, our reading) and every op issued by
-the eager framework. The U-Net time is the sum of the U-Net ops; weight memory is the U-Net's weight bytes.
+code is diffusers under PyTorch with fused scaled-dot-product attention (PyTorch 2, our reading), and its latencies
+are measured with the U-Net captured in a CUDA graph, fp16 and int8 alike (MixDQ ``kernels/README.md``: "The cuda
+graph is adopted to reduce the calling overhead of the operator"; ``scripts/run_quantize_profile.sh
+--cuda_graph_only``): the ``pytorch-sdpa-graph`` stack. The U-Net time is the sum of the U-Net ops; weight memory is
+the U-Net's weight bytes.
 
 CacheQuant's Stable Diffusion result (authors' repository ``mainldm/sample_cachequant_stable_quant.py`` defaults):
 SD v1.4 (the ``sd-1.5`` U-Net shapes, identical to v1.4), 50 PLMS steps, guidance 7.5, 512x512, batch 4, the U-Net
@@ -29,7 +32,7 @@ from cosim import api
 from hw_models.gpu_stack import NAMED_STACKS
 
 # The software stacks of the authors' code (hw_models.gpu_stack).
-PYTORCH_SDPA, PYTORCH_EINSUM = NAMED_STACKS["pytorch-sdpa"], NAMED_STACKS["pytorch-eager"]
+PYTORCH_SDPA_GRAPH, PYTORCH_EINSUM = NAMED_STACKS["pytorch-sdpa-graph"], NAMED_STACKS["pytorch-eager"]
 
 MIXDQ_GPUS = {"rtx3090": "RTX-3090", "rtx4080": "RTX-4080", "a100": "A100-SXM4-80GB"}
 MIXDQ_W8A8 = {"unet.*": "W8A8"}  # MixDQ quantises the U-Net only
@@ -46,7 +49,7 @@ def _sdxl_turbo(quantised: bool):
 @lru_cache(maxsize=None)
 def unet_latency_ms(gpu: str, quantised: bool) -> float:
     """Milliseconds of one SDXL-Turbo U-Net call on ``gpu`` (a ``MIXDQ_GPUS`` key), fp16 or W8A8."""
-    r = api.simulate(api.load_hardware(MIXDQ_GPUS[gpu], PYTORCH_SDPA), _sdxl_turbo(quantised))
+    r = api.simulate(api.load_hardware(MIXDQ_GPUS[gpu], PYTORCH_SDPA_GRAPH), _sdxl_turbo(quantised))
     if not r.feasible:
         raise RuntimeError(f"MixDQ setup is infeasible on {MIXDQ_GPUS[gpu]}: {r.reason}")
     return 1e3 * float(r.ops.loc[r.ops["op"].str.startswith("unet."), "time_s"].sum())
