@@ -115,7 +115,7 @@ P_NAMES = ("stacks", "modules", "macs_per_module", "clock_hz", "softmax_ops_s", 
            "internal_bw", "idle_w", "e_mac", "e_softmax_op", "e_dram_byte", "e_module_buffer_byte",
            "e_shared_buffer_byte", "score_bytes", "pseudo_channels", "ranks", "bank_groups", "banks_per_channel",
            "page_bytes", "column_bytes", "t_ccd_s", "t_ccd_l", "t_rcd", "t_rp", "t_ras", "t_rrd", "t_faw",
-           "refresh_available", "t_read_write", "t_write_read", "t_rank_switch", "e_activation_byte")
+           "refresh_available", "t_read_write", "t_write_read", "t_rank_switch", "e_activation_byte", "dram_bw")
 P = {name: i for i, name in enumerate(P_NAMES)}
 
 
@@ -156,6 +156,9 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
         v[P[key]] = ns * 1e-9
     v[P["refresh_available"]] = 1.0 - d.trfc_ns / d.trefi_ns
     v[P["e_activation_byte"]] = e.e_dram_activation_pj_per_bit * 8e-12
+    from hw_models.logic_pim_dram import bank_bandwidth  # it reads this module's slots
+
+    v[P["dram_bw"]] = bank_bandwidth(v)
     return v
 
 
@@ -201,5 +204,5 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("logic_pim", LogicPIMSpec, pack_params, P, capacity_param="capacity_bytes",
-                    idle_param="idle_w", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}),
+                    idle_param="idle_w", bandwidth_param="dram_bw", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}),
                     effects=EFFECTS)

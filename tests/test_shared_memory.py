@@ -75,13 +75,12 @@ def test_subbatch_only_from_the_smallest_interleaved_batch():
 def test_a_unit_without_a_known_bandwidth_cannot_share():
     from hw_models.preset import HardwareConfigError
 
-    units = {"npu": load_hardware("NeuPIMs-NPU"), "lpim": load_hardware("Duplex-Logic-PIM")}
+    units = {"npu": load_hardware("NeuPIMs-NPU"), "host": load_hardware("Host-CPU")}
     spec = HeteroSpec(name="t", kind="hetero", units={u: {"preset": h.name} for u, h in units.items()},
-                      shared_memory=["npu", "lpim"])
+                      shared_memory=["npu", "host"])
     hw = compose_hetero("t", spec, units)
-    if hw.units["lpim"].device.bandwidth_param:
-        pytest.skip("Logic-PIM declares its memory bandwidth")
-    with pytest.raises(HardwareConfigError, match="lpim"):
+    assert not hw.units["host"].device.bandwidth_param
+    with pytest.raises(HardwareConfigError, match="host"):
         _totals(hw, load_workload("gpt3-13b", **GPT3))
 
 
