@@ -397,15 +397,20 @@ def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: 
     return need + other
 
 
-def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
-                     cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P, U) need and capacity with the units sharing one memory (``member`` (P, U)) as one: each of them holds what
-    all of them need (the activations and unattributed bytes once) against the smallest of their capacities."""
+def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, weights: np.ndarray,
+                     kv: np.ndarray, shared_w: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P, U) need and capacity, each unit's from ``_unit_need`` (``weights``, ``kv`` (P, U)), with the units
+    sharing one memory (``member`` (P, U)) as one: each of them holds what all of them need (the activations,
+    unattributed bytes and the weights of an op split between them once, ``shared_w`` (P,)) against the smallest of
+    their capacities."""
+    need = _unit_need(workload, op_bytes, weights, kv)
     if not member.any():
         return need, cap
     zeros = np.zeros_like(need)
     base = _unit_need(workload, op_bytes, zeros, zeros)  # what every unit holds whatever it runs
-    together = base[:, 0] + np.where(member, need - base, 0.0).sum(axis=1)
+    kv_need = _unit_need(workload, op_bytes, zeros, kv) - base
+    held = _unit_need(workload, op_bytes, shared_w[:, None], zeros[:, :1])[:, 0] - base[:, 0]  # weights, once
+    together = base[:, 0] + held + np.where(member, kv_need, 0.0).sum(axis=1)
     smallest = np.where(member, cap, np.inf).min(axis=1)
     return np.where(member, together[:, None], need), np.where(member, smallest[:, None], cap)
 
@@ -522,12 +527,11 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
+    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
-                       op_bytes.kv)
-    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
-    need, cap = _shared_capacity(member, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
-                                 _unit_slot(hardware, params, "capacity_param"))
+                       op_bytes.kv, member)
+    need, cap = _shared_capacity(member, workload, op_bytes, *sums[4:], _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)

@@ -55,7 +55,8 @@ def option_costs(flat, base, row, used, slots, scale, inv_bw):
 
 
 @njit(cache=True)
-def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts, stage, n_stages, w_op, kv_op):
+def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts, stage, n_stages, w_op, kv_op,
+                member):
     """Per point ``p`` with ``ok[p]``, op ``n`` placed on option ``c = choice[p, n]``, ``d = of[n]`` its distinct op
     and ``t = opt_time[p, d, c] × counts[n]`` its time (all instances); ops are summed in op order.
 
@@ -63,7 +64,8 @@ def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts,
     the ops a unit takes part in (``frac[d, c, u] > 0``) per stage and unit, the last column the stage's hand-over
     time; ``dyn`` (P, K): ``opt_dyn[p, d, c] × counts[n]`` (dynamic energy per slot); ``xfer_j`` (P,): hand-over
     energy (``xfer_e``); ``weights`` (P, U): ``w_op`` of the ops on each unit; ``kv`` (P, U): ``kv_op`` × the unit's
-    share."""
+    share; ``shared_w`` (P,): ``w_op`` of the ops any unit of the point's shared memory (``member`` (P, U)) takes part
+    in, each once (a split op's weights are stored once in a memory both its units read)."""
     n_points, n = choice.shape
     n_units, n_slots = frac.shape[2], opt_dyn.shape[3]
     stage_t = np.zeros((n_points, n_stages))
@@ -72,6 +74,7 @@ def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts,
     xfer_j = np.zeros(n_points)
     weights = np.zeros((n_points, n_units))
     kv = np.zeros((n_points, n_units))
+    shared_w = np.zeros(n_points)
     for p in range(n_points):
         if not ok[p]:
             continue
@@ -83,10 +86,14 @@ def placed_sums(choice, ok, xfer_t, xfer_e, opt_time, opt_dyn, frac, of, counts,
             xfer_j[p] += xfer_e[p, i]
             for k in range(n_slots):
                 dyn[p, k] += opt_dyn[p, d, c, k] * counts[i]
+            in_shared = False
             for u in range(n_units):
                 share = frac[d, c, u]
                 if share > 0:
                     busy[p, s, u] += t
                     weights[p, u] += w_op[i]
+                    in_shared = in_shared or member[p, u]
                 kv[p, u] += kv_op[i] * share
-    return stage_t, busy, dyn, xfer_j, weights, kv
+            if in_shared:
+                shared_w[p] += w_op[i]
+    return stage_t, busy, dyn, xfer_j, weights, kv, shared_w

@@ -108,3 +108,22 @@ def test_without_a_batch_parameter_the_attention_batch_is_gated():
     for limit, mode in ((9, "sequential"), (8, "subbatch")):
         gated = _totals(_device([], concurrency="subbatch", subbatch_min_batch=limit), wl)
         assert gated["period_s"][0] == _totals(_device([], concurrency=mode), wl)["period_s"][0]
+
+
+def test_duplex_units_hold_one_memory_and_draw_from_its_banks():
+    """Duplex's xPU and Logic-PIM are one 80 GB memory; a byte the xPU moves holds the pseudo-channels for 1 / its
+    achieved HBM3 bandwidth (0.9 x 3.35 TB/s), a Logic-PIM byte for 1 / the banks' whole-row rate (10.95 TB/s)."""
+    from cosim.hetero import _shared_inv_bw
+    from hw_models.logic_pim_dram import bank_bandwidth
+
+    hw = load_hardware("Duplex")
+    xpu, lpim = hw.units["xpu"], hw.units["lpim"]
+    assert hw.spec.shared_memory == ["xpu", "lpim"]
+    inv_bw = _shared_inv_bw(hw, hw.params[None])[0]
+    sl = hw.slices()
+    assert inv_bw[0] == pytest.approx(1 / (0.9 * 3.35e12))
+    assert inv_bw[1] == pytest.approx(1 / bank_bandwidth(hw.params[sl["lpim"]]))
+    wl = load_workload("gpt3-13b", **GPT3)
+    assert _totals(hw, wl)["memory_per_device_bytes"][0] == pytest.approx(sum(wl.memory_bytes.values()), rel=1e-12)
+    # one memory of the smaller capacity: Logic-PIM's 5 x 16 GB, not the xPU's 80 GiB beside it
+    assert lpim.param("capacity_bytes") == 80e9 < xpu.param("hbm_bytes")
