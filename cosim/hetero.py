@@ -4,7 +4,8 @@ own kernels, place ops with ``mappings.placement`` and compose totals (transfers
 Each unit evaluates the op table once per design point (and, with ``allow_split``, the two parts of each op's batch
 at every split fraction). Totals compose as in ``cosim.engine``: ops of a stage run one after another (``sequential``)
 and a batch takes the sum; with ``concurrency: overlap`` units and links work on different sub-batches at once, so a
-stage's period is its busiest unit's (or the links') time while the latency is unchanged. All units draw static
+stage's period is its busiest unit's (or the links', or — for units in one ``shared_memory`` — the time their bytes
+hold its channels) while the latency is unchanged. All units draw static
 power for the whole period.
 
 Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
@@ -433,10 +434,10 @@ def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.n
 
 def _compose(hw, workload, table, sums, static_w: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
     """Totals of placed points from their sums (``mappings.placement_sums.placed_sums``)."""
-    stage_time, busy, dyn, xfer_j = sums[:4]
+    stage_time, busy, dyn, xfer_j, shared = sums[:5]
     _, n_stages, per_stage = _stages(table, workload)
-    # With overlap a stage's period is its busiest unit's (or the links') time.
-    period = busy.max(axis=2).max(axis=1) if overlap else stage_time.max(axis=1)
+    # With overlap a stage's period is its busiest unit's (or the links', or a shared memory's) time.
+    period = np.maximum(busy.max(axis=2), shared).max(axis=1) if overlap else stage_time.max(axis=1)
     latency = stage_time.sum(axis=1)
     out = _energy_totals(workload, dyn, xfer_j, static_w, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
@@ -531,7 +532,7 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
                        op_bytes.kv, member)
-    need, cap = _shared_capacity(member, workload, op_bytes, *sums[4:], _unit_slot(hardware, params, "capacity_param"))
+    need, cap = _shared_capacity(member, workload, op_bytes, *sums[5:], _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)

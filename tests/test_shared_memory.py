@@ -48,9 +48,10 @@ def test_split_parts_share_the_channels():
     flat[:, O_TIME], flat[:, O_BYTES_OFFCHIP] = 1.0, (1e9, 0.5e9)
     base, row = np.array([[0, 1]]), np.zeros((1, 1, 2), dtype=np.int64)
     used, slots = np.ones((1, 1, 2), dtype=bool), np.array([1])
-    for inv_bw, expected in ((np.zeros((1, 2)), 1.0), (np.full((1, 2), 1e-9), 1.5)):
-        time, _, opt_time, _ = option_costs(flat, base, row, used, slots, 1.0, inv_bw)
+    for inv_bw, expected, channels in ((np.zeros((1, 2)), 1.0, 0.0), (np.full((1, 2), 1e-9), 1.5, 1.5)):
+        time, _, opt_time, _, shared = option_costs(flat, base, row, used, slots, 1.0, inv_bw)
         assert time[0, 0, 0] == pytest.approx(expected) and opt_time[0, 0, 0] == pytest.approx(expected)
+        assert shared[0, 0, 0] == pytest.approx(channels)
 
 
 def test_interleaved_sub_batches_cannot_outrun_the_shared_channels():
@@ -62,6 +63,32 @@ def test_interleaved_sub_batches_cannot_outrun_the_shared_channels():
     # the whole batch's bytes over the units' bandwidths (both 1024 GB/s) is a floor the two halves cannot beat
     count = np.array([op.count for op in wl.ops])
     assert shared["period_s"][0] >= (raw[0, :, O_BYTES_OFFCHIP] * count).sum() / 1024e9 * (1 - 1e-12)
+
+
+def test_overlapped_units_cannot_outrun_the_shared_channels():
+    """overlap: the units work on different sub-batches at once, so one period carries every op's bytes on the
+    shared channels: an H100 beside a Logic-PIM (GEMMs on the H100, attention on the Logic-PIM), both memory bound."""
+    from cosim.hetero import H_UNIT, _shared_inv_bw
+
+    units = {"xpu": load_hardware("H100-SXM5-80GB"), "lpim": load_hardware("Duplex-Logic-PIM")}
+
+    def device(shared):
+        spec = HeteroSpec(name="t", kind="hetero", units={u: {"preset": h.name} for u, h in units.items()},
+                          links={"hbm": {"between": ["xpu", "lpim"], "bandwidth_gbps": 1e9, "latency_us": 0,
+                                         "e_pj_per_bit": 0}},
+                          placement={"attention": "lpim", "matmul": "xpu"}, concurrency="overlap",
+                          shared_memory=shared)
+        return compose_hetero("t", spec, units)
+
+    wl = load_workload("gpt3-13b", phase="decode", batch=32, context=1024)
+    apart = _totals(device([]), wl)
+    hw = device(["xpu", "lpim"])
+    shared, raw = evaluate_points(hw, wl, hw.params[None], "latency", with_raw=True)
+    count = np.array([op.count for op in wl.ops])
+    inv_bw = _shared_inv_bw(hw, hw.params[None])[0][raw[0, :, H_UNIT].astype(int)]
+    floor = (raw[0, :, O_BYTES_OFFCHIP] * inv_bw * count).sum()  # each unit's bytes over its bandwidth, in turn
+    assert apart["period_s"][0] < floor * (1 - 1e-9)  # apart, the units overlap their traffic
+    assert shared["period_s"][0] == pytest.approx(floor, rel=1e-9)
 
 
 def test_subbatch_only_from_the_smallest_interleaved_batch():
