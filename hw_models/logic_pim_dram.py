@@ -25,7 +25,7 @@ import math
 
 from numba import njit
 
-from hw_models.logic_pim import P
+from hw_models.logic_pim_layout import P
 
 _BW, _PCS, _RANKS, _BG, _BANKS = (P["internal_bw"], P["pseudo_channels"], P["ranks"], P["bank_groups"],
                                   P["banks_per_channel"])
