@@ -5,8 +5,7 @@ Each unit evaluates the op table once per design point (and, with ``allow_split`
 at every split fraction). Totals compose as in ``cosim.engine``: ops of a stage run one after another (``sequential``)
 and a batch takes the sum; with ``concurrency: overlap`` units and links work on different sub-batches at once, so a
 stage's period is its busiest unit's (or the links', or — for units in one ``shared_memory`` — the time their bytes
-hold its channels) while the latency is unchanged. All units draw static
-power for the whole period.
+hold its channels) while the latency is unchanged. All units draw static power for the whole period.
 
 Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
 one) and distinct parameter vector of that unit (GPU tile searches through ``mappings.cache``, so the workload

@@ -112,8 +112,6 @@ class LogicPIMSpec(Strict):
         return self.memory.external_bandwidth_gbps * 1e9 * self.memory.internal_bandwidth_multiplier
 
 
-
-
 def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     """The kernels' float64 parameter vector in SI units (Hz, B, B/s, W, J)."""
     c, b, m, e = spec.compute, spec.buffers, spec.memory, spec.energy
@@ -197,5 +195,5 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("logic_pim", LogicPIMSpec, pack_params, P, capacity_param="capacity_bytes",
-                    idle_param="idle_w", bandwidth_param="dram_bw", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}),
-                    effects=EFFECTS)
+                    idle_param="idle_w", bandwidth_param="dram_bw",
+                    bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}), effects=EFFECTS)
