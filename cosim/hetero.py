@@ -4,8 +4,8 @@ own kernels, place ops with ``mappings.placement`` and compose totals (transfers
 Each unit evaluates the op table once per design point (and, with ``allow_split``, the two parts of each op's batch
 at every split fraction). Totals compose as in ``cosim.engine``: ops of a stage run one after another (``sequential``)
 and a batch takes the sum; with ``concurrency: overlap`` units and links work on different sub-batches at once, so a
-stage's period is its busiest unit's (or the links') time while the latency is unchanged. All units draw static
-power for the whole period.
+stage's period is its busiest unit's (or the links', or — for units in one ``shared_memory`` — the time their bytes
+hold its channels) while the latency is unchanged. All units draw static power for the whole period.
 
 Many design points are evaluated at once: each unit's kernel runs once per distinct op (the layers of a network share
 one) and distinct parameter vector of that unit (GPU tile searches through ``mappings.cache``, so the workload
@@ -397,15 +397,20 @@ def _unit_need(workload: Workload, op_bytes: _OpBytes, weights: np.ndarray, kv: 
     return need + other
 
 
-def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, need: np.ndarray,
-                     cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P, U) need and capacity with the units sharing one memory (``member`` (P, U)) as one: each of them holds what
-    all of them need (the activations and unattributed bytes once) against the smallest of their capacities."""
+def _shared_capacity(member: np.ndarray, workload: Workload, op_bytes: _OpBytes, weights: np.ndarray,
+                     kv: np.ndarray, shared_w: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P, U) need and capacity, each unit's from ``_unit_need`` (``weights``, ``kv`` (P, U)), with the units
+    sharing one memory (``member`` (P, U)) as one: each of them holds what all of them need (the activations,
+    unattributed bytes and the weights of an op split between them once, ``shared_w`` (P,)) against the smallest of
+    their capacities."""
+    need = _unit_need(workload, op_bytes, weights, kv)
     if not member.any():
         return need, cap
     zeros = np.zeros_like(need)
     base = _unit_need(workload, op_bytes, zeros, zeros)  # what every unit holds whatever it runs
-    together = base[:, 0] + np.where(member, need - base, 0.0).sum(axis=1)
+    kv_need = _unit_need(workload, op_bytes, zeros, kv) - base
+    held = _unit_need(workload, op_bytes, shared_w[:, None], zeros[:, :1])[:, 0] - base[:, 0]  # weights, once
+    together = base[:, 0] + held + np.where(member, kv_need, 0.0).sum(axis=1)
     smallest = np.where(member, cap, np.inf).min(axis=1)
     return np.where(member, together[:, None], need), np.where(member, smallest[:, None], cap)
 
@@ -428,10 +433,10 @@ def _energy_totals(workload, dyn: np.ndarray, xfer_j: np.ndarray, static_w: np.n
 
 def _compose(hw, workload, table, sums, static_w: np.ndarray, overlap: bool) -> dict[str, np.ndarray]:
     """Totals of placed points from their sums (``mappings.placement_sums.placed_sums``)."""
-    stage_time, busy, dyn, xfer_j = sums[:4]
+    stage_time, busy, dyn, xfer_j, shared = sums[:5]
     _, n_stages, per_stage = _stages(table, workload)
-    # With overlap a stage's period is its busiest unit's (or the links') time.
-    period = busy.max(axis=2).max(axis=1) if overlap else stage_time.max(axis=1)
+    # With overlap a stage's period is its busiest unit's (or the links', or a shared memory's) time.
+    period = np.maximum(busy.max(axis=2), shared).max(axis=1) if overlap else stage_time.max(axis=1)
     latency = stage_time.sum(axis=1)
     out = _energy_totals(workload, dyn, xfer_j, static_w, per_stage, latency, period)
     for u, name in enumerate(hw.units):  # busy time of each unit over the period (stages run on their own devices)
@@ -522,12 +527,11 @@ def _evaluate_group(hardware, workload, table, groups, op_bytes, params, code, o
     placed = _place_points(hardware, workload, table, costs, tables, params, objective, allowed, op_bytes.out)
     reasons[~placed.ok] = ("placement: no feasible placement: every option of some op is excluded or "
                            "unreachable")
+    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
     sums = placed_sums(placed.option, placed.ok, placed.transfer_time, placed.transfer_energy, *option_costs,
                        costs.frac_distinct, costs.of, table[:, COL["count"]], stages, n_stages, op_bytes.weight,
-                       op_bytes.kv)
-    member = shared_units(params[:, hardware.slices()["settings"]], len(names))
-    need, cap = _shared_capacity(member, workload, op_bytes, _unit_need(workload, op_bytes, *sums[4:]),
-                                 _unit_slot(hardware, params, "capacity_param"))
+                       op_bytes.kv, member)
+    need, cap = _shared_capacity(member, workload, op_bytes, *sums[5:], _unit_slot(hardware, params, "capacity_param"))
     worst = np.argmax(need / cap, axis=1)
     need_w, cap_w = need[np.arange(n), worst], cap[np.arange(n), worst]
     over = placed.ok & (need_w > cap_w)

@@ -382,4 +382,5 @@ FITTABLE = ("runtime.tensor_pipe_efficiency", "runtime.cta_overhead_cycles", "me
             "runtime.kernel_launch_us", "power.idle_w", "energy.e_tensor_pj_per_flop.fp16", "energy.e_hbm_pj_per_bit")
 
 KIND = HardwareKind("gpu", GPUSpec, pack_params, P, capacity_param="hbm_bytes", idle_param="idle_w",
+                    bandwidth_param="hbm_bw",
                     check=power_check, unmappable_reason=unmappable_reason, effects=EFFECTS, fittable=FITTABLE)

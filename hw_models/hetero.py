@@ -11,9 +11,10 @@ by the busiest unit or link) or ``subbatch`` (two half-batches pipelined over th
 
 ``shared_memory`` names units that share one memory (an NPU over its PIM memory, an xPU beside Logic-PIM in the same
 HBM stacks): their resident bytes (weights and KV cache of the ops each runs, the activations once) must fit the
-smallest of their capacities together, and their main-memory traffic shares its channels — parts of one op split
-between them, and ops of interleaved sub-batches, cannot together move more than each unit's bandwidth allows
-(the time of what runs at once is at least the sum of each unit's bytes over its bandwidth).
+smallest of their capacities together (a split op's weights once), and their main-memory traffic shares its
+channels — parts of one op split between them, ops of interleaved sub-batches, and the ops of one ``overlap`` period
+cannot together move more than each unit's bandwidth allows (the time of what runs at once is at least the sum of each
+unit's bytes over the bandwidth its kind declares it draws: ``hw_models.kind.HardwareKind.bandwidth_param``).
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ class HardwareKind:
     param_index: dict[str, int]  # packed parameter name → slot
     capacity_param: str
     idle_param: str
-    # Packed parameter of the bandwidth (B/s) between the device and its main memory ('' when it has none), for
-    # units of a heterogeneous device that share one memory (cosim.hetero: their traffic shares its channels).
+    # Packed parameter of the bandwidth (B/s) at which the device draws from its main memory ('' when it has none),
+    # for units of a heterogeneous device that share one memory (cosim.hetero: a byte a unit moves holds the shared
+    # channels or banks for 1 / this bandwidth, so the traffic of units running at once adds up in time).
     bandwidth_param: str = ""
     bound_names: tuple[str, ...] = BOUND_NAMES
     # Per-point feasibility beyond memory (an FPGA design that overflows its part): params → reasons, '' = ok.

@@ -20,6 +20,8 @@ from pydantic import Field, model_validator
 from hw_models.effects import Effect
 from hw_models.spec_base import Strict
 from hw_models.kind import HardwareKind, renamed_bounds
+from hw_models.logic_pim_dram import bank_bandwidth
+from hw_models.logic_pim_layout import P, P_NAMES
 
 
 class LogicPIMCompute(Strict):
@@ -110,15 +112,6 @@ class LogicPIMSpec(Strict):
         return self.memory.external_bandwidth_gbps * 1e9 * self.memory.internal_bandwidth_multiplier
 
 
-P_NAMES = ("stacks", "modules", "macs_per_module", "clock_hz", "softmax_ops_s", "module_buffer_bytes",
-           "input_buffer_bytes", "output_buffer_bytes", "softmax_buffer_bytes", "capacity_bytes", "external_bw",
-           "internal_bw", "idle_w", "e_mac", "e_softmax_op", "e_dram_byte", "e_module_buffer_byte",
-           "e_shared_buffer_byte", "score_bytes", "pseudo_channels", "ranks", "bank_groups", "banks_per_channel",
-           "page_bytes", "column_bytes", "t_ccd_s", "t_ccd_l", "t_rcd", "t_rp", "t_ras", "t_rrd", "t_faw",
-           "refresh_available", "t_read_write", "t_write_read", "t_rank_switch", "e_activation_byte")
-P = {name: i for i, name in enumerate(P_NAMES)}
-
-
 def pack_params(spec: LogicPIMSpec) -> np.ndarray:
     """The kernels' float64 parameter vector in SI units (Hz, B, B/s, W, J)."""
     c, b, m, e = spec.compute, spec.buffers, spec.memory, spec.energy
@@ -156,6 +149,7 @@ def pack_params(spec: LogicPIMSpec) -> np.ndarray:
         v[P[key]] = ns * 1e-9
     v[P["refresh_available"]] = 1.0 - d.trfc_ns / d.trefi_ns
     v[P["e_activation_byte"]] = e.e_dram_activation_pj_per_bit * 8e-12
+    v[P["dram_bw"]] = bank_bandwidth(v)
     return v
 
 
@@ -201,5 +195,5 @@ EFFECTS = {
 }
 
 KIND = HardwareKind("logic_pim", LogicPIMSpec, pack_params, P, capacity_param="capacity_bytes",
-                    idle_param="idle_w", bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}),
-                    effects=EFFECTS)
+                    idle_param="idle_w", bandwidth_param="dram_bw",
+                    bound_names=renamed_bounds({"l2": "buffer", "sfu": "softmax"}), effects=EFFECTS)

@@ -25,7 +25,7 @@ import math
 
 from numba import njit
 
-from hw_models.logic_pim import P
+from hw_models.logic_pim_layout import P
 
 _BW, _PCS, _RANKS, _BG, _BANKS = (P["internal_bw"], P["pseudo_channels"], P["ranks"], P["bank_groups"],
                                   P["banks_per_channel"])
@@ -55,3 +55,12 @@ def stream_time(nbytes, chunk, write, params):
     run = min(params[_PAGE], max(chunk, 1.0))
     rows = nbytes / run
     return rows / params[_PCS] * row_time(run, write, params) / params[_AVAIL], rows
+
+
+def bank_bandwidth(params) -> float:
+    """Bytes per second the pseudo-channels deliver when streaming whole rows (page-long runs, reads), refresh
+    included: what the DRAM's banks serve at best. Every byte any client of the stacks moves (the Logic-PIM over its
+    TSVs, a processor over the external interface) holds a pseudo-channel's row and column time; a heterogeneous
+    device whose units share the stacks (``cosim.hetero``) charges Logic-PIM bytes at this rate."""
+    page = params[_PAGE]
+    return params[_PCS] * page / row_time(page, False, params) * params[_AVAIL]

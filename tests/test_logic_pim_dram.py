@@ -82,3 +82,13 @@ def test_short_rows_pay_the_whole_activation():
     extra = (kv / 256 + q_rows) * (1024 - 256) * 1.21e-12 * 8
     assert out[O_E_OFFCHIP] == pytest.approx(out[O_BYTES_OFFCHIP] * p[P["e_dram_byte"]] + extra)
     assert out[O_TIME] >= out[O_BYTES_OFFCHIP] / 13.4e12
+
+
+def test_the_banks_serve_whole_rows_at_the_rank_switch_and_refresh_loss():
+    from hw_models.logic_pim_dram import bank_bandwidth
+
+    p = _params()
+    # 160 pseudo-channels x 1 KB per (12.23 + 1 ns) row x (1 - 450 / 3900) = 10.95 TB/s, what a shared stack serves
+    expected = PCS * 1024 / (1024 / PC_BW + 1e-9) * AVAIL
+    assert bank_bandwidth(p) == pytest.approx(expected) == pytest.approx(10.95e12, rel=1e-3)
+    assert p[P["dram_bw"]] == bank_bandwidth(p)
