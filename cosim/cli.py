@@ -402,7 +402,8 @@ def _workload_table(wl):
         rows.append({"op": op.name, "kind": op.kind, "count": op.count,
                      "dims": dims if len(dims) <= 48 else dims[:47] + "…",
                      "MACs/SOPs": (op.macs or by_class.get("ac", 0.0)) * op.count, "FLOPs": op.flops * op.count,
-                     "bytes": op.bytes * op.count, "params": op.parameters * op.tags.get("weight_copies", op.count), "intensity": op.intensity})
+                     "bytes": op.bytes * op.count, "params": op.parameters * op.weight_copies,
+                     "intensity": op.intensity})
     return pd.DataFrame(rows, columns=["op", "kind", "count", "dims", "MACs/SOPs", "FLOPs", "bytes", "params",
                                        "intensity"])
 

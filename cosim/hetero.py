@@ -269,7 +269,7 @@ def _op_bytes(ops: list[Op], of: np.ndarray) -> _OpBytes:
     """Per op, from its group's first op (``ops``) and each op's group (``of``)."""
     operands = [op.operand_bytes for op in ops]
     return _OpBytes(np.array([b.get("output", 0.0) for b in operands])[of],
-                    np.array([b.get("weight", 0.0) * op.tags.get("weight_copies", op.count) if op.parameters else 0.0
+                    np.array([b.get("weight", 0.0) * op.weight_copies if op.parameters else 0.0
                               for b, op in zip(operands, ops)])[of],
                     np.array([b.get("kv_read", 0.0) * op.count for b, op in zip(operands, ops)])[of])
 

@@ -142,9 +142,9 @@ P_NAMES = (["cores", "threads_per_core", "clock_hz"] + [f"peak_{d}" for d in DTY
            + ["scalar_ipc", "div_cycles", "sqrt_cycles", "exp_cycles"]
            + ["l1_bytes", "l1_bpc", "l2_bytes", "l2_bpc", "l3_bytes", "l3_bpc", "dram_bytes", "dram_bw", "line_bytes",
               "misses", "dram_latency_s"]
-           + ["gemm_threads", "macs_per_thread", "stream_threads", "tile_m", "tile_n", "gemm_eff", "block_k", "stream_eff", "cache_eff",
-              "dram_eff", "dispatch_s", "sync_s", "softmax_flops", "unfused", "transcendental_cycles", "reduction_cycles", "pack_bpc", "small_macs", "im2col",
-              "copy_run_cycles"]
+           + ["gemm_threads", "macs_per_thread", "stream_threads", "tile_m", "tile_n", "gemm_eff", "block_k",
+              "stream_eff", "cache_eff", "dram_eff", "dispatch_s", "sync_s", "softmax_flops", "unfused",
+              "transcendental_cycles", "reduction_cycles", "pack_bpc", "small_macs", "im2col", "copy_run_cycles"]
            + [f"fallback_gemm_{d}" for d in DTYPES] + [f"fallback_stream_{d}" for d in DTYPES]
            + ["idle_w"] + [f"e_flop_{d}" for d in DTYPES]
            + ["e_scalar_op", "e_l1_byte", "e_l2_byte", "e_l3_byte", "e_dram_byte"])

@@ -10,9 +10,10 @@ core's SIMD units, so ``a = min(threads, cores)`` cores are active. The working 
 served from the first level that holds it: the active cores' private L1 (``a × L1``), their L2, the shared L3, or
 DRAM, except that each nearer level, too small for it, still serves its capacity's share beyond the levels before
 it (``(capacity - nearer capacity) / working set``, a cache keeping a random part of a stream it cannot hold) at its
-own bandwidth; a GEMM's B operand (its weights), whose repeats (layers) hold distinct copies, is reused only after its op's
-``count`` × its bytes have streamed through the caches, so it comes from the level that holds that many (a model
-larger than the caches streams its weights from DRAM every step). A level's bandwidth is its bytes per core-cycle × active cores × clock × the achieved cache fraction; DRAM's is
+own bandwidth; a GEMM's B operand (its weights), whose repeats (layers) hold distinct copies, is reused only after
+its op's ``count`` × its bytes (and the workload's parameter bytes) have streamed through the caches, so it comes from
+the level that holds that many (a model larger than the caches streams its weights from DRAM every step). A level's
+bandwidth is its bytes per core-cycle × active cores × clock × the achieved cache fraction; DRAM's is
 ``min(peak, a × misses in flight × line / latency)`` (Little's law: one core alone cannot saturate the channels) ×
 the achieved DRAM fraction. A nearer level is never slower than a farther one (a preset may list a shared L3 faster
 than a private L2 for few cores; the data then streams at the farther level's rate).
@@ -60,9 +61,11 @@ from numba import njit
 from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, B_LAUNCH, O_BOUND, O_BYTES_OFFCHIP, O_BYTES_ONCHIP, O_E_COMPUTE,
                             O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAP_0, O_MAPPING, O_TIME, O_UTIL)
 from hw_models.cpu import P
-from workloads.table import (ALL_GATHER, ALL_REDUCE, C_REUSE_BYTES, C_A_BYTES, C_A_UNIQUE, C_CAUSAL, C_FLOPS_PER_ELEMENT,
-                             C_BIAS, C_KERNEL_H, C_KERNEL_W, C_REDUCTIONS, C_TRANSCENDENTALS, C_BATCH, C_BYTES, C_COLLECTIVE, C_COUNT, C_DTYPE,
-                             C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KERNEL_COUNTS, C_KIND,
+from hw_models.kernel_counts import is_kernel_op, kernel_counts
+from workloads.table import (ALL_GATHER, ALL_REDUCE, C_A_BYTES, C_A_UNIQUE, C_BATCH, C_BIAS, C_BYTES, C_CAUSAL,
+                             C_COLLECTIVE, C_COUNT, C_DTYPE, C_FLOPS_PER_ELEMENT, C_KERNEL_H, C_KERNEL_W, C_REDUCTIONS,
+                             C_REUSE_BYTES, C_TRANSCENDENTALS,
+                             C_ELEMENTS, C_FLOPS, C_GROUP, C_HEAD_DIM, C_HEADS, C_K, C_KIND,
                              C_KV_HEADS, C_KV_LEN, C_M, C_N, C_O_BYTES, C_PARALLEL_FRACTION, C_Q_LEN, C_W_BYTES,
                              C_W_COUNT, K_ATTENTION, K_COLLECTIVE, K_GATHER, K_GEMM, K_KV_WRITE, K_STREAM)
 
@@ -312,11 +315,8 @@ def copy_part(out, elements, run, nbytes, working_set, params):
 @njit(cache=True)
 def kernel_part(out, row, params):
     """A scalar ``kernel`` op: issue slots of its operation counts, Amdahl over the stream threads."""
-    c = C_KERNEL_COUNTS
-    int_add, int_mul, int_div, int_cmp = row[c], row[c + 1], row[c + 2], row[c + 3]
-    fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt = row[c + 4], row[c + 5], row[c + 6], row[c + 7], row[c + 8], \
-        row[c + 9]
-    loads, stores = row[c + 10], row[c + 11]
+    int_add, int_mul, int_div, int_cmp, fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt, loads, stores = \
+        kernel_counts(row)
     simple = int_add + int_mul + int_cmp + fp_add + fp_mul + fp_cmp + loads + stores
     long_cycles = (int_div + fp_div) * params[_DIV] + fp_sqrt * params[_SQRT] + fp_exp * params[_EXP]
     cycles = simple / params[_IPC] + long_cycles
@@ -388,10 +388,7 @@ def op_cost(row, params, objective, settings, out):
     out[O_MAPPING] = -1.0
     kind = int(row[C_KIND])
     dt = int(row[C_DTYPE])
-    is_kernel = False
-    for j in range(12):
-        if row[C_KERNEL_COUNTS + j] > 0.0:
-            is_kernel = True
+    is_kernel = is_kernel_op(row)
     if kind == K_GEMM:
         # the B operand (weights) of one instance; its repeats (layers) hold distinct copies, and every weight of the
         # workload is used once per run, so it is reused only after count x its bytes, and the workload's parameter

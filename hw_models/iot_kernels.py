@@ -46,8 +46,9 @@ from hw_models.cost import (B_COMPUTE, B_DRAM, B_L2, O_BOUND, O_BYTES_OFFCHIP, O
                             O_E_LINK, O_E_OFFCHIP, O_E_ONCHIP, O_E_STATIC, O_MAPPING, O_MAP_0, O_MAP_1, O_MAP_2, O_TIME,
                             O_UTIL)
 from hw_models.iot import P
+from hw_models.kernel_counts import is_kernel_op, kernel_counts
 from workloads.dtypes import DTYPE_BITS
-from workloads.table import (C_A_BYTES, C_BYTES, C_FLOPS, C_KERNEL_COUNTS, C_LOOP_ITERATIONS, C_PARALLEL_FRACTION,
+from workloads.table import (C_A_BYTES, C_BYTES, C_FLOPS, C_LOOP_ITERATIONS, C_PARALLEL_FRACTION,
                              C_PARALLEL_UNITS, C_REDUCTION_STEPS)
 
 IS_INT = np.array([1.0 if name.startswith("int") else 0.0 for name in DTYPE_BITS])
@@ -117,11 +118,8 @@ def unit_split(units, cores):
 @njit(cache=True)
 def kernel_cycles(row, params, cores):
     """(cycles, active core-cycles, L1 accesses) of a scalar ``kernel`` op on ``cores`` cores."""
-    c = C_KERNEL_COUNTS
-    int_add, int_mul, int_div, int_cmp = row[c], row[c + 1], row[c + 2], row[c + 3]
-    fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt = row[c + 4], row[c + 5], row[c + 6], row[c + 7], row[c + 8], \
-        row[c + 9]
-    loads, stores = row[c + 10], row[c + 11]
+    int_add, int_mul, int_div, int_cmp, fp_add, fp_mul, fp_div, fp_cmp, fp_exp, fp_sqrt, loads, stores = \
+        kernel_counts(row)
     cyc_int = int_add * params[_ALU] + int_mul * params[_MUL] + int_div * params[_DIV] + \
         int_cmp * (params[_ALU] + params[_BR])
     cyc_fp_units = fp_add * params[_FADD] + fp_mul * params[_FMUL] + fp_div * params[_FDIV] + \
@@ -231,10 +229,7 @@ def stream_cost(row, params, is_int, out):
     """A ``kernel`` op from its operation counts, or an element-parallel streaming op."""
     cores, clk = params[_N], params[_CLK]
     ab = row[C_A_BYTES]
-    is_kernel = False
-    for j in range(12):
-        if row[C_KERNEL_COUNTS + j] > 0.0:
-            is_kernel = True
+    is_kernel = is_kernel_op(row)
     if is_kernel:
         cycles, active, accesses = kernel_cycles(row, params, cores)
         out[O_TIME] = cycles / clk

@@ -70,7 +70,7 @@ def _finish(wl: Workload, quant: Any, act_quant: str, extra_activation_elements:
     wl.ops = insert_act_quant(wl.ops, act_quant, bits, wl.params["dtype"])
     wl.params["quant"], wl.params["act_quant"] = quant, act_quant
     wl.params["quantized_layers"] = len(formats)
-    weights = sum(op.parameters * op.tags.get("weight_copies", op.count) * op.weight_bits / 8.0 for op in wl.ops)
+    weights = wl.parameter_bytes
     largest = max(op.operand_bytes.get("input", 0.0) + op.operand_bytes.get("output", 0.0) for op in wl.ops)
     wl.memory_bytes = {"weights": weights, "kv_cache": 0.0,
                        "activations": 2.0 * largest + extra_activation_elements * bits / 8.0}

@@ -200,6 +200,11 @@ class Op:
         return self.flops / b if b else 0.0
 
     @property
+    def weight_copies(self) -> int:
+        """Distinct parameter sets this op's repeats hold: tag ``weight_copies``, else its ``count``."""
+        return self.tags.get("weight_copies", self.count)
+
+    @property
     def parameters(self) -> int:
         """Parameter elements this op owns (weights of a weight GEMM, an embedding table, norm scales)."""
         d = self.dim
@@ -358,7 +363,12 @@ class Workload:
     @property
     def parameters(self) -> int:
         """Parameters held by this workload's ops (per device when the model is sharded)."""
-        return int(sum(op.parameters * op.tags.get("weight_copies", op.count) for op in self.ops))
+        return int(sum(op.parameters * op.weight_copies for op in self.ops))
+
+    @property
+    def parameter_bytes(self) -> float:
+        """Bytes of the parameters this workload's ops hold, each at its op's weight width."""
+        return float(sum(op.parameters * op.weight_copies * op.weight_bits / 8.0 for op in self.ops))
 
     def summary(self) -> dict[str, float]:
         """Totals: ops, FLOPs, bytes, parameters, arithmetic intensity, items."""

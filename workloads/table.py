@@ -156,6 +156,5 @@ def op_table(workload: Workload) -> np.ndarray:
     the workload's parameter bytes (each weight is used once per run, so all of them pass between two uses)."""
     rows = op_rows(workload.ops)
     if len(rows):
-        rows[:, C_REUSE_BYTES] = sum(op.parameters * op.weight_bits / 8.0 * op.tags.get("weight_copies", op.count)
-                                     for op in workload.ops)
+        rows[:, C_REUSE_BYTES] = workload.parameter_bytes
     return rows
