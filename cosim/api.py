@@ -35,15 +35,16 @@ from workloads import Workload
 from workloads.trace_io import TraceFormatError, save_trace
 from workloads.transformer import WorkloadParamError
 
-__all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
+__all__ = ["Hardware", "HardwareDescription", "INPUT_ERRORS", "Result", "Routing", "ServingEstimate", "Workload",
            "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "check_config",
-           "config_yaml", "convert_board_csv", "count_points", "dataset_figures_cells", "describe", "describe_hardware", "describe_workload", "fit_calibration",
-           "import_onnx", "load_hardware", "load_point", "load_workload", "mapping_report", "measure_board", "measured_workload",
+           "config_yaml", "convert_board_csv", "count_points", "dataset_figures_cells", "describe",
+           "describe_hardware", "describe_workload", "explorer_script", "fit_calibration", "import_onnx",
+           "load_hardware", "load_point", "load_workload", "mapping_report", "measure_board", "measured_workload",
            "measurement_rates", "parameter_space", "pareto_front", "parse_config", "point_config", "point_inputs",
-           "read_calibration", "read_measurements", "read_results",
-           "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve", "simulate",
-           "sweep", "validate_calibration", "validate_dataset", "validation_datasets", "workload_parameters",
-           "write_calibration", "write_dataset_figures", "write_reproduction_table"]
+           "read_calibration", "read_measurements", "read_results", "reproduction_cells", "reproduction_output",
+           "reproduction_table", "save_trace", "serve", "simulate", "sweep", "validate_calibration",
+           "validate_dataset", "validation_datasets", "workload_parameters", "write_calibration",
+           "write_dataset_figures", "write_reproduction_table"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -216,6 +217,14 @@ def point_config(rows, objective: str = "latency", name: str = "points") -> dict
     if hasattr(rows, "iterrows"):
         rows = [row for _, row in rows.iterrows()]
     return config(list(rows), objective, name)
+
+
+def explorer_script() -> Path:
+    """The explorer's Streamlit entry script (``app/main.py``, installed beside cosim)."""
+    script = Path(__file__).resolve().parents[1] / "app" / "main.py"
+    if not script.is_file():
+        raise CosimInputError(f"the explorer is not installed: no {script}")
+    return script
 
 
 def reproduction_table(claims: list[str] | None = None):
