@@ -44,7 +44,7 @@ def _has_header(path: Path) -> bool:
     with path.open() as f:
         first = next((line.strip() for line in f if line.strip()), "")
     try:
-        float(first)
+        float(first.split(",")[0])
     except ValueError:
         return True
     return False

@@ -223,13 +223,16 @@ def test_trace_without_lengths_draws_them(tmp_path, suffix):
 
 @pytest.mark.parametrize("content,message", [
     ("time,prompt_tokens\n1,5\n", r"needs a column 'arrival_s' or 'timestamp'; the file has \['prompt_tokens', 'time'\]"),
-    ("arrival_s\n0\n-1\n", r"row 2, column 'arrival_s': '-1' is not allowed; arrival_s must be a finite time"),
-    ("arrival_s\n0\nnan\n", r"row 2, column 'arrival_s': 'nan' is not allowed"),
+    ("arrival_s\n0\n-1\n", r"row 2, column 'arrival_s': -1 is not allowed; arrival_s must be a finite time"),
+    ("arrival_s\n0\nnan\n", r"row 2, column 'arrival_s': (an empty, missing or NaN value|'nan') is not allowed"),
     ("arrival_s\n0\nsoon\n", r"row 2, column 'arrival_s': 'soon' is not allowed"),
-    ("arrival_s,prompt_tokens\n0,12\n1,-3\n", r"row 2, column 'prompt_tokens': '-3' is not allowed; .*integer .* >= 1"),
-    ("arrival_s,output_tokens\n0,2.5\n", r"row 1, column 'output_tokens': '2.5' is not allowed"),
+    ("arrival_s\n0\n\"\"\n", r"row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"),
+    ("arrival_s,prompt_tokens\n0,12\n1,-3\n", r"row 2, column 'prompt_tokens': -3 is not allowed; .*integer .* >= 1"),
+    ("arrival_s,output_tokens\n0,2.5\n", r"row 1, column 'output_tokens': 2.5 is not allowed"),
     ("arrival_s\n", r"no data rows"),
-    ("arrival_s,prompt_tokens\n0\n", r"row 1 has 1 fields, the header has 2"),
+    ("", r"the file is empty"),
+    ("arrival_s,prompt_tokens\n0\n", r"row 1, column 'prompt_tokens': an empty, missing or NaN value is not allowed"),
+    ("arrival_s\n0,1,2\n", r"not a valid CSV table"),
 ])
 def test_bad_trace_errors_name_file_row_column_value(tmp_path, content, message):
     path = tmp_path / "bad.csv"
@@ -249,8 +252,11 @@ def test_bad_trace_files(tmp_path):
     with pytest.raises(CosimInputError, match="row 2 is not valid JSON"):
         read_trace(tmp_path / "t.jsonl")
     (tmp_path / "t2.jsonl").write_text('{"arrival_s": 0}\n{"arrival_s": null}\n')
-    with pytest.raises(CosimInputError, match="row 2, column 'arrival_s': None is not allowed"):
+    with pytest.raises(CosimInputError, match="row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"):
         read_trace(tmp_path / "t2.jsonl")
     (tmp_path / "multi.csv").write_text("a,b\n1,2\n")
     with pytest.raises(CosimInputError, match=r"columns \['a', 'b'\]; name one as 'column'"):
         read_samples(tmp_path / "multi.csv")
+    (tmp_path / "pairs.txt").write_text("1,2\n3,4\n")
+    with pytest.raises(CosimInputError, match="without a header row must have one column, this one has 2"):
+        read_samples(tmp_path / "pairs.txt")
