@@ -78,6 +78,12 @@ def _to_float(value) -> float:
         return np.nan
 
 
+def resolve(path: str | Path, base_dir: Path | None) -> Path:
+    """``path`` with ``~`` expanded, relative to ``base_dir`` (the config's folder) when it is relative."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or base_dir is None else base_dir / p
+
+
 def read_table(path: Path, *, header: bool = True) -> Table:
     """Read ``path``: CSV (``.csv``, ``.txt``; with a header row unless ``header`` is False, then one column named
     ``value``) or JSONL (one JSON object per line, or one number per line, named ``value``)."""

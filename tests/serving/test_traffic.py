@@ -177,6 +177,15 @@ def test_capped_marginals_are_normalised():
     assert pmf["output"][1025:].sum() == 0.0
 
 
+def test_explicit_lengths_override_a_dataset_and_samples_honour_the_cap(tmp_path):
+    (tmp_path / "out.csv").write_text("tokens\n10\n5000\n20\n")
+    traffic = Traffic(dataset="sharegpt", requests=3000, max_total_tokens=6000,
+                      output=Lengths(dist="empirical", path="out.csv", column="tokens"))
+    requests = generate_requests(traffic, base_dir=tmp_path)
+    assert {r.output_tokens for r in requests} == {10, 5000, 20}
+    assert all(r.prompt_tokens + r.output_tokens <= 6000 for r in requests)
+
+
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(CosimInputError, match="unknown dataset 'sharegtp'.*alpaca.*lmsys-chat.*sharegpt"):
         generate_requests(Traffic(dataset="sharegtp"))
@@ -217,6 +226,16 @@ def test_trace_without_lengths_draws_them(tmp_path, suffix):
     assert as_tuples(generate_requests(traffic)) == [(0, 0.0, 128, 32), (1, 1.25, 128, 32), (2, 3.5, 128, 32)]
     # a rate rescales the trace to that mean rate: 2 gaps over 3.5 s -> 2 gaps over 2 / 4 = 0.5 s
     assert [r.arrival_s for r in generate_requests(traffic, rate_per_s=4.0)] == pytest.approx([0.0, 0.5 * 1.25 / 3.5, 0.5])
+    window = traffic.model_copy(update={"duration_s": 3.0})
+    assert [r.arrival_s for r in generate_requests(window)] == [0.0, 1.25]
+    assert len(generate_requests(Traffic(requests=1, arrivals=traffic.arrivals, **FIXED))) == 1  # an explicit count
+
+
+def test_long_trace_replays_every_row_unless_a_count_is_given(tmp_path):
+    path = write_trace(tmp_path / "long.csv", [(t,) for t in range(1500)], columns=("arrival_s",))
+    arrivals = Arrivals(process="trace", path=str(path))
+    assert len(generate_requests(Traffic(arrivals=arrivals, **FIXED))) == 1500  # the default 1000 does not cut it
+    assert len(generate_requests(Traffic(arrivals=arrivals, requests=1000, **FIXED))) == 1000
     with pytest.raises(CosimInputError, match="no 'prompt_tokens' column"):
         generate_requests(Traffic(arrivals=Arrivals(process="trace", path=str(path))))
 
