@@ -261,21 +261,17 @@ def test_bad_trace_errors_name_file_row_column_value(tmp_path, content, message)
     assert str(err.value).startswith(str(path))
 
 
-def test_bad_trace_files(tmp_path):
-    with pytest.raises(CosimInputError, match="missing.csv: file not found"):
-        read_trace(tmp_path / "missing.csv")
-    (tmp_path / "t.parquet").write_text("x")
-    with pytest.raises(CosimInputError, match=r"unknown table format '.parquet'; allowed: .csv, .jsonl, .txt"):
-        read_trace(tmp_path / "t.parquet")
-    (tmp_path / "t.jsonl").write_text('{"arrival_s": 0}\n{"arrival_s": 1,\n')
-    with pytest.raises(CosimInputError, match="row 2 is not valid JSON"):
-        read_trace(tmp_path / "t.jsonl")
-    (tmp_path / "t2.jsonl").write_text('{"arrival_s": 0}\n{"arrival_s": null}\n')
-    with pytest.raises(CosimInputError, match="row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"):
-        read_trace(tmp_path / "t2.jsonl")
-    (tmp_path / "multi.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CosimInputError, match=r"columns \['a', 'b'\]; name one as 'column'"):
-        read_samples(tmp_path / "multi.csv")
-    (tmp_path / "pairs.txt").write_text("1,2\n3,4\n")
-    with pytest.raises(CosimInputError, match="without a header row must have one column, this one has 2"):
-        read_samples(tmp_path / "pairs.txt")
+@pytest.mark.parametrize("name,content,reader,message", [
+    ("missing.csv", None, read_trace, "missing.csv: file not found"),
+    ("t.parquet", "x", read_trace, r"unknown table format '.parquet'; allowed: .csv, .jsonl, .txt"),
+    ("t.jsonl", '{"arrival_s": 0}\n{"arrival_s": 1,\n', read_trace, "row 2 is not valid JSON"),
+    ("t.jsonl", '{"arrival_s": 0}\n{"arrival_s": null}\n', read_trace,
+     "row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"),
+    ("multi.csv", "a,b\n1,2\n", read_samples, r"columns \['a', 'b'\]; name one as 'column'"),
+    ("pairs.txt", "1,2\n3,4\n", read_samples, "without a header row must have one column, this one has 2"),
+])
+def test_bad_files(tmp_path, name, content, reader, message):
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    with pytest.raises(CosimInputError, match=message):
+        reader(tmp_path / name)
