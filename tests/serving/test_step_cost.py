@@ -42,15 +42,30 @@ def test_is_a_step_cost_predictor(gpu):
 
 @pytest.mark.parametrize("exact", [False, True])
 def test_decode_and_prefill_steps_equal_the_steady_states(a100, exact):
-    """At grid points (batch 16, context 768) the cached cost is the engine's, as the steady state takes it."""
+    """Exact: the engine's step, as the steady state takes it. Cached, at grid points (batch 16, context 768): the
+    sum of the step's parts, the same to rounding."""
     est = serve(a100, MODEL, 16, 512, 512)  # decode at context 512 + 512/2 = 768, prefill of 512 tokens
     p = EngineStepCost(a100, MODEL, exact=exact)
     decode = p.cost(StepBatch((768,) * 16))
     prefill = p.cost(StepBatch((), ((512, 0),)))
-    assert decode.time_s == est.decode_step_s
-    assert prefill.time_s == est.prefill_s
     r = cosim.simulate(a100, load_workload(MODEL, phase="decode", batch=16, context=768))
-    assert decode.energy_j == r.energy_j
+    same = (lambda x: x) if exact else (lambda x: pytest.approx(x, rel=1e-12))
+    assert decode.time_s == same(est.decode_step_s)
+    assert prefill.time_s == same(est.prefill_s)
+    assert decode.energy_j == same(r.energy_j)
+
+
+@pytest.mark.parametrize("hardware", ["A100-SXM4-80GB", "TPUv4-core-like", "EPYC-9654"])
+def test_a_step_is_the_sum_of_its_parts_on_one_device(hardware):
+    """Where ops run one after another, tokens + rows + attention parts make the whole step (CPU caches see the
+    whole step's weights)."""
+    hw = cosim.load_hardware(hardware)
+    cached, exact = EngineStepCost(hw, MODEL), EngineStepCost(hw, MODEL, exact=True)
+    assert cached.additive
+    for batch in (StepBatch((640,) * 8, ((48, 128), (48, 128), (64, 0))), StepBatch((), ((24, 0), (40, 256)))):
+        a, e = cached.cost(batch), exact.cost(batch)
+        assert a.time_s == pytest.approx(e.time_s, rel=1e-12)
+        assert a.energy_j == pytest.approx(e.energy_j, rel=1e-12)
 
 
 def test_mixed_step_reads_the_weights_once(gpu):
