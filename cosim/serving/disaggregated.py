@@ -30,6 +30,7 @@ import simpy
 from cosim.serving.instance import Instance, build_instance
 from cosim.serving.kv_transfer import KVTransfers, resolve_link
 from cosim.serving.metrics import Recorder
+from cosim.serving.nanoflow import with_nano_batches
 from cosim.serving.requests import Request
 from cosim.serving.router import Router
 from cosim.serving.schedulers.base import work_tokens
@@ -116,7 +117,7 @@ def front_ends(env: simpy.Environment, system: SystemSpec, predictor_for_pool, r
     the router feeds."""
     spec = system.disaggregated
     pools = (spec.prefill, spec.decode)
-    predictors = [predictor_for_pool(pool) for pool in pools]
+    predictors = [with_nano_batches(predictor_for_pool(pool), system.nano_batches) for pool in pools]
     schedulers = [pool.scheduler or system.scheduler for pool in pools]
     n_pre, n_dec = spec.prefill.replicas, spec.decode.replicas
     lanes = min(pool.tensor_parallel * pool.pipeline_parallel for pool in pools)

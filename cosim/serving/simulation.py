@@ -16,6 +16,7 @@ import simpy
 
 from cosim.serving.instance import Instance, build_instance
 from cosim.serving.metrics import Recorder, goodput
+from cosim.serving.nanoflow import with_nano_batches
 from cosim.serving.requests import Request
 from cosim.serving.router import Router, arrivals
 from cosim.serving.run import ServingRun
@@ -34,7 +35,7 @@ def front_ends(env: simpy.Environment, system: SystemSpec, predictor_for_pool: P
         from cosim.serving.disaggregated import front_ends as disaggregated_front_ends
 
         return disaggregated_front_ends(env, system, predictor_for_pool, recorder)
-    predictor = predictor_for_pool(None)
+    predictor = with_nano_batches(predictor_for_pool(None), system.nano_batches)
     return [build_instance(env, i, system.scheduler, predictor, recorder) for i in range(system.replicas)]
 
 
