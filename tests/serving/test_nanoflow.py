@@ -123,7 +123,7 @@ def test_predictor_costs_a_step_as_its_overlapped_nano_batches():
 
 
 def test_nano_batches_rejected_where_not_modelled():
-    from analytic_cost import AnalyticCost
+    from serving_checks import AnalyticCost
 
     from cosim.errors import CosimInputError
     from cosim.serving.nanoflow import NanoBatchStepCost, with_nano_batches
