@@ -249,10 +249,13 @@ class Scheduler:
         """The step decoding rows 0..decode-1 and running ``prefills`` (None when both are empty)."""
         if not decode and not prefills:
             return None
-        chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
-        prefill_tokens = sum(c for c, _ in chunks)
+        chunks: tuple[tuple[int, int], ...] = ()
+        prefill_tokens = 0
+        if prefills:
+            chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
+            prefill_tokens = sum(c for c, _ in chunks)
         return Step(StepBatch(tuple(self.ctx[:decode].tolist()), chunks), decode, prefills, extra_s,
-                    decode + prefill_tokens, prefill_tokens, self.n, self.queued)
+                    decode + prefill_tokens, prefill_tokens, self.n, len(self.waiting) + len(self.swapped))
 
     # --- applying a step ----------------------------------------------------------------------------------------
     def complete(self, step: Step, now: float, energy_j: float) -> list[Request]:
