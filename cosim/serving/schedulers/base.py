@@ -255,7 +255,7 @@ class Scheduler:
             chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
             prefill_tokens = sum(c for c, _ in chunks)
         return Step(StepBatch(tuple(self.ctx[:decode].tolist()), chunks), decode, prefills, extra_s,
-                    decode + prefill_tokens, prefill_tokens, self.n, len(self.waiting) + len(self.swapped))
+                    decode + prefill_tokens, prefill_tokens, self.n, self.queued)
 
     # --- applying a step ----------------------------------------------------------------------------------------
     def complete(self, step: Step, now: float, energy_j: float) -> list[Request]:
