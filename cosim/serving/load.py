@@ -1,0 +1,149 @@
+"""Reading a serving config: the YAML file, its schema (``spec``) and the checks that need the rest of cosim (model,
+hardware presets and overrides, dataset profiles, trace and sample files), each error naming the YAML path.
+
+Relative file paths in the traffic section (a trace, empirical length samples) are resolved against the config
+file's folder here, so a study runs the same from any working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cosim.config_input import check_hardware, check_model, read_yaml_mapping, validate_schema
+from cosim.errors import CosimInputError
+from cosim.serving.spec import Lengths, ServingConfig, Traffic
+
+
+def load_serving_config(path: str | Path) -> ServingConfig:
+    """Read and validate a serving config file; every problem raises ``CosimInputError`` naming the YAML path."""
+    return validate_serving_config(read_yaml_mapping(path, "'model', 'traffic' and 'systems'"), str(path))
+
+
+def validate_serving_config(raw: dict[str, Any] | ServingConfig, source: str = "<config>") -> ServingConfig:
+    """Validate a serving config (a dict, or an already built ``ServingConfig``): the schema, then the model, each
+    system's hardware and parallelism, and the traffic's dataset and files."""
+    config = raw if isinstance(raw, ServingConfig) else validate_schema(ServingConfig, raw, source)
+    base = Path(source).parent if Path(source).is_file() else None
+    check_serving_model(config.model, config.dtype, config.kv_dtype, "", source)
+    for i, system in enumerate(config.systems):
+        where = f"systems[{i}]"
+        check_hardware(system.hardware.preset, system.hardware.overrides, f"{where}.hardware", source)
+        check_parallelism(config.model, system.tensor_parallel, system.pipeline_parallel, where, source)
+        if system.routing is not None:
+            _check_routing(config.model, f"{where}.routing", source)
+        if system.disaggregated is not None:
+            for side in ("prefill", "decode"):
+                pool = getattr(system.disaggregated, side)
+                pool_where = f"{where}.disaggregated.{side}"
+                if pool.hardware is not None:
+                    check_hardware(pool.hardware.preset, pool.hardware.overrides, f"{pool_where}.hardware", source)
+                check_parallelism(config.model, pool.tensor_parallel, pool.pipeline_parallel, pool_where, source)
+    check_traffic(config.traffic, "traffic", source, base)
+    if config.capacity is not None and config.capacity.low >= config.capacity.high:
+        raise CosimInputError(f"capacity.low ({config.capacity.low}) must be below capacity.high "
+                              f"({config.capacity.high})", source)
+    return config
+
+
+def serving_models() -> list[str]:
+    """Catalog workloads that generate tokens (those with a decode phase): the models a serving run accepts."""
+    from cosim.workload_info import parameter_specs, workload_catalog
+
+    out = []
+    for name in workload_catalog()["name"]:
+        phase = parameter_specs(name).get("phase")
+        if phase is not None and "decode" in (phase.allowed or ()):
+            out.append(name)
+    return out
+
+
+def check_serving_model(model: str, dtype: str, kv_dtype: str | None, prefix: str, source: str) -> None:
+    """``model`` is a catalog decoder (at ``{prefix}model``) and ``dtype``/``kv_dtype`` are datatypes it takes."""
+    from cosim.workload_info import check_parameters
+
+    check_model(model, f"{prefix}model", source)
+    if model not in serving_models():
+        raise CosimInputError(f"{prefix}model: {model!r} does not generate tokens (no decode phase); allowed: "
+                              f"{', '.join(serving_models())}", source)
+    for key, value in (("dtype", dtype), ("kv_dtype", kv_dtype)):
+        if value is not None and (problems := check_parameters(model, {key: value})):
+            raise CosimInputError(f"{prefix}{key}: {problems[0][1]}", source)
+
+
+def check_parallelism(model: str, tensor_parallel: int, pipeline_parallel: int, where: str, source: str) -> None:
+    """The model splits over ``tensor_parallel`` x ``pipeline_parallel`` devices (heads and layers divide)."""
+    from workloads import WorkloadParamError, load_workload
+
+    try:
+        load_workload(model, phase="decode", batch=1, context=1, tensor_parallel=tensor_parallel,
+                      pipeline_parallel=pipeline_parallel)
+    except (WorkloadParamError, ValueError) as exc:
+        raise CosimInputError(f"{where}.tensor_parallel/pipeline_parallel: {exc}", source) from None
+
+
+def _check_routing(model: str, where: str, source: str) -> None:
+    from cosim.workload_info import parameter_specs
+
+    if "routing" not in parameter_specs(model):
+        raise CosimInputError(f"{where}: {model!r} has no experts to route; routing applies to mixture-of-experts "
+                              f"models", source)
+
+
+def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None) -> None:
+    """The dataset profile exists; the trace and sample files exist and hold the columns they need (read by the
+    traffic readers, whose messages name the file, row and column). Relative paths are resolved against ``base``."""
+    if traffic.dataset is not None:
+        from cosim.serving.datasets import profile
+
+        _prefixed(f"{where}.dataset", source, profile, traffic.dataset)
+    arrivals = traffic.arrivals
+    if arrivals.process == "trace":
+        from cosim.serving.arrivals import read_trace
+
+        arrivals.path = _resolved(arrivals.path, base)
+        trace = _prefixed(f"{where}.arrivals.path", source, read_trace, Path(arrivals.path), arrivals.time_scale)
+        for side in ("prompt", "output"):
+            if getattr(trace, f"{side}_tokens") is None and getattr(traffic, side) is None and not traffic.dataset:
+                raise CosimInputError(f"{where}.arrivals.path: the trace {arrivals.path} has no '{side}_tokens' "
+                                      f"column; add it or give '{where}.dataset' or '{where}.{side}' lengths", source)
+    for side in ("prompt", "output"):
+        lengths: Lengths | None = getattr(traffic, side)
+        if lengths is not None and lengths.dist == "empirical":
+            from cosim.serving.lengths import read_samples
+
+            if not lengths.path:
+                raise CosimInputError(f"{where}.{side}.path: an empirical distribution needs 'path' (a CSV or JSONL "
+                                      f"file of lengths)", source)
+            lengths.path = _resolved(lengths.path, base)
+            _prefixed(f"{where}.{side}.path", source, read_samples, Path(lengths.path), lengths.column)
+
+
+def _resolved(path: str, base: Path | None) -> str:
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() or base is None else base / p)
+
+
+def _prefixed(where: str, source: str, read, *args):
+    """``read(*args)``, its input errors re-raised with the YAML path in front."""
+    try:
+        return read(*args)
+    except CosimInputError as exc:
+        raise CosimInputError(f"{where}: {exc}", source) from None
+
+
+def with_overrides(config: ServingConfig, rates: list[float] | None = None, capacity: bool = False,
+                   requests: int | None = None, source: str = "<config>") -> ServingConfig:
+    """``config`` with command-line changes, validated like the file: ``rates`` replace its rates, ``requests``
+    its request count, and ``capacity`` asks for a capacity search (its own, else on the first SLO)."""
+    raw = config.model_dump(exclude_unset=True)
+    if rates:
+        raw["rates"] = list(rates)
+    if requests is not None:
+        raw["traffic"] = {**raw["traffic"], "requests": requests}
+    if capacity and config.capacity is None:
+        if not config.slos:
+            raise CosimInputError("a capacity search needs an SLO: add 'slos' (and optionally 'capacity') to the "
+                                  "config", source)
+        raw["capacity"] = {"slo": next(iter(config.slos))}
+    return validate_schema(ServingConfig, raw, source) if raw != config.model_dump(exclude_unset=True) else config
