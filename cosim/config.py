@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cosim.config_input import check_hardware, check_model, check_override, read_yaml_mapping, validate_schema
 from cosim.errors import CosimInputError
+from cosim.serving.sweep_entries import ServingEntry, check_entry
 
 GridValue = list[Any]
 
@@ -43,14 +44,22 @@ class WorkloadEntry(_Strict):
 
 
 class SweepConfig(_Strict):
-    """A whole sweep: hardware × workloads, the mapping objective and where results go."""
+    """A whole sweep: hardware × workloads, the mapping objective and where results go; ``serving`` entries cross
+    the hardware with schedulers and request rates (``cosim.serving.sweep_entries``)."""
 
     name: str = "sweep"
     description: str = ""
     output: str | None = None
     objective: Literal["latency", "energy", "edp"] = "latency"
     hardware: list[HardwareEntry] = Field(min_length=1)
-    workloads: list[WorkloadEntry] = Field(min_length=1)
+    workloads: list[WorkloadEntry] = Field(default_factory=list)
+    serving: list[ServingEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_run(self):
+        if not self.workloads and not self.serving:
+            raise ValueError("give 'workloads' (design points), 'serving' entries, or both")
+        return self
 
     def output_dir(self, config_path: Path | None = None) -> Path:
         return Path(self.output) if self.output else Path("results") / self.name
@@ -86,6 +95,8 @@ def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfi
         _check_hardware(entry, f"hardware[{i}]", source)
     for i, entry in enumerate(cfg.workloads):
         _check_workload(entry, f"workloads[{i}]", source)
+    for i, entry in enumerate(cfg.serving):
+        check_entry(entry, f"serving[{i}]", source)
     return cfg
 
 

@@ -79,24 +79,19 @@ class RunStore:
 
     def add(self, run: ServingRun) -> None:
         """Save one finished run."""
-        from cosim.runner import parquet_safe
-
         n = self._count
         tagged(run.requests, run).to_parquet(self.partial / f"requests-{n:05d}.parquet")
         tagged(run.timeline, run).to_parquet(self.partial / f"timeline-{n:05d}.parquet")
-        parquet_safe(pd.DataFrame([summary_row(run)])).to_parquet(self.partial / f"summary-{n:05d}.parquet")
         self._count += 1
 
-    def add_capacity(self, system: str, found: Any) -> None:
+    def add_capacity(self, found: Any) -> None:
         """Save one system's capacity probes (their summary rows) as they finish."""
-        from cosim.runner import parquet_safe
-
         if not isinstance(found, str) and found.runs:
-            rows = pd.DataFrame([summary_row(r) for r in found.runs])
-            parquet_safe(rows).to_parquet(self.partial / f"probes-{system}.parquet".replace("/", "_"))
+            name = f"probes-{len(list(self.partial.glob('probes-*'))):05d}.parquet"
+            pd.DataFrame([summary_row(r) for r in found.runs]).to_parquet(self.partial / name)
 
     def gather(self, kind: str) -> pd.DataFrame:
-        """Every saved table of ``kind`` (requests, timeline, summary, probes) in the order written."""
+        """Every saved table of ``kind`` (requests, timeline, probes) in the order written."""
         parts = [pd.read_parquet(p) for p in sorted(self.partial.glob(f"{kind}-*.parquet"))]
         parts = [p for p in parts if not p.empty]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -109,15 +104,13 @@ class RunStore:
 
 def write_study(result, store: RunStore) -> dict[str, Path]:
     """Gather the saved runs into the results folder, write the summary, capacity and plots; the files by name."""
-    from cosim.runner import parquet_safe
-
     out = store.output
     files: dict[str, Path] = {}
     for kind in ("requests", "timeline"):
         frame = store.gather(kind)
         files[kind] = out / f"{kind}.parquet"
         frame.to_parquet(files[kind])
-    summary = parquet_safe(result.summary.copy())
+    summary = result.summary
     files["summary"] = out / "summary.parquet"
     summary.to_parquet(files["summary"])
     files["summary_csv"] = out / "summary.csv"

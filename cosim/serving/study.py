@@ -121,7 +121,7 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
                     bar.show(f"{system.label}: capacity")
                 searches[system.label] = _capacity(config, system, predictors, base_dir)
                 if store is not None:
-                    store.add_capacity(system.label, searches[system.label])
+                    store.add_capacity(searches[system.label])
                 if bar is not None:
                     bar.advance(1)
     except KeyboardInterrupt:
