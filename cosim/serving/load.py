@@ -91,32 +91,32 @@ def _check_routing(model: str, where: str, source: str) -> None:
 
 
 def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None) -> None:
-    """The dataset profile exists; the trace and sample files exist and hold the columns they need (read by the
-    traffic readers, whose messages name the file, row and column). Relative paths are resolved against ``base``."""
-    if traffic.dataset is not None:
-        from cosim.serving.datasets import profile
+    """The dataset profile exists; the trace and length-sample files exist and hold the columns they need (read by
+    the traffic readers, whose messages name the file, row and column); each length distribution has the fields its
+    kind needs. Relative paths are resolved against ``base`` (in place)."""
+    import numpy as np
 
-        _prefixed(f"{where}.dataset", source, profile, traffic.dataset)
+    from cosim.serving.arrivals import read_trace
+    from cosim.serving.datasets import profile
+    from cosim.serving.lengths import draw_lengths
+
+    if traffic.dataset is not None:
+        _checked(f"{where}.dataset", source, "traffic.dataset", profile, traffic.dataset)
     arrivals = traffic.arrivals
     if arrivals.process == "trace":
-        from cosim.serving.arrivals import read_trace
-
         arrivals.path = _resolved(arrivals.path, base)
-        trace = _prefixed(f"{where}.arrivals.path", source, read_trace, Path(arrivals.path), arrivals.time_scale)
+        trace = _checked(f"{where}.arrivals.path", source, None, read_trace, Path(arrivals.path), arrivals.time_scale)
         for side in ("prompt", "output"):
             if getattr(trace, f"{side}_tokens") is None and getattr(traffic, side) is None and not traffic.dataset:
                 raise CosimInputError(f"{where}.arrivals.path: the trace {arrivals.path} has no '{side}_tokens' "
-                                      f"column; add it or give '{where}.dataset' or '{where}.{side}' lengths", source)
+                                      f"column; add it, or give '{where}.dataset' or '{where}.{side}' lengths", source)
     for side in ("prompt", "output"):
         lengths: Lengths | None = getattr(traffic, side)
-        if lengths is not None and lengths.dist == "empirical":
-            from cosim.serving.lengths import read_samples
-
-            if not lengths.path:
-                raise CosimInputError(f"{where}.{side}.path: an empirical distribution needs 'path' (a CSV or JSONL "
-                                      f"file of lengths)", source)
-            lengths.path = _resolved(lengths.path, base)
-            _prefixed(f"{where}.{side}.path", source, read_samples, Path(lengths.path), lengths.column)
+        if lengths is not None:
+            if lengths.path:
+                lengths.path = _resolved(lengths.path, base)
+            _checked(f"{where}.{side}", source, f"{where}.{side}", draw_lengths, lengths, np.random.default_rng(0), 1,
+                     None, f"{where}.{side}")
 
 
 def _resolved(path: str, base: Path | None) -> str:
@@ -124,12 +124,16 @@ def _resolved(path: str, base: Path | None) -> str:
     return str(p if p.is_absolute() or base is None else base / p)
 
 
-def _prefixed(where: str, source: str, read, *args):
-    """``read(*args)``, its input errors re-raised with the YAML path in front."""
+def _checked(where: str, source: str, own: str | None, read, *args):
+    """``read(*args)``; its input error is re-raised from ``source`` at ``where`` (replacing ``own``, the YAML path
+    the reader names itself; a file it names stays in the message)."""
     try:
         return read(*args)
     except CosimInputError as exc:
-        raise CosimInputError(f"{where}: {exc}", source) from None
+        message = str(exc)
+        if own is not None and exc.source == own:
+            message = message[len(own) + 2:]
+        raise CosimInputError(f"{where}: {message}", source) from None
 
 
 def with_overrides(config: ServingConfig, rates: list[float] | None = None, capacity: bool = False,
