@@ -302,10 +302,10 @@ def cmd_serve(args) -> int:
     return 0
 
 
-SERVING_COLUMNS = {"throughput_tokens_per_s": ("tokens/s", 1.0), "ttft_p50_s": ("TTFT P50 ms", 1e3),
-                   "ttft_p99_s": ("TTFT P99 ms", 1e3), "tbt_p99_s": ("TBT P99 ms", 1e3),
-                   "e2e_p50_s": ("E2E P50 s", 1.0), "e2e_p99_s": ("E2E P99 s", 1.0),
-                   "energy_per_token_j": ("mJ/token", 1e3)}
+SERVING_COLUMNS = {"throughput_rps": ("done req/s", 1.0), "output_tokens_per_s": ("tokens/s", 1.0),
+                   "ttft_p50_s": ("TTFT P50 ms", 1e3), "ttft_p99_s": ("TTFT P99 ms", 1e3),
+                   "tbt_p99_s": ("TBT P99 ms", 1e3), "e2e_p50_s": ("E2E P50 s", 1.0), "e2e_p99_s": ("E2E P99 s", 1.0),
+                   "kv_occupancy_mean": ("KV used", 1.0), "energy_per_output_token_j": ("mJ/token", 1e3)}
 
 
 def _print_serving(console, result) -> None:

@@ -126,7 +126,7 @@ def write_study(result, store: RunStore) -> dict[str, Path]:
     timeline = pd.read_parquet(files["timeline"]) if len(summary) else pd.DataFrame()
     store.close()
     if not requests.empty:
-        files["latency_cdf"] = plot_latency_cdfs(requests, result.runs, out / "latency_cdf.png")
+        files["latency_cdf"] = plot_latency_cdfs(requests, summary, out / "latency_cdf.png")
         files["occupancy"] = plot_occupancy(timeline, out / "occupancy.png")
     if summary["rate_per_s"].notna().any() if len(summary) else False:
         files["rate_latency"] = plot_rate_latency(summary, result.config.slos, out / "rate_latency.png")
@@ -148,43 +148,39 @@ def _cdf(ax, values: np.ndarray, label: str, colour: str) -> None:
         ax.plot(values, np.arange(1, values.size + 1) / values.size, label=label, color=colour, lw=1.3)
 
 
-def plot_latency_cdfs(requests: pd.DataFrame, runs: list[ServingRun], path: Path) -> Path:
-    """CDFs of TTFT, TBT (every gap between consecutive tokens) and end-to-end latency, one line per system at the
-    highest rate each ran (the most loaded comparison)."""
+def plot_latency_cdfs(requests: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
+    """CDFs of TTFT, time per output token (each request's mean token gap) and end-to-end latency, one line per
+    system at the highest rate it ran (the most loaded comparison); the middle panel also marks the P50, P90 and P99
+    of every gap between consecutive tokens (TBT) of that run."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    systems = list(dict.fromkeys(requests["system"]))
-    colours = {s: f"C{i % 10}" for i, s in enumerate(systems)}
-    for system in systems:
+    for i, system in enumerate(dict.fromkeys(requests["system"])):
         mine = requests[requests["system"] == system]
         rate = mine["rate_per_s"].max()
         at = mine if np.isnan(rate) else mine[mine["rate_per_s"] == rate]
         label = system if np.isnan(rate) else f"{system} @ {rate:g} req/s"
-        _cdf(axes[0], at["ttft_s"].to_numpy(float), label, colours[system])
-        gaps = _tbt_samples(runs, system, rate)
-        _cdf(axes[1], gaps, label, colours[system])
-        _cdf(axes[2], at["e2e_s"].to_numpy(float), label, colours[system])
-    for ax, name in zip(axes, ("TTFT", "TBT (time between tokens)", "end-to-end latency")):
+        colour = f"C{i % 10}"
+        for ax, column in zip(axes, ("ttft_s", "tpot_s", "e2e_s")):
+            _cdf(ax, at[column].to_numpy(float), label, colour)
+        row = summary[(summary["system"] == system) & ((summary["rate_per_s"] == rate) |
+                                                       (summary["rate_per_s"].isna() & np.isnan(rate)))]
+        if not row.empty and "tbt_p50_s" in row:
+            axes[1].scatter(row[["tbt_p50_s", "tbt_p90_s", "tbt_p99_s"]].to_numpy(float)[0], [0.5, 0.9, 0.99],
+                            marker="x", color=colour, zorder=3)
+    from matplotlib.ticker import NullFormatter
+
+    names = ("TTFT", "TPOT: mean gap between tokens; x: TBT P50/P90/P99", "end-to-end latency")
+    for ax, name in zip(axes, names):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} (s)")
-        ax.set_ylabel("fraction of requests" if ax is not axes[1] else "fraction of token gaps")
+        ax.set_ylabel("fraction of requests")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
-
-
-def _tbt_samples(runs: list[ServingRun], system: str, rate: float) -> np.ndarray:
-    """The token gaps of ``system``'s run at ``rate``, as the metrics keep them."""
-    from cosim.serving.metrics import tbt_samples
-
-    for run in runs:
-        same_rate = (run.rate_per_s is None and np.isnan(rate)) or run.rate_per_s == rate
-        if run.system == system and same_rate:
-            return tbt_samples(run)
-    return np.empty(0)
 
 
 def plot_rate_latency(summary: pd.DataFrame, slos: dict, path: Path) -> Path:

@@ -1,14 +1,13 @@
 """A serving study: every system of a config at every request rate, and optionally each system's capacity.
 
-Each rate's requests are generated once from the traffic's seed and every system is served a fresh copy, so systems
-are compared on the same requests. Step-cost predictors are built once per system (and pool) and reused across
+Each rate's requests are generated once from the traffic's seed and served to every system (the simulation leaves
+them unchanged), so systems are compared on the same requests. Step-cost predictors are built once per system (and pool) and reused across
 rates and capacity probes, so their caches carry over. With an output folder each run's tables are written as soon
 as it finishes (``outputs``): an interrupted study keeps every finished run.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,11 +67,12 @@ class Predictors:
 
 def serve_at_rate(config: ServingConfig, system: SystemSpec, requests, predictors: Predictors,
                   rate_per_s: float | None) -> ServingRun:
-    """One run: ``system`` serving a copy of ``requests`` (arrived at ``rate_per_s``), judged by the config's SLOs."""
+    """One run: ``system`` serving ``requests`` (arrived at ``rate_per_s``; left unchanged), judged by the config's
+    SLOs."""
     from cosim.serving.simulation import simulate_system
 
-    return simulate_system(system, [copy.copy(r) for r in requests], predictors.for_system(system), config.slos,
-                           config.max_sim_s, rate_per_s)
+    return simulate_system(system, requests, predictors.for_system(system), config.slos, config.max_sim_s,
+                           rate_per_s)
 
 
 def failed_run(system: SystemSpec, rate_per_s: float | None, reason: str) -> ServingRun:
