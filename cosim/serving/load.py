@@ -39,7 +39,7 @@ def validate_serving_config(raw: dict[str, Any] | ServingConfig, source: str = "
                 if pool.hardware is not None:
                     check_hardware(pool.hardware.preset, pool.hardware.overrides, f"{pool_where}.hardware", source)
                 check_parallelism(config.model, pool.tensor_parallel, pool.pipeline_parallel, pool_where, source)
-    check_traffic(config.traffic, "traffic", source, base)
+    check_traffic(config.traffic, "traffic", source, base, config.model)
     if config.capacity is not None and config.capacity.low >= config.capacity.high:
         raise CosimInputError(f"capacity.low ({config.capacity.low}) must be below capacity.high "
                               f"({config.capacity.high})", source)
@@ -90,18 +90,22 @@ def _check_routing(model: str, where: str, source: str) -> None:
                               f"models", source)
 
 
-def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None) -> None:
+def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None, model: str) -> None:
     """The dataset profile exists; the trace and length-sample files exist and hold the columns they need (read by
     the traffic readers, whose messages name the file, row and column); each length distribution has the fields its
-    kind needs. Relative paths are resolved against ``base`` (in place)."""
+    kind needs; no request outgrows ``model``'s learned positions. Relative paths are resolved against ``base`` (in
+    place)."""
     import numpy as np
 
     from cosim.serving.arrivals import read_trace
     from cosim.serving.datasets import profile
     from cosim.serving.lengths import draw_lengths
 
+    cap = traffic.max_total_tokens
     if traffic.dataset is not None:
-        _checked(f"{where}.dataset", source, "traffic.dataset", profile, traffic.dataset)
+        named = _checked(f"{where}.dataset", source, "traffic.dataset", profile, traffic.dataset)
+        cap = cap if cap is not None else named.max_total_tokens
+    longest = None  # the longest prompt + output the traffic can make, when bounded
     arrivals = traffic.arrivals
     if arrivals.process == "trace":
         arrivals.path = _resolved(arrivals.path, base)
@@ -110,6 +114,8 @@ def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None) 
             if getattr(trace, f"{side}_tokens") is None and getattr(traffic, side) is None and not traffic.dataset:
                 raise CosimInputError(f"{where}.arrivals.path: the trace {arrivals.path} has no '{side}_tokens' "
                                       f"column; add it, or give '{where}.dataset' or '{where}.{side}' lengths", source)
+        if trace.prompt_tokens is not None and trace.output_tokens is not None:
+            longest = int((trace.prompt_tokens + trace.output_tokens).max())
     for side in ("prompt", "output"):
         lengths: Lengths | None = getattr(traffic, side)
         if lengths is not None:
@@ -117,6 +123,21 @@ def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None) 
                 lengths.path = _resolved(lengths.path, base)
             _checked(f"{where}.{side}", source, f"{where}.{side}", draw_lengths, lengths, np.random.default_rng(0), 1,
                      None, f"{where}.{side}")
+    if traffic.prompt is not None and traffic.output is not None:
+        highs = [s.value if s.dist == "fixed" else s.high for s in (traffic.prompt, traffic.output)]
+        longest = None if None in highs else sum(highs)
+    _check_positions(model, cap if longest is None else min(longest, cap or longest), where, source)
+
+
+def _check_positions(model: str, longest: int | None, where: str, source: str) -> None:
+    """A model with learned position embeddings cannot hold a request longer than its positions."""
+    from cosim.serving.step_cost import _learned_positions
+
+    limit = _learned_positions(model)
+    if limit is not None and (longest is None or longest > limit):
+        bound = "are unbounded" if longest is None else f"reach {longest} tokens"
+        raise CosimInputError(f"{where}.max_total_tokens: {model!r} has {limit} learned positions, but the requests' "
+                              f"prompt + output tokens {bound}; set max_total_tokens <= {limit}", source)
 
 
 def _resolved(path: str, base: Path | None) -> str:

@@ -1,9 +1,9 @@
 """A serving study: every system of a config at every request rate, and optionally each system's capacity.
 
 Each rate's requests are generated once from the traffic's seed and served to every system (the simulation leaves
-them unchanged), so systems are compared on the same requests. Step-cost predictors are built once per system (and pool) and reused across
-rates and capacity probes, so their caches carry over. With an output folder each run's tables are written as soon
-as it finishes (``outputs``): an interrupted study keeps every finished run.
+them unchanged), so systems are compared on the same requests. Step-cost predictors are cached per process
+(``step_cost.predictor_for``), so rates and capacity probes reuse their evaluations. With an output folder each
+run's tables are written as soon as it finishes (``outputs``): an interrupted study keeps every finished run.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -43,36 +42,16 @@ def study_rates(config: ServingConfig) -> list[float | None]:
     return list(config.rates) if config.rates else [None]
 
 
-class Predictors:
-    """Step-cost predictors of a config's systems, built on first use and kept for later runs."""
-
-    def __init__(self, config: ServingConfig) -> None:
-        self._config = config
-        self._cache: dict[tuple[str, str | None], object] = {}
-
-    def for_system(self, system: SystemSpec) -> Callable[[PoolSpec | None], object]:
-        """The ``predictor_for_pool`` callable ``simulate_system`` takes, for ``system``."""
-        from cosim.serving.step_cost import predictor_for
-
-        cfg = self._config
-
-        def for_pool(pool: PoolSpec | None):
-            key = (system.model_dump_json(), None if pool is None else pool.model_dump_json())
-            if key not in self._cache:
-                self._cache[key] = predictor_for(system, cfg.model, cfg.dtype, cfg.kv_dtype, pool)
-            return self._cache[key]
-
-        return for_pool
-
-
-def serve_at_rate(config: ServingConfig, system: SystemSpec, requests, predictors: Predictors,
-                  rate_per_s: float | None) -> ServingRun:
+def serve_at_rate(config: ServingConfig, system: SystemSpec, requests, rate_per_s: float | None) -> ServingRun:
     """One run: ``system`` serving ``requests`` (arrived at ``rate_per_s``; left unchanged), judged by the config's
     SLOs."""
     from cosim.serving.simulation import simulate_system
+    from cosim.serving.step_cost import predictor_for
 
-    return simulate_system(system, requests, predictors.for_system(system), config.slos, config.max_sim_s,
-                           rate_per_s)
+    def for_pool(pool: PoolSpec | None):
+        return predictor_for(system, config.model, config.dtype, config.kv_dtype, pool)
+
+    return simulate_system(system, requests, for_pool, config.slos, config.max_sim_s, rate_per_s)
 
 
 def failed_run(system: SystemSpec, rate_per_s: float | None, reason: str) -> ServingRun:
@@ -93,7 +72,6 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
 
     start = time.perf_counter()
     rates = study_rates(config)
-    predictors = Predictors(config)
     store = RunStore(output) if output is not None else None
     runs: list[ServingRun] = []
     searches: dict[str, object] = {}
@@ -107,7 +85,7 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
                 if bar is not None:
                     bar.show(f"{system.label} @ {_rate_text(rate)}")
                 try:
-                    run = serve_at_rate(config, system, requests, predictors, rate)
+                    run = serve_at_rate(config, system, requests, rate)
                 except RUN_ERRORS as exc:
                     run = failed_run(system, rate, str(exc))
                 runs.append(run)
@@ -119,7 +97,7 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
             for system in config.systems:
                 if bar is not None:
                     bar.show(f"{system.label}: capacity")
-                searches[system.label] = _capacity(config, system, predictors, base_dir)
+                searches[system.label] = _capacity(config, system, base_dir)
                 if store is not None:
                     store.add_capacity(searches[system.label])
                 if bar is not None:
@@ -139,13 +117,13 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
     return result
 
 
-def _capacity(config: ServingConfig, system: SystemSpec, predictors: Predictors, base_dir: Path | None):
+def _capacity(config: ServingConfig, system: SystemSpec, base_dir: Path | None):
     """The capacity search of one system (or the reason it could not run)."""
     from cosim.serving.capacity import capacity_search
     from cosim.serving.traffic import generate_requests
 
     def run_at_rate(rate: float) -> ServingRun:
-        return serve_at_rate(config, system, generate_requests(config.traffic, rate, base_dir), predictors, rate)
+        return serve_at_rate(config, system, generate_requests(config.traffic, rate, base_dir), rate)
 
     try:
         return capacity_search(run_at_rate, config.capacity.slo, config.capacity)

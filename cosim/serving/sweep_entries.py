@@ -40,7 +40,8 @@ def check_entry(entry: ServingEntry, where: str, source: str) -> None:
 
     check_serving_model(entry.model, entry.dtype, entry.kv_dtype, f"{where}.", source)
     check_parallelism(entry.model, entry.tensor_parallel, entry.pipeline_parallel, where, source)
-    check_traffic(entry.traffic, f"{where}.traffic", source, Path(source).parent if Path(source).is_file() else None)
+    base = Path(source).parent if Path(source).is_file() else None
+    check_traffic(entry.traffic, f"{where}.traffic", source, base, entry.model)
 
 
 def entry_config(entry: ServingEntry, preset: str, label: str, overrides: dict[str, Any]) -> ServingConfig:

@@ -183,3 +183,12 @@ def test_cli_trace_with_missing_columns_exits_2(tmp_path):
     proc = cosim("serve", str(path), "-o", str(tmp_path / "out"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "traffic.arrivals.path" in proc.stderr and "arrival_s" in proc.stderr
+
+
+def test_requests_longer_than_learned_positions(tmp_path):
+    msg = error(tmp_path, GOOD.replace("prompt: {dist: fixed, value: 64}\n  output: {dist: fixed, value: 8}",
+                                       "dataset: sharegpt"))
+    assert "traffic.max_total_tokens" in msg and "2048" in msg
+    ok = GOOD.replace("prompt: {dist: fixed, value: 64}\n  output: {dist: fixed, value: 8}",
+                      "dataset: sharegpt\n  max_total_tokens: 2048")
+    assert load_serving_config(write(tmp_path, ok)).traffic.max_total_tokens == 2048
