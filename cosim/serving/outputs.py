@@ -245,6 +245,7 @@ def plot_occupancy(timeline: pd.DataFrame, path: Path) -> Path:
         axes[0, col].set_ylabel("KV-cache occupancy")
         axes[0, col].set_ylim(0, 1.05)
         axes[1, col].set_ylabel("requests waiting")
+        axes[1, col].set_ylim(bottom=0)
         for ax in axes[:, col]:
             ax.set_xlabel("time (s)")
             ax.grid(True, alpha=0.3)
