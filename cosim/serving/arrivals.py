@@ -20,35 +20,44 @@ TIME_COLUMNS = ("arrival_s", "timestamp")
 LENGTH_COLUMNS = ("prompt_tokens", "output_tokens")
 
 
+def _check_rate(rate_per_s) -> float:
+    if rate_per_s is None or not rate_per_s > 0 or not np.isfinite(rate_per_s):
+        raise CosimInputError(f"rate_per_s must be a positive finite number, got {rate_per_s!r}",
+                              "traffic.arrivals.rate_per_s")
+    return float(rate_per_s)
+
+
 def gaps(process: str, rate_per_s: float, cv: float, rng: np.random.Generator, size: int) -> np.ndarray:
-    """``size`` inter-arrival gaps (s) of a synthetic ``process`` at mean rate ``rate_per_s``."""
-    if not rate_per_s > 0 or not np.isfinite(rate_per_s):
-        raise CosimInputError(f"rate_per_s must be a positive finite number, got {rate_per_s!r}")
-    mean_s = 1.0 / rate_per_s
+    """``size`` random inter-arrival gaps (s) of a ``poisson`` or ``gamma`` process at mean rate ``rate_per_s``."""
+    mean_s = 1.0 / _check_rate(rate_per_s)
     if process == "poisson":
         return rng.exponential(mean_s, size)
     if process == "gamma":
         if not cv > 0:
-            raise CosimInputError(f"gamma arrivals need cv > 0, got {cv!r}")
+            raise CosimInputError(f"gamma arrivals need cv > 0, got {cv!r}", "traffic.arrivals.cv")
         return rng.gamma(1.0 / cv**2, mean_s * cv**2, size)
-    if process == "fixed":
-        return np.full(size, mean_s)
-    raise CosimInputError(f"unknown arrival process {process!r}; allowed: poisson, gamma, fixed, trace")
+    raise CosimInputError(f"unknown arrival process {process!r}; allowed: poisson, gamma, fixed, trace",
+                          "traffic.arrivals.process")
 
 
 def synthetic_arrivals(process: str, rate_per_s: float, cv: float, rng: np.random.Generator,
                        count: int | None = None, duration_s: float | None = None) -> np.ndarray:
     """Arrival times of ``count`` requests, or of every request arriving before ``duration_s`` (at most ``count``
-    when both are given)."""
-    if duration_s is None:
-        if count is None:
-            raise CosimInputError("give a number of requests or a duration_s")
-        return np.cumsum(gaps(process, rate_per_s, cv, rng, count))
-    chunk = max(64, int(rate_per_s * duration_s * 1.1) + 64)
-    times = np.cumsum(gaps(process, rate_per_s, cv, rng, chunk))
-    while times[-1] < duration_s and (count is None or times.size < count):
-        times = np.concatenate([times, times[-1] + np.cumsum(gaps(process, rate_per_s, cv, rng, chunk))])
-    times = times[times < duration_s]
+    when both are given). ``fixed`` arrivals are exactly k / rate for k = 1, 2, ..."""
+    rate = _check_rate(rate_per_s)
+    if duration_s is None and count is None:
+        raise CosimInputError("give a number of requests or a duration_s", "traffic")
+    if process == "fixed":
+        times = np.arange(1, (count if duration_s is None else int(duration_s * rate) + 1) + 1) / rate
+    elif duration_s is None:
+        return np.cumsum(gaps(process, rate, cv, rng, count))
+    else:
+        chunk = int(rate * duration_s * 1.1) + 64
+        times = np.cumsum(gaps(process, rate, cv, rng, chunk))
+        while times[-1] < duration_s and (count is None or times.size < count):
+            times = np.concatenate([times, times[-1] + np.cumsum(gaps(process, rate, cv, rng, chunk))])
+    if duration_s is not None:
+        times = times[times < duration_s]
     return times if count is None else times[:count]
 
 

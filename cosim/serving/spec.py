@@ -97,11 +97,13 @@ class HardwareRef(_Strict):
 
 
 class LinkSpec(_Strict):
-    """A link that moves KV caches: a link preset name, or its ``bandwidth_gbps`` (GB/s) and ``latency_s``."""
+    """A link that moves KV caches: a link preset name, or its ``bandwidth_gbps`` (GB/s per device, one direction),
+    ``latency_s`` and ``e_pj_per_bit``; fields given override the preset's (``cosim.serving.kv_transfer``)."""
 
     preset: str | None = None
     bandwidth_gbps: Positive | None = None
     latency_s: NonNegative = 0.0
+    e_pj_per_bit: NonNegative = 0.0
 
 
 class SchedulerSpec(_Strict):
