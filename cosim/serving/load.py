@@ -39,6 +39,7 @@ def validate_serving_config(raw: dict[str, Any] | ServingConfig, source: str = "
                 if pool.hardware is not None:
                     check_hardware(pool.hardware.preset, pool.hardware.overrides, f"{pool_where}.hardware", source)
                 check_parallelism(config.model, pool.tensor_parallel, pool.pipeline_parallel, pool_where, source)
+            _check_link(system, f"{where}.disaggregated.link", source)
     check_traffic(config.traffic, "traffic", source, base, config.model)
     if config.capacity is not None and config.capacity.low >= config.capacity.high:
         raise CosimInputError(f"capacity.low ({config.capacity.low}) must be below capacity.high "
@@ -88,6 +89,19 @@ def _check_routing(model: str, where: str, source: str) -> None:
     if "routing" not in parameter_specs(model):
         raise CosimInputError(f"{where}: {model!r} has no experts to route; routing applies to mixture-of-experts "
                               f"models", source)
+
+
+def _check_link(system, where: str, source: str) -> None:
+    """The KV link of a disaggregated system resolves (a known link preset, or a bandwidth)."""
+    from hw_models.hardware import load_hardware
+
+    from cosim.serving.kv_transfer import resolve_link
+
+    ref = system.disaggregated.prefill.hardware or system.hardware
+    try:
+        resolve_link(system.disaggregated.link, load_hardware(ref.preset, dict(ref.overrides)), 1, where)
+    except CosimInputError as exc:  # its message starts with ``where``
+        raise CosimInputError(str(exc), source) from None
 
 
 def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None, model: str) -> None:

@@ -48,17 +48,17 @@ def summary_row(run: ServingRun) -> dict[str, Any]:
 
 
 def capacity_table(searches: dict[str, Any], config) -> pd.DataFrame:
-    """One row per searched system: the capacity (requests/s), the final bracket and the probes it took; a search
-    that could not run holds its reason."""
+    """One row per searched system: the capacity (requests/s), the final bracket, the probes it took, whether the
+    bracket held (``found``) and, when not or when the search could not run, the reason."""
     rows = []
     for system, found in searches.items():
         row: dict[str, Any] = {"system": system, "slo": config.capacity.slo}
         if isinstance(found, str):
-            row["reason"] = found
+            row.update(found=False, reason=found)
         else:
             low, high = found.bracket
             row.update(capacity_per_s=found.rate_per_s, bracket_low_per_s=low, bracket_high_per_s=high,
-                       probes=len(found.runs))
+                       probes=len(found.runs), found=found.found, reason=found.reason)
         rows.append(row)
     return pd.DataFrame(rows)
 
