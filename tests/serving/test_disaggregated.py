@@ -119,3 +119,23 @@ def test_link_lanes_follow_the_pools_devices():
     one = _run(_system(prefill_tp=2), [Request(0, 0.0, 100, 2)]).requests.finish_s[0]
     assert one == pytest.approx(PREFILL.prefill_s(100) + 1e-3 + PREFILL.kv_transfer_bytes(100) / 1e9
                                 + DECODE.decode_s((100,)))
+
+
+def test_pools_cost_their_steps_on_their_own_hardware():
+    """A prefill pool of H100s and a decode pool of A100s, the KV over the H100's NVLink (450 GB/s one way, 1.5 us),
+    each pool's steps from its own engine predictor."""
+    from cosim.serving.step_cost import predictor_for
+
+    system = SystemSpec(label="pd", hardware=HardwareRef(preset="H100-SXM5-80GB"),
+                        disaggregated=Disaggregation(
+                            prefill=PoolSpec(), decode=PoolSpec(hardware=HardwareRef(preset="A100-SXM4-80GB")),
+                            link=LinkSpec(preset="nvlink")))
+    dis = system.disaggregated
+    pre, dec = (predictor_for(system, "llama-2-7b", pool=p) for p in (dis.prefill, dis.decode))
+    assert pre.hardware.name == "H100-SXM5-80GB" and dec.hardware.name == "A100-SXM4-80GB"
+    run = simulate_system(system, [Request(0, 0.0, 512, 3)], lambda pool: pre if pool is dis.prefill else dec)
+    row = run.requests.iloc[0]
+    first = pre.cost(StepBatch(prefill_chunks=((512, 0),))).time_s
+    move = 1.5e-6 + pre.kv_transfer_bytes(512) / 450e9
+    assert row.ttft_s == pytest.approx(first)
+    assert row.finish_s == pytest.approx(first + move + sum(dec.cost(StepBatch((c,))).time_s for c in (512, 513)))
