@@ -320,14 +320,14 @@ def _print_serving(console, result) -> None:
     for label, _ in shown.values():
         table.add_column(label, justify="right")
     for column in goodput:
-        table.add_column(f"goodput {column[len('goodput_'):-len('_rps')]} req/s", justify="right")
+        table.add_column(f"goodput {column[8:-4]} req/s (meets)", justify="right", no_wrap=True)
     for _, row in summary.iterrows():
         cells = [row["system"], "–" if row["rate_per_s"] != row["rate_per_s"] else f"{row['rate_per_s']:g}"]
         if isinstance(row.get("reason"), str):
             table.add_row(*cells, f"[red]failed[/red]: {row['reason']}")
             continue
         cells += [_number(row[k] * scale) for k, (_, scale) in shown.items()]
-        cells += [_number(row[c]) for c in goodput]
+        cells += [f"{_number(row[c])} ({'yes' if row[f'meets_{c[8:-4]}'] else 'no'})" for c in goodput]
         table.add_row(*cells)
     console.print(table)
     for row in result.capacity.to_dict("records"):
@@ -636,8 +636,8 @@ def _measure(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
-    handler = {"sweep": cmd_sweep, "serve": cmd_serve, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
-               "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
+    handler = {"sweep": cmd_sweep, "serve": cmd_serve, "run": cmd_run, "map": cmd_map, "list": cmd_list,
+               "show": cmd_show, "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
                "calibrate": cmd_calibrate}[args.command]
     from cosim.api import INPUT_ERRORS
 
