@@ -331,10 +331,10 @@ def _print_serving(console, result) -> None:
         table.add_row(*cells)
     console.print(table)
     for row in result.capacity.to_dict("records"):
-        found = "" if row["found"] else f"not found: {row['reason']}"
+        found = "" if row["found"] else f"no closed bracket: {row['reason']}"
         if "capacity_per_s" in row and row["capacity_per_s"] == row["capacity_per_s"]:
             found = (f"{row['capacity_per_s']:.3g} requests/s (bracket {row['bracket_low_per_s']:.3g} to "
-                     f"{row['bracket_high_per_s']:.3g}, {row['probes']:.0f} runs) {found}")
+                     f"{row['bracket_high_per_s']:.3g}, {row['probes']:.0f} runs){'; ' if found else ''}{found}")
         console.print(f"capacity of {row['system']} within SLO {row['slo']!r}: {found}")
 
 

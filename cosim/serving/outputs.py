@@ -142,6 +142,19 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: Path) -> Path:
+    """Every panel gridded with its legend; the figure written to ``path`` and closed."""
+    import matplotlib.pyplot as plt
+
+    for ax in fig.axes:
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _cdf(ax, values: np.ndarray, label: str, colour: str) -> None:
     values = np.sort(values[np.isfinite(values)])
     if values.size:
@@ -175,12 +188,7 @@ def plot_latency_cdfs(requests: pd.DataFrame, summary: pd.DataFrame, path: Path)
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} (s)")
         ax.set_ylabel("fraction of requests")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_rate_latency(summary: pd.DataFrame, slos: dict, path: Path) -> Path:
@@ -208,12 +216,7 @@ def plot_rate_latency(summary: pd.DataFrame, slos: dict, path: Path) -> Path:
         ax.set_yscale("log")
         ax.set_xlabel("request rate (requests/s)")
         ax.set_ylabel(f"{LATENCIES[key]} (s)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _thin(frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,8 +239,7 @@ def plot_occupancy(timeline: pd.DataFrame, path: Path) -> Path:
             steps = at[at["system"] == system].sort_values("time_s")
             if steps.empty:
                 continue
-            series = _per_time(steps)
-            series = _thin(series)
+            series = _thin(_per_time(steps))
             axes[0, col].plot(series["time_s"], series["kv_occupancy"], color=f"C{i % 10}", lw=1, label=system)
             axes[1, col].plot(series["time_s"], series["queue_length"], color=f"C{i % 10}", lw=1, label=system)
         title = "traffic's rate" if np.isnan(rate) else f"{rate:g} requests/s"
@@ -248,16 +250,15 @@ def plot_occupancy(timeline: pd.DataFrame, path: Path) -> Path:
         axes[1, col].set_ylim(bottom=0)
         for ax in axes[:, col]:
             ax.set_xlabel("time (s)")
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _per_time(steps: pd.DataFrame) -> pd.DataFrame:
     """A system's occupancy and queue over time, its instances added up (each instance's latest step counts)."""
+    if steps["instance"].nunique() == 1:
+        return pd.DataFrame({"time_s": steps["time_s"].to_numpy(),
+                             "kv_occupancy": (steps["kv_used_tokens"] / steps["kv_capacity_tokens"]).to_numpy(),
+                             "queue_length": steps["queue_length"].to_numpy()})
     wide = steps.pivot_table(index="time_s", columns="instance", values=["kv_used_tokens", "kv_capacity_tokens",
                                                                          "queue_length"], aggfunc="last")
     wide = wide.ffill().fillna(0.0)
