@@ -48,15 +48,10 @@ def validate_serving_config(raw: dict[str, Any] | ServingConfig, source: str = "
 
 
 def serving_models() -> list[str]:
-    """Catalog workloads that generate tokens (those with a decode phase): the models a serving run accepts."""
+    """Catalog decoder LLMs whose serving steps the engine can build (those with mixed prefill-and-decode steps)."""
     from cosim.workload_info import parameter_specs, workload_catalog
 
-    out = []
-    for name in workload_catalog()["name"]:
-        phase = parameter_specs(name).get("phase")
-        if phase is not None and "decode" in (phase.allowed or ()):
-            out.append(name)
-    return out
+    return [name for name in workload_catalog()["name"] if "chunks" in parameter_specs(name)]
 
 
 def check_serving_model(model: str, dtype: str, kv_dtype: str | None, prefix: str, source: str) -> None:
@@ -65,8 +60,8 @@ def check_serving_model(model: str, dtype: str, kv_dtype: str | None, prefix: st
 
     check_model(model, f"{prefix}model", source)
     if model not in serving_models():
-        raise CosimInputError(f"{prefix}model: {model!r} does not generate tokens (no decode phase); allowed: "
-                              f"{', '.join(serving_models())}", source)
+        raise CosimInputError(f"{prefix}model: {model!r} is not a decoder LLM with prefill, decode and mixed steps; "
+                              f"allowed: {', '.join(serving_models())}", source)
     for key, value in (("dtype", dtype), ("kv_dtype", kv_dtype)):
         if value is not None and (problems := check_parameters(model, {key: value})):
             raise CosimInputError(f"{prefix}{key}: {problems[0][1]}", source)

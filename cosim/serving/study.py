@@ -76,14 +76,13 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
     runs: list[ServingRun] = []
     searches: dict[str, object] = {}
     total = len(config.systems) * len(rates) + (len(config.systems) if config.capacity else 0)
-    bar = _progress(total) if progress else None
+    bar = _progress(total, progress)
     interrupted = False
     try:
         for rate in rates:
             requests = generate_requests(config.traffic, rate, base_dir)
             for system in config.systems:
-                if bar is not None:
-                    bar.show(f"{system.label} @ {_rate_text(rate)}")
+                bar.show(f"{system.label} @ {_rate_text(rate)}")
                 try:
                     run = serve_at_rate(config, system, requests, rate)
                 except RUN_ERRORS as exc:
@@ -91,22 +90,18 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
                 runs.append(run)
                 if store is not None:
                     store.add(run)
-                if bar is not None:
-                    bar.advance(1)
+                bar.advance()
         if config.capacity is not None:
             for system in config.systems:
-                if bar is not None:
-                    bar.show(f"{system.label}: capacity")
+                bar.show(f"{system.label}: capacity")
                 searches[system.label] = _capacity(config, system, base_dir)
                 if store is not None:
                     store.add_capacity(searches[system.label])
-                if bar is not None:
-                    bar.advance(1)
+                bar.advance()
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     summary = pd.DataFrame([summary_row(run) for run in runs])
     result = StudyResult(config, runs, summary, capacity_table(searches, config), output,
                          elapsed_s=time.perf_counter() - start, interrupted=interrupted)
@@ -136,23 +131,24 @@ def _rate_text(rate: float | None) -> str:
 
 
 class _progress:
-    """A rich progress bar over the study's runs, naming the one running (quiet when stderr is not a terminal)."""
+    """A rich progress bar over the study's runs, naming the one running (quiet when not ``shown`` or when stderr is
+    not a terminal)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, shown: bool) -> None:
         import sys
 
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(TextColumn("serve"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                  TextColumn("{task.description}"), disable=not sys.stderr.isatty())
+                                  TextColumn("{task.description}"), disable=not (shown and sys.stderr.isatty()))
         self._task = self._progress.add_task("", total=total)
         self._progress.start()
 
     def show(self, what: str) -> None:
         self._progress.update(self._task, description=what)
 
-    def advance(self, n: int) -> None:
-        self._progress.update(self._task, advance=n)
+    def advance(self) -> None:
+        self._progress.update(self._task, advance=1)
 
     def close(self) -> None:
         self._progress.stop()
