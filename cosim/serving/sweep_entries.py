@@ -69,9 +69,8 @@ def run_serving_entries(entries: list[ServingEntry], hardware_points: list, hard
             result = run_study(config, progress=progress)
             by_label = {s.label: s.scheduler for s in config.systems}
             for run in result.runs:
-                sched = by_label[run.system].model_dump()
                 rows.append({**hardware_columns(point), "serving_entry": e, "model": entry.model,
-                             **{f"sched.{k}": v for k, v in sched.items()},
+                             **_flat("sched", by_label[run.system].model_dump()),
                              **{k: v for k, v in summary_row(run).items() if k != "system"}})
             _write(rows, path)
             if result.interrupted:
@@ -81,6 +80,14 @@ def run_serving_entries(entries: list[ServingEntry], hardware_points: list, hard
             break
     _write(rows, path)
     return path, interrupted
+
+
+def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Nested mappings as dotted columns: ``sched.swap_link.bandwidth_gbps``."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        out.update(_flat(f"{prefix}.{key}", value) if isinstance(value, dict) else {f"{prefix}.{key}": value})
+    return out
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
