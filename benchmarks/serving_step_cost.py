@@ -5,7 +5,8 @@ Usage: python benchmarks/serving_step_cost.py [--steps 10000] [--samples 50] [--
                                              [--model llama-2-7b] [--skip-speed] [--skip-error]
 
 Speed: a stream of steps as a continuous-batching server meets them (``stream``: up to 128 running requests whose
-contexts grow by one token per step (each finishing with probability 1/128 per step) in at most 60,000 KV tokens,
+contexts grow by one token per step (each finishing with probability 1/128 per step) in at most 60,000 KV tokens
+(or 90% of the KV capacity),
 prompts of 128-2048 tokens arriving at random; ``sarathi``: each step carries
 the decodes and one chunk of the waiting prompts under a 512-token budget; ``vllm``: a waiting prompt batch (up to
 8192 tokens) runs alone as a prefill step, else a decode step). Steps/s of an exact predictor (every distinct step
@@ -68,8 +69,9 @@ def speed(hardware: str, model: str, steps: int) -> list[str]:
     hw = cosim.load_hardware(hardware)
     EngineStepCost(hw, model, exact=True).cost(StepBatch((100,) * 4, ((64, 0),)))  # load the compiled kernels
     rows = []
+    room = int(0.9 * EngineStepCost(hw, model, workspace_tokens=8192, workspace_rows=128).kv_capacity_tokens())
     for policy in ("sarathi", "vllm"):
-        batches = stream(policy, steps)
+        batches = stream(policy, steps, kv_tokens=min(60_000, room))
         figures = []
         for exact, passes in ((True, 1), (False, 2)):
             p = EngineStepCost(hw, model, exact=exact, workspace_tokens=8192, workspace_rows=128)

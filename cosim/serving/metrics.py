@@ -99,9 +99,11 @@ class TokenGaps:
 
     @property
     def exact(self) -> bool:
+        """Whether every gap is still kept (quantiles exact)."""
         return self._hist is None
 
     def mean(self) -> float:
+        """Mean gap (exact)."""
         return self.total_s / self.count if self.count else math.nan
 
     def quantile(self, q: float) -> float:

@@ -96,10 +96,12 @@ class Scheduler:
 
     @property
     def empty(self) -> bool:
+        """Nothing queued, swapped out or running."""
         return not (self.n or self.waiting or self.swapped)
 
     @property
     def queued(self) -> int:
+        """Requests waiting for a batch slot (queued or swapped out)."""
         return len(self.waiting) + len(self.swapped)
 
     def next_step(self, now: float) -> Step | None:
