@@ -105,30 +105,27 @@ class RunStore:
 def write_study(result, store: RunStore) -> dict[str, Path]:
     """Gather the saved runs into the results folder, write the summary, capacity and plots; the files by name."""
     out = store.output
+    frames = {kind: store.gather(kind) for kind in ("requests", "timeline", "probes")}
+    store.close()
     files: dict[str, Path] = {}
     for kind in ("requests", "timeline"):
-        frame = store.gather(kind)
         files[kind] = out / f"{kind}.parquet"
-        frame.to_parquet(files[kind])
+        frames[kind].to_parquet(files[kind])
     summary = result.summary
     files["summary"] = out / "summary.parquet"
     summary.to_parquet(files["summary"])
     files["summary_csv"] = out / "summary.csv"
     summary.to_csv(files["summary_csv"], index=False)
     if not result.capacity.empty:
-        probes = store.gather("probes")
         files["capacity"] = out / "capacity.csv"
         result.capacity.to_csv(files["capacity"], index=False)
-        if not probes.empty:
-            files["capacity_probes"] = out / "capacity_probes.csv"
-            probes.to_csv(files["capacity_probes"], index=False)
-    requests = pd.read_parquet(files["requests"]) if len(summary) else pd.DataFrame()
-    timeline = pd.read_parquet(files["timeline"]) if len(summary) else pd.DataFrame()
-    store.close()
-    if not requests.empty:
-        files["latency_cdf"] = plot_latency_cdfs(requests, summary, out / "latency_cdf.png")
-        files["occupancy"] = plot_occupancy(timeline, out / "occupancy.png")
-    if summary["rate_per_s"].notna().any() if len(summary) else False:
+    if not frames["probes"].empty:
+        files["capacity_probes"] = out / "capacity_probes.csv"
+        frames["probes"].to_csv(files["capacity_probes"], index=False)
+    if not frames["requests"].empty:
+        files["latency_cdf"] = plot_latency_cdfs(frames["requests"], summary, out / "latency_cdf.png")
+        files["occupancy"] = plot_occupancy(frames["timeline"], out / "occupancy.png")
+    if "ttft_p50_s" in summary and summary["rate_per_s"].notna().any():
         files["rate_latency"] = plot_rate_latency(summary, result.config.slos, out / "rate_latency.png")
     return files
 

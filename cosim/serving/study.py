@@ -131,16 +131,18 @@ def _rate_text(rate: float | None) -> str:
 
 
 class _progress:
-    """A rich progress bar over the study's runs, naming the one running (quiet when not ``shown`` or when stderr is
-    not a terminal)."""
+    """A rich progress bar over the study's runs with elapsed time and ETA, naming the one running (quiet when not
+    ``shown`` or when stderr is not a terminal)."""
 
     def __init__(self, total: int, shown: bool) -> None:
         import sys
 
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
         self._progress = Progress(TextColumn("serve"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                  TextColumn("{task.description}"), disable=not (shown and sys.stderr.isatty()))
+                                  TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
+                                  disable=not (shown and sys.stderr.isatty()))
         self._task = self._progress.add_task("", total=total)
         self._progress.start()
 
