@@ -3,7 +3,8 @@
 - ``requests.parquet``: one row per request of every run (``run.REQUEST_COLUMNS`` plus ``system`` and ``rate_per_s``);
 - ``timeline.parquet``: one row per engine step of every run (``run.TIMELINE_COLUMNS`` plus the same two);
 - ``summary.parquet`` / ``summary.csv``: one row per system and rate (the run's headline figures);
-- ``capacity.csv``: one row per system (the highest rate meeting the capacity SLO, and its bracket), when searched;
+- ``capacity.csv``: one row per system (the highest rate meeting the capacity SLO, and its bracket), when searched,
+  and ``capacity_probes.csv``: the summary row of every rate the search tried;
 - ``latency_cdf.png``, ``rate_latency.png``, ``occupancy.png``.
 
 Runs are written to ``partial/`` as they finish and gathered at the end, so an interrupted study keeps them.
@@ -20,7 +21,7 @@ import pandas as pd
 from cosim.serving.run import ServingRun
 
 STUDY_FILES = ("requests.parquet", "timeline.parquet", "summary.parquet", "summary.csv", "capacity.csv",
-               "latency_cdf.png", "rate_latency.png", "occupancy.png")
+               "capacity_probes.csv", "latency_cdf.png", "rate_latency.png", "occupancy.png")
 LATENCIES = {"ttft": "TTFT", "tbt": "TBT", "e2e": "E2E"}  # summary key prefix -> label
 MAX_PLOT_POINTS = 4000  # a timeline line is thinned to about this many points
 MAX_OCCUPANCY_RATES = 4
@@ -29,16 +30,20 @@ MAX_OCCUPANCY_RATES = 4
 def tagged(frame: pd.DataFrame, run: ServingRun) -> pd.DataFrame:
     """``frame`` with the run's ``system`` and ``rate_per_s`` as its first columns."""
     frame = frame.copy()
-    frame.insert(0, "rate_per_s", np.nan if run.rate_per_s is None else float(run.rate_per_s))
+    frame.insert(0, "rate_per_s", _rate(run))
     frame.insert(0, "system", run.system)
     return frame
+
+
+def _rate(run: ServingRun) -> float:
+    """The run's offered rate (nan: the traffic's own timing)."""
+    return np.nan if run.rate_per_s is None else float(run.rate_per_s)
 
 
 def summary_row(run: ServingRun) -> dict[str, Any]:
     """One run's headline figures as a table row: its summary, then per SLO ``goodput_<slo>_rps``,
     ``attainment_<slo>`` and ``meets_<slo>``, then the seconds the simulation took."""
-    row: dict[str, Any] = {"system": run.system,
-                           "rate_per_s": np.nan if run.rate_per_s is None else float(run.rate_per_s)}
+    row: dict[str, Any] = {"system": run.system, "rate_per_s": _rate(run)}
     row.update(run.summary)
     for slo, figures in run.goodput.items():
         for key, value in figures.items():
