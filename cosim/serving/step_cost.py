@@ -6,13 +6,20 @@ once over every token, one attention op for the decodes at their mean context, o
 engine's ``period_s`` (as ``cosim.serving.steady_state`` takes a decode step's), its energy ``energy_j``.
 
 The engine takes milliseconds per step; a run meets thousands of (decodes, context, chunks) combinations. Unless
-``exact``, a step is interpolated multilinearly between exact evaluations on a grid (cached), over five axes: the
-step's tokens, the number of prefill chunks, the decodes among the tokens (the rest are the chunks'), the mean
-decode context, and the chunks' effective past (the cached tokens that give equal chunks of the mean size the same
-causal query-key pairs as the real chunks). Unequal chunks then swap the grid's equal-chunk attention for their own,
-each shape interpolated over (tokens, past) from attention-only evaluations (exact where ops run one after another).
+``exact``, steps are interpolated between exact evaluations on grids (cached):
+
+- on a single device with one pipeline stage, where ops run one after another, a step is the sum of its parts (the
+  same to rounding as the whole step, tested), each on its own grid: the ops over every token (by tokens), the
+  logits ops (by sequences), the decode attention (decodes x mean context) and each chunk shape's attention
+  (tokens x past);
+- otherwise (heterogeneous devices, whose units overlap or split ops; pipelines) the whole step is interpolated
+  multilinearly over five axes: the step's tokens, the number of prefill chunks, the decodes among the tokens (the
+  rest are the chunks'), the mean decode context, and the chunks' effective past (the cached tokens that give equal
+  chunks of the mean size the same causal query-key pairs as the real chunks); unequal chunks then swap the grid's
+  equal-chunk attention for their own, from attention-only evaluations.
+
 The grids below are assumptions (a resolution, not hardware figures); the error they cause is measured in
-``benchmarks/serving_step_cost.py`` and bounded in ``tests/serving/test_step_cost.py``.
+``benchmarks/serving_step_cost.py`` (RESULTS.md) and bounded in ``tests/serving/test_step_cost.py``.
 
 KV capacity is checked against :meth:`EngineStepCost.kv_capacity_tokens`, not per step by the engine (the cached
 steps are evaluated with no KV memory, so one grid point serves every cache occupancy).
@@ -27,17 +34,22 @@ from cosim.serving.engine_step import Routing, routing_params
 from cosim.serving.step import StepBatch, StepCost
 from cosim.serving.step_cache import Blocks, Grid, corners
 from workloads.ir import Workload
+from workloads.table import C_REUSE_BYTES, op_table
 
 # assumption: grid resolution (not hardware figures). Token counts (the step's tokens, its decodes, a chunk's tokens):
 # exact up to 64, then blocks of 8 tokens (1/32 of the count above 256) interpolated inside a block
 # (step_cache.Blocks); finer than a GPU's 16-row tiles, so that a heterogeneous device's placement switches (Duplex)
 # fall inside small blocks.
 TOKEN_GRID = Blocks(exact_upto=64, min_width=8, per_value=32)
+# The decodes of a mixed step (the GEMMs run at its exact token count; decodes move its attention and logits):
+# exact up to 8, then blocks of 8 (1/32 above 256).
+MIXED_DECODE_GRID = Blocks(exact_upto=8, min_width=8, per_value=32)
 # Decode context and chunk past: every 128 tokens up to 1024, then 8 points per doubling; attention is close to
 # linear in its KV length, so linear interpolation along these axes is nearly exact.
 CONTEXT_GRID = Grid(step=128, dense_upto=1024, per_octave=8)
 # Prefill chunks in a step: exact up to 8, then 4 per doubling.
 CHUNKS_GRID = Grid(step=1, dense_upto=8, per_octave=4)
+ROW_OPS = ("final_norm", "lm_head", "logits_all_gather")  # the decoder ops over one row per sequence
 _CACHE_MAX = 100_000  # evaluations kept per predictor (cleared when full)
 _CHUNK_MAX = 512  # assumption: the reference step of the KV-capacity check splits its prefill into 512-token chunks
 
@@ -109,6 +121,8 @@ class EngineStepCost:
         if kv_dtype:
             self.fixed["kv_dtype"] = kv_dtype
         self.max_positions = _learned_positions(model)
+        # Ops of one device with one pipeline stage run one after another: a step is the sum of its parts.
+        self.additive = hardware.kind != "hetero" and pipeline_parallel == 1
         self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
         self._capacity: int | None = None
         self.evaluations = 0  # engine evaluations so far (cache misses)
@@ -128,6 +142,8 @@ class EngineStepCost:
         chunks = tuple(sorted(batch.prefill_chunks))
         if self.exact:
             return StepCost(*self._step(d, int(round(context)), chunks))
+        if self.additive:
+            return StepCost(*self._sum_of_parts(d, context, chunks))
         grid = self._corners(d, context, chunks)
         parts = [(w, self._step(*point)) for point, w in grid]
         if len(set(chunks)) > 1:  # unequal chunks: their attention as such, not as the equal chunks of the grid
@@ -167,7 +183,7 @@ class EngineStepCost:
                 out += [((t, c, ()), wt * wc) for (c,), wc in contexts]
                 continue
             for (k,), wk in corners(CHUNKS_GRID.bracket(n, low=1, high=t - (d > 0))):
-                decodes = corners(TOKEN_GRID.bracket(d, low=1, high=t - k)) if d else [((0,), 1.0)]
+                decodes = corners(MIXED_DECODE_GRID.bracket(d, low=1, high=t - k)) if d else [((0,), 1.0)]
                 for (dc,), wd in decodes:
                     longest = -(-(t - dc) // k)
                     high = positions - longest if positions else None
@@ -195,22 +211,46 @@ class EngineStepCost:
             hit = self._evaluate(key, wl, StepBatch((context,) * d, chunks))
         return hit
 
+    def _sum_of_parts(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
+        """A step on a device whose ops run one after another, as the sum of its parts, each interpolated on its
+        own grid: the ops over every token, the ops over one row per sequence (logits), the decode attention
+        (decodes, context) and each chunk shape's attention (tokens, past)."""
+        tokens, rows = d + sum(c for c, _ in chunks), d + len(chunks)
+        parts = [(w, self._part("tokens", t, 0, ())) for (t,), w in corners(TOKEN_GRID.bracket(tokens))]
+        parts += [(w, self._part("rows", r, 0, ())) for (r,), w in corners(TOKEN_GRID.bracket(rows))]
+        if d:
+            top = self.max_positions - 1 if self.max_positions else None
+            parts += [(w, self._part("attention", dc, cc, ()))
+                      for (dc, cc), w in corners(TOKEN_GRID.bracket(d), CONTEXT_GRID.bracket(context, high=top))]
+        for count, c, p in _groups(chunks):
+            parts += [(w, self._attention(((count, cc, pc),))) for (cc, pc), w in self._chunk_corners(c, p)]
+        return _weighted(parts)
+
     def _attention(self, groups: tuple[tuple[int, int, int], ...]) -> tuple[float, float, dict]:
         """Cost of only the attention ops of prefill chunks, (count, tokens, past) per shape (cached)."""
-        key = ("attention", groups)
+        return self._part("attention", 0, 0, tuple(pair for count, c, p in groups for pair in [(c, p)] * count))
+
+    def _part(self, part: str, d: int, context: int, chunks: tuple[tuple[int, int], ...]):
+        """Cost of some ops of a step (cached): ``tokens``, the ops over every token; ``rows``, those over one row
+        per sequence; ``attention``, the attention ops."""
+        key = (part, d, context, chunks)
         hit = self._steps.get(key)
         if hit is None:
-            chunks = tuple(pair for count, c, p in groups for pair in [(c, p)] * count)
-            wl = self._workload(0, 0, chunks)
-            wl = Workload(wl.name + "/attention", [op for op in wl.ops if op.kind == "attention"], wl.items,
-                          wl.item_unit, dict(wl.params), {}, wl.devices)
-            hit = self._evaluate(key, wl, StepBatch((), chunks))
+            wl = self._workload(d, context, chunks)
+            keep = {"tokens": lambda op: op.kind != "attention" and op.name not in ROW_OPS,
+                    "rows": lambda op: op.name in ROW_OPS, "attention": lambda op: op.kind == "attention"}[part]
+            reuse = wl.parameter_bytes
+            wl = Workload(f"{wl.name}/{part}", [op for op in wl.ops if keep(op)], wl.items, wl.item_unit,
+                          dict(wl.params), {}, wl.devices)
+            table = op_table(wl)
+            table[:, C_REUSE_BYTES] = reuse  # every weight of the step passes between two uses (CPU caches)
+            hit = self._evaluate(key, wl, StepBatch((context,) * d, chunks), table)
         return hit
 
-    def _evaluate(self, key: tuple, wl: Workload, batch: StepBatch) -> tuple[float, float, dict]:
+    def _evaluate(self, key: tuple, wl: Workload, batch: StepBatch, table=None) -> tuple[float, float, dict]:
         if len(self._steps) >= _CACHE_MAX:
             self._steps.clear()
-        totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective)
+        totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective, table)
         self.evaluations += 1
         if not totals["feasible"][0]:
             raise CosimInputError(f"{self._where()}: {self._describe(batch)} is infeasible: {totals['reason'][0]}")
