@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cosim sweep examples/quickstart.yaml --overwrite
+	@echo "Explore these results in a browser: $(BIN)/cosim app --results results/quickstart  (then open http://127.0.0.1:8501)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -45,6 +45,16 @@ def current_results() -> tuple[Any, str, str] | None:
     return None
 
 
+def results_or_hint() -> tuple[Any, str, str] | None:
+    """:func:`current_results`, or None after telling the user where design points come from."""
+    current = current_results()
+    if current is None:
+        import streamlit as st
+
+        st.info("No design points yet: run a sweep on the Explore page or open a results folder on Results.")
+    return current
+
+
 def point_label(row: Any) -> str:
     """A short name of a design point: hardware, workload and the parameters that were swept."""
     params = [f"{key.split('.', 1)[1]}={_short(value)}" for key, value in row.items()

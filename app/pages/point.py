@@ -43,9 +43,8 @@ def mapping(row_json: str, ops, objective: str) -> None:
 
 def main() -> None:
     st.title("Point")
-    current = state.current_results()
+    current = state.results_or_hint()
     if current is None:
-        st.info("No design points yet: run a sweep on the Explore page or open a results folder on Results.")
         return
     results, objective, origin = current
     point_id = scatter_view.point_picker(results, "point_pick")
