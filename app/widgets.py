@@ -49,13 +49,22 @@ def axis(row: Any, key: str, value: Any) -> list[Any]:
     if kind == "int":
         low_default = max(low_default, 1 if minimum is None or minimum >= 0 else low_default)
     step = 1 if kind == "int" else None
+    allowed = f"allowed: {allowed_range(row)}; the preset's value: {value}"
     left, right, count, spacing = st.columns([3, 3, 2, 2])
-    low = left.number_input(f"{label}: from", value=low_default, step=step, key=f"{key}:from")
-    high = right.number_input(f"{label}: to", value=high_default, step=step, key=f"{key}:to")
+    low = left.number_input(f"{label}: from", value=low_default, step=step, key=f"{key}:from", help=allowed)
+    high = right.number_input(f"{label}: to", value=high_default, step=step, key=f"{key}:to", help=allowed)
     n = count.number_input(f"{label}: points", min_value=1, max_value=MAX_AXIS_POINTS, value=5, step=1,
                            key=f"{key}:points")
     log = spacing.checkbox("log spacing", value=low > 0, key=f"{key}:log", disabled=low <= 0 or high <= 0)
     return axis_values(low, high, int(n), log and low > 0 and high > 0, kind)
+
+
+def allowed_range(row: Any) -> str:
+    """The schema's range of a numeric parameter as text: ``(0, inf)``, ``[1, 64]``."""
+    low, high = row.get("minimum"), row.get("maximum")
+    left = "(" if low is None or row.get("exclusive_minimum") else "["
+    right = ")" if high is None or row.get("exclusive_maximum") else "]"
+    return f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
 
 
 def axis_values(low: float, high: float, n: int, log: bool, kind: str) -> list[float | int]:
