@@ -35,8 +35,7 @@ def test_the_default_sweep_is_drawn_with_its_pareto_front(app):
 def test_a_hardware_axis_adds_points_and_goes_into_the_exported_config(app):
     app.run()
     app.multiselect(key=f"explore_hw_axes:{H100}").set_value([BW]).run()
-    assert app.number_input(key=f"explore_hw:{H100}:{BW}:from").help == ("allowed: (0, inf); the preset's value: "
-                                                                         "3350.0")
+    assert app.number_input(key=f"explore_hw:{H100}:{BW}:from").help == "allowed: (0, inf); the preset's value: 3350"
     app.number_input(key=f"explore_hw:{H100}:{BW}:from").set_value(2000.0).run()
     app.number_input(key=f"explore_hw:{H100}:{BW}:to").set_value(8000.0).run()
     app.number_input(key=f"explore_hw:{H100}:{BW}:points").set_value(3).run()
