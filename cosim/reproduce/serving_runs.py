@@ -1,0 +1,79 @@
+"""What the serving reproductions share: a setup table, a system's device count, simulated runs of one system under
+one traffic, the capacity search over request rates and the saturated throughput, all through ``cosim.serving``.
+
+A setup table maps each input of a paper's setup to ``(what the reproduction uses, where it comes from)``; a source
+starting with ``not stated`` marks an input the retrieved paper material does not give, and ``missing`` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from cosim.serving.run import ServingRun
+from cosim.serving.spec import CapacitySpec, PoolSpec, SLOSpec, SystemSpec, Traffic
+
+NOT_STATED = "not stated"
+
+
+def missing(setup: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+    """The inputs of ``setup`` the paper material does not state, in table order."""
+    return tuple(name for name, (_, source) in setup.items() if source.startswith(NOT_STATED))
+
+
+def devices(system: SystemSpec) -> int:
+    """Accelerators a system occupies: every replica's (or every pool instance's) tensor x pipeline devices."""
+    if system.disaggregated is not None:
+        pools = (system.disaggregated.prefill, system.disaggregated.decode)
+        return sum(p.tensor_parallel * p.pipeline_parallel * p.replicas for p in pools)
+    return system.tensor_parallel * system.pipeline_parallel * system.replicas
+
+
+def predictors(system: SystemSpec, model: str, dtype: str = "fp16") -> Callable[[PoolSpec | None], object]:
+    """The step-cost predictor of each pool of ``system`` (``None``: a co-located instance), built once per pool so
+    every run of a capacity search reuses its cached step costs."""
+    from cosim.serving.step_cost import predictor_for
+
+    built: dict[str | None, object] = {}
+
+    def for_pool(pool: PoolSpec | None):
+        key = None if pool is None else pool.model_dump_json()
+        if key not in built:
+            built[key] = predictor_for(system, model, dtype, None, pool)
+        return built[key]
+
+    return for_pool
+
+
+def runner(system: SystemSpec, model: str, traffic: Traffic, slos: dict[str, SLOSpec],
+           max_sim_s: float | None = None) -> Callable[[float], ServingRun]:
+    """A function running ``system`` under ``traffic`` at a request rate (requests/s), judged by ``slos``."""
+    from cosim.serving.simulation import simulate_system
+    from cosim.serving.traffic import generate_requests
+
+    for_pool = predictors(system, model)
+
+    def run_at(rate_per_s: float) -> ServingRun:
+        return simulate_system(system, generate_requests(traffic, rate_per_s), for_pool, slos, max_sim_s,
+                               rate_per_s)
+
+    return run_at
+
+
+def capacity_rps(system: SystemSpec, model: str, traffic: Traffic, slos: dict[str, SLOSpec],
+                 spec: CapacitySpec, max_sim_s: float | None = None) -> float:
+    """The highest Poisson request rate at which ``system`` meets SLO ``spec.slo`` (bisection, ``capacity_search``)."""
+    from cosim.serving.capacity import capacity_search
+
+    return float(capacity_search(runner(system, model, traffic, slos, max_sim_s), spec.slo, spec).rate_per_s)
+
+
+def saturated_tokens_per_s(system: SystemSpec, model: str, traffic: Traffic, rate_per_s: float) -> float:
+    """Prompt plus output tokens per second of ``system`` when ``traffic`` arrives at ``rate_per_s`` (set above what
+    the system sustains, so its batch stays full): all tokens of the finished requests over the time from the first
+    arrival to the last completion."""
+    run = runner(system, model, traffic, {})(rate_per_s)
+    done = run.requests[run.requests["finished"]]
+    if done.empty:
+        raise RuntimeError(f"{system.label}: no request finished at {rate_per_s} requests/s")
+    span_s = float(done["finish_s"].max() - run.requests["arrival_s"].min())
+    return float((done["prompt_tokens"] + done["output_tokens"]).sum()) / span_s
