@@ -1,4 +1,5 @@
-"""Sub-batch interleaving (NeuPIMs): two sub-batches pipelined over the units of a heterogeneous device.
+"""Sub-batch interleaving (NeuPIMs): two sub-batches pipelined over the units of a heterogeneous device (or, for
+NanoFlow-style nano-batches, any number of them over a device's resources: ``cosim.serving.nanoflow``).
 
 Each sub-batch runs the op sequence of a decode step (prologue, the per-layer block ``layers`` times, epilogue) again
 and again, one token per pass; an op holds the unit it is placed on for its (sub-batch) time, so while the NPU runs
@@ -40,15 +41,16 @@ def sequence(counts: np.ndarray) -> list[tuple[int, float]]:
 
 def interleave(times: np.ndarray, units: np.ndarray, counts: np.ndarray, n_units: int, blocked: bool,
                passes: int = 3) -> Interleaved:
-    """Simulate two sub-batches: ``times`` (2, ops) per-instance op times of each sub-batch, ``units`` the unit of
-    each op. Returns the steady-state period and per-unit busy time per step."""
+    """Simulate sub-batches (two for NeuPIMs): ``times`` (sub-batches, ops) per-instance op times of each sub-batch,
+    ``units`` the unit of each op. Returns the steady-state period (``passes`` = 1: the time of one pass, start to
+    last end) and per-unit busy time per step."""
     import simpy
 
     env = simpy.Environment()
     resources = [simpy.Resource(env, capacity=1) for _ in range(n_units)]
     memory = simpy.Resource(env, capacity=1) if blocked else None
     order = sequence(counts)
-    ends: list[list[float]] = [[], []]
+    ends: list[list[float]] = [[] for _ in range(len(times))]
     busy = np.zeros(n_units)
 
     def run(sb: int):
@@ -68,11 +70,11 @@ def interleave(times: np.ndarray, units: np.ndarray, counts: np.ndarray, n_units
                         yield env.timeout(duration)
             ends[sb].append(env.now)
 
-    for sb in range(2):
+    for sb in range(len(times)):
         env.process(run(sb))
     env.run()
     for n, reps in order:
-        for sb in range(2):
+        for sb in range(len(times)):
             busy[int(units[n])] += float(times[sb, n]) * reps
     if passes > 1:
         period = max((e[-1] - e[0]) / (passes - 1) for e in ends)

@@ -1,0 +1,33 @@
+"""vLLM-style continuous batching (Kwon et al., SOSP 2023): paged KV blocks, prefill first, preemption.
+
+Each step runs either prefills or decodes, never both. While no request is swapped out, waiting prompts are admitted
+first come first served, whole, up to ``max_prefill_tokens`` tokens and ``max_batch`` running requests, each only if
+the blocks of its whole prompt are free above the watermark; such a step prefills them alone. Otherwise every running
+request decodes one token; when a token needs a block and none is free, the latest-admitted requests are preempted
+(recompute: KV dropped, back to the front of the queue; swap: KV moved to host memory over the swap link, the move's
+time added to the step). Without preemption in a step, swapped requests come back first, while their blocks fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cosim.serving.schedulers.base import Scheduler, Step
+
+
+class VLLMScheduler(Scheduler):
+    """Prefill-prioritising continuous batching with paged KV blocks."""
+
+    def next_step(self, now: float) -> Step | None:
+        if not self.swapped:
+            prefills = self._take_prefills(now, self.spec.max_prefill_tokens, chunked=False)
+            if prefills:
+                return self._plan(np.zeros(0, dtype=np.int64), prefills, 0.0)
+        rows, extra, preempted = self._make_room(np.arange(self.n))
+        if not preempted:
+            extra += self._swap_in(now)
+            rows, more, _ = self._make_room(np.arange(self.n))
+            extra += more
+        if not rows.size:
+            return self.next_step(now) if self.waiting or (self.swapped and not self.n) else None
+        return self._plan(rows, [], extra)
