@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from cosim import api
 from cosim.reproduce.serving_runs import NOT_STATED, capacity_rps, devices, missing
 from cosim.serving.spec import (Arrivals, CapacitySpec, Disaggregation, HardwareRef, LinkSpec, PoolSpec, SLOSpec,
                                 SystemSpec, Traffic)
@@ -22,8 +21,7 @@ MODEL = "opt-13b"
 PRESET = "A100-SXM4-80GB"
 SLO = SLOSpec(ttft_s=0.25, tpot_s=0.1, attainment=0.9)  # chatbot ShareGPT OPT-13B
 PREFILL_TP, DECODE_TP, VLLM_TP = 2, 1, 1
-DATASET = "sharegpt"
-MAX_TOTAL_TOKENS = 2048  # OPT's learned positions
+DATASET = "sharegpt-vllm"  # ShareGPT as the vLLM paper serves it to OPT models (prompt + output <= 2048)
 REQUESTS = 256
 CAPACITY = dict(low=0.05, high=32.0, tolerance=0.05)
 
@@ -34,13 +32,15 @@ SETUP = {
     "DistServe placement": ("prefill TP2, decode TP1, one instance each",
                             "published: artifact start-api-server script (the prefill TP2 marked 'TODO adjust me')"),
     "goodput unit": ("requests/s per GPU", "published: the paper compares per-GPU goodput"),
-    "KV transfer link": ("NVLink inside the node: half the preset's 600 GB/s bidirectional",
-                         "published: same node (A100 preset interconnect)"),
+    "KV transfer link": ("NVLink inside the node (the 'nvlink' link preset: half the A100's 600 GB/s bidirectional, "
+                         "one lane per device of the smaller instance)",
+                         "published: prefill and decode instances in one 8-GPU node"),
     "vLLM parallelism for OPT-13B": (f"TP{VLLM_TP}, one instance", f"{NOT_STATED}: the reference gives vLLM's TP4 "
                                                                    "for OPT-66B only"),
     "vLLM max batch": ("SchedulerSpec default (256)", f"{NOT_STATED}"),
-    "ShareGPT length statistics": (f"cosim.serving's '{DATASET}' profile, prompt + output <= 2048 (OPT's positions)",
-                                   f"{NOT_STATED}: DistServe's sampled ShareGPT lengths"),
+    "ShareGPT length statistics": (f"cosim.serving's '{DATASET}' profile (the vLLM paper's ShareGPT for OPT: mean "
+                                   "prompt 161, output 338, prompt + output <= 2048)",
+                                   f"{NOT_STATED}: DistServe's own ShareGPT sample"),
     "arrival process": ("Poisson", f"{NOT_STATED} in the reference (the artifact's benchmark client)"),
     "other workloads": ("not run: code completion (HumanEval), summarisation (LongBench), OPT-66B/175B",
                         f"{NOT_STATED}: length profiles of HumanEval and LongBench"),
@@ -50,23 +50,15 @@ MISSING = missing(SETUP)
 
 
 def traffic() -> Traffic:
-    """The chatbot workload: ShareGPT lengths capped at OPT's 2048 positions, Poisson arrivals."""
-    return Traffic(arrivals=Arrivals(process="poisson", rate_per_s=1.0), requests=REQUESTS, dataset=DATASET,
-                   max_total_tokens=MAX_TOTAL_TOKENS, seed=0)
-
-
-def nvlink() -> LinkSpec:
-    """One direction of the A100's NVLink (the preset's figure is both directions together)."""
-    spec = api.load_hardware(PRESET).spec
-    return LinkSpec(bandwidth_gbps=spec.interconnect.nvlink_bandwidth_gbps / 2,
-                    latency_s=spec.interconnect.nvlink_latency_us * 1e-6)
+    """The chatbot workload: ShareGPT lengths within OPT's 2048 positions, Poisson arrivals."""
+    return Traffic(arrivals=Arrivals(process="poisson", rate_per_s=1.0), requests=REQUESTS, dataset=DATASET, seed=0)
 
 
 def systems() -> dict[str, SystemSpec]:
     """Co-located vLLM and DistServe's disaggregated prefill/decode placement."""
     hw = HardwareRef(preset=PRESET)
     split = Disaggregation(prefill=PoolSpec(tensor_parallel=PREFILL_TP), decode=PoolSpec(tensor_parallel=DECODE_TP),
-                           link=nvlink())
+                           link=LinkSpec(preset="nvlink"))
     return {"vllm": SystemSpec(label="vllm", hardware=hw, tensor_parallel=VLLM_TP),
             "distserve": SystemSpec(label="distserve", hardware=hw, disaggregated=split)}
 

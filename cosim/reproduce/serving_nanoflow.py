@@ -80,7 +80,8 @@ def steady_tokens_per_s_per_gpu(system_: SystemSpec, traffic: Traffic) -> float:
     finish = run.requests["finish_s"].dropna().to_numpy()
     start, end = np.quantile(finish, [0.2, 0.8])
     steps = run.timeline[(run.timeline["time_s"] > start) & (run.timeline["time_s"] <= end)]
-    tokens = float((steps["prefill_tokens"] + steps["decode_tokens"]).sum())
+    stride = run.summary["timeline_stride"]  # a long run's timeline keeps every stride-th step
+    tokens = stride * float((steps["prefill_tokens"] + steps["decode_tokens"]).sum())
     return tokens / (end - start) / devices(system_)
 
 

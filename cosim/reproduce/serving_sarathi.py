@@ -12,14 +12,10 @@ not is ``SETUP``; ``MISSING`` names the inputs a labelled stand-in replaces.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from cosim.reproduce.serving_runs import NOT_STATED, capacity_rps, missing
-from cosim.serving.spec import (Arrivals, CapacitySpec, HardwareRef, Lengths, SchedulerSpec, SLOSpec, SystemSpec,
-                                Traffic)
-
-Z90 = 1.2815515655446004  # the standard normal's 90th percentile: a lognormal's P90 is median * exp(Z90 * sigma)
+from cosim.serving.spec import Arrivals, CapacitySpec, HardwareRef, SchedulerSpec, SLOSpec, SystemSpec, Traffic
 
 # Per model: hardware, tensor x pipeline parallelism, preset overrides, P99 TBT SLO (strict, relaxed) in seconds.
 MODELS = {
@@ -32,9 +28,8 @@ MODELS = {
 REGIMES = {"strict": (0, 512), "relaxed": (1, 2048)}  # regime -> (index into p99_tbt_s, Sarathi token budget)
 MAX_BATCH = 128
 MEDIAN_QUEUE_S = 2.0
-PROMPT = dict(median=1730, p90=5696)  # openchat_sharegpt4, tokens
-OUTPUT_MEDIAN = 415
-MAX_TOTAL_TOKENS = 8192
+DATASET = "sharegpt"  # cosim.serving's profile of openchat_sharegpt4 as Sarathi-Serve serves it
+MAX_PREFILL_TOKENS = 8192  # the trace's largest prompt + output
 REQUESTS = 256  # requests per simulated run
 CAPACITY = dict(low=0.02, high=16.0, tolerance=0.05)
 
@@ -50,12 +45,12 @@ SETUP = {
     "token budget": ("512 (strict), 2048 (relaxed)", "published: paper_claims sarathi-01 setup"),
     "max batch": ("128 requests (vLLM and Sarathi-Serve)",
                   "published: paper_claims sarathi-01 setup; sarathi-05 (the authors' capacity-search config)"),
-    "dataset": ("openchat_sharegpt4: prompt median 1730, P90 5696 tokens; output median 415; prompt + output <= 8192",
-                "published: paper_claims sarathi-01 setup"),
-    "length distributions": ("lognormal prompts through the published median and P90",
+    "dataset": ("openchat_sharegpt4: prompt median 1730, P90 5696 tokens; output median 415, P90 834, at most 1024; "
+                "prompt + output <= 8192 (cosim.serving's 'sharegpt' profile)",
+                "published: paper_claims sarathi-01 setup; output P90 and cap from the authors' trace statistics"),
+    "length distributions": ("lognormal prompts and outputs through the published medians and P90s",
                              f"{NOT_STATED}: the paper samples the trace itself; a lognormal is what two quantiles "
                              "determine"),
-    "output length spread": ("the prompts' log-space sigma", f"{NOT_STATED}: only the output median is given"),
     "A100 variant": ("A100-SXM4-80GB", f"{NOT_STATED}: form factor and memory (Falcon-180B's 360 GB of fp16 "
                                        "weights need the 80 GB part on 8 GPUs)"),
     "Ethernet latency": ("0 (the preset's network latency)", f"{NOT_STATED}"),
@@ -69,13 +64,8 @@ MISSING = missing(SETUP)
 
 
 def traffic() -> Traffic:
-    """openchat_sharegpt4-like requests: lognormal prompts (median 1730, P90 5696), outputs with median 415 and the
-    prompts' spread, prompt + output at most 8192, Poisson arrivals (the rate is set per run)."""
-    sigma = math.log(PROMPT["p90"] / PROMPT["median"]) / Z90
-    return Traffic(arrivals=Arrivals(process="poisson", rate_per_s=1.0), requests=REQUESTS,
-                   prompt=Lengths(dist="lognormal", median=PROMPT["median"], sigma=sigma),
-                   output=Lengths(dist="lognormal", median=OUTPUT_MEDIAN, sigma=sigma),
-                   max_total_tokens=MAX_TOTAL_TOKENS, seed=0)
+    """openchat_sharegpt4 requests (the ``sharegpt`` profile), Poisson arrivals (the rate is set per run)."""
+    return Traffic(arrivals=Arrivals(process="poisson", rate_per_s=1.0), requests=REQUESTS, dataset=DATASET, seed=0)
 
 
 def slo(model: str, regime: str) -> SLOSpec:
@@ -87,7 +77,7 @@ def system(model: str, policy: str, regime: str) -> SystemSpec:
     """``model``'s published deployment batching by ``policy`` (``vllm`` or ``sarathi``) under ``regime``."""
     m = MODELS[model]
     scheduler = SchedulerSpec(policy=policy, max_batch=MAX_BATCH, token_budget=REGIMES[regime][1],
-                              max_prefill_tokens=MAX_TOTAL_TOKENS)
+                              max_prefill_tokens=MAX_PREFILL_TOKENS)
     return SystemSpec(label=f"{policy}-{regime}", hardware=HardwareRef(preset=m["preset"], overrides=m["overrides"]),
                       tensor_parallel=m["tp"], pipeline_parallel=m["pp"], scheduler=scheduler)
 
