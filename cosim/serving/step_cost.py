@@ -1,0 +1,272 @@
+"""Step costs from cosim's engine: what one serving iteration (decodes, prefill chunks, or both in one step) costs on
+one instance, for every device kind that runs decoder LLMs (GPUs, NPUs, CPUs, NPU+PIM, xPU+Logic-PIM).
+
+A step is built as a ``phase="mixed"`` decoder workload (``workloads.transformer.step_shape``): the weight GEMMs
+once over every token, one attention op for the decodes at their mean context, one per chunk shape. Its time is the
+engine's ``period_s`` (as ``cosim.serving.steady_state`` takes a decode step's), its energy ``energy_j``.
+
+The engine takes milliseconds per step; a run meets thousands of (decodes, context, chunks) combinations. Unless
+``exact``, a step is interpolated multilinearly between exact evaluations on a grid (cached), over five axes:
+decode count, mean decode context, number of prefill chunks, prefill tokens, and the chunks' effective past (the
+cached tokens that give equal chunks of the mean size the same causal query-key pairs as the real chunks). The grids
+below are assumptions (a resolution, not hardware figures); the error they cause is measured in
+``benchmarks/serving_step_cost.py`` and bounded in ``tests/serving/test_step_cost.py``.
+
+KV capacity is checked against :meth:`EngineStepCost.kv_capacity_tokens`, not per step by the engine (the cached
+steps are evaluated with no KV memory, so one grid point serves every cache occupancy).
+"""
+
+from __future__ import annotations
+
+from hw_models.hardware import Hardware
+from cosim.engine import evaluate_points
+from cosim.errors import CosimInputError
+from cosim.serving.engine_step import Routing, routing_params
+from cosim.serving.step import StepBatch, StepCost
+from cosim.serving.step_cache import Grid, corners
+
+# assumption: grid resolution. Decode counts exact up to 32, then 8 points per doubling (9% apart).
+DECODE_GRID = Grid(step=1, dense_upto=32, per_octave=8)
+# assumption: decode context and chunk past every 128 tokens up to 1024, then 8 per doubling; attention is close to
+# linear in its KV length, so linear interpolation along these axes is nearly exact.
+CONTEXT_GRID = Grid(step=128, dense_upto=1024, per_octave=8)
+# assumption: prefill tokens exact up to 32, then 8 per doubling; chunk counts exact up to 8, then 4 per doubling.
+PREFILL_GRID = Grid(step=1, dense_upto=32, per_octave=8)
+CHUNKS_GRID = Grid(step=1, dense_upto=8, per_octave=4)
+_CACHE_MAX = 100_000  # evaluations kept per predictor (cleared when full)
+_CHUNK_MAX = 512  # assumption: the reference step of the KV-capacity check splits its prefill into 512-token chunks
+
+
+def _effective_past(chunks: tuple[tuple[int, int], ...]) -> float:
+    """Cached tokens p such that len(chunks) equal chunks of the mean size at past p score as many causal query-key
+    pairs as ``chunks`` (>= the token-weighted mean past, by Cauchy-Schwarz)."""
+    tokens = sum(c for c, _ in chunks)
+    pairs = sum(c * p + c * (c + 1) / 2.0 for c, p in chunks)
+    return max(pairs / tokens - (tokens / len(chunks) + 1) / 2.0, 0.0)
+
+
+def _even_chunks(tokens: int, n: int, past: int) -> tuple[tuple[int, int], ...]:
+    """``tokens`` split into ``n`` chunks as evenly as integers allow, each at ``past`` cached tokens."""
+    q, r = divmod(tokens, n)
+    return ((q + 1, past),) * r + ((q, past),) * (n - r)
+
+
+class EngineStepCost:
+    """:class:`~cosim.serving.step.StepCostPredictor` of ``model`` on ``tensor_parallel`` x ``pipeline_parallel``
+    devices of ``hardware``, from ``cosim.engine`` (``exact``: every distinct step evaluated, no interpolation).
+    ``workspace_tokens`` / ``workspace_rows``: the largest step the scheduler runs (tokens, sequences), whose
+    activations are reserved beside the weights when sizing the KV cache."""
+
+    def __init__(self, hardware: Hardware, model: str, dtype: str = "fp16", kv_dtype: str | None = None,
+                 tensor_parallel: int = 1, pipeline_parallel: int = 1, routing: Routing | str | None = None,
+                 exact: bool = False, objective: str = "latency", workspace_tokens: int = 8192,
+                 workspace_rows: int = 256) -> None:
+        from workloads.registry import workload_parameters
+        from workloads.transformer import WorkloadParamError
+
+        self.hardware, self.model, self.exact, self.objective = hardware, model, exact, objective
+        self.tensor_parallel, self.pipeline_parallel = tensor_parallel, pipeline_parallel
+        self.workspace_tokens, self.workspace_rows = workspace_tokens, workspace_rows
+        try:
+            accepted = workload_parameters(model)
+        except WorkloadParamError as exc:
+            raise CosimInputError(str(exc)) from None
+        if "chunks" not in accepted:
+            raise CosimInputError(f"model {model!r} is not a decoder LLM: serving needs one with prefill, decode "
+                                  f"and mixed steps")
+        routing = Routing(routing) if isinstance(routing, str) else routing or Routing()
+        self.fixed = dict(tensor_parallel=tensor_parallel, dtype=dtype, **routing_params(model, routing))
+        if pipeline_parallel > 1:
+            if "pipeline_parallel" not in accepted:
+                raise CosimInputError(f"model {model!r} has no pipeline-parallel builder; pipeline_parallel must be 1, "
+                                      f"got {pipeline_parallel}")
+            self.fixed["pipeline_parallel"] = pipeline_parallel
+        if kv_dtype:
+            self.fixed["kv_dtype"] = kv_dtype
+        self.max_positions = _learned_positions(model)
+        self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
+        self._capacity: int | None = None
+        self.evaluations = 0  # engine evaluations so far (cache misses)
+
+    # ---- the protocol ----------------------------------------------------------------------------------------
+
+    def cost(self, batch: StepBatch) -> StepCost:
+        """Time (the engine's period) and energy of one iteration running ``batch``."""
+        if batch.empty:
+            return StepCost(0.0, 0.0)
+        kv = sum(batch.decode_contexts) + batch.decode_tokens + sum(c + p for c, p in batch.prefill_chunks)
+        if kv > self.kv_capacity_tokens():
+            raise CosimInputError(f"{self._where()}: {self._describe(batch)} holds {kv} KV tokens, more than the "
+                                  f"{self.kv_capacity_tokens()} that fit")
+        d = batch.decode_tokens
+        context = sum(batch.decode_contexts) / d if d else 0.0
+        chunks = tuple(sorted(batch.prefill_chunks))
+        if self.exact:
+            return StepCost(*self._step(d, int(round(context)), chunks))
+        time_s = energy_j = 0.0
+        units: dict[str, float] = {}
+        for (dc, cc, pieces), w in self._corners(d, context, chunks):
+            t, e, u = self._step(dc, cc, pieces)
+            time_s += w * t
+            energy_j += w * e
+            for name, busy in u.items():
+                units[name] = units.get(name, 0.0) + w * busy
+        return StepCost(time_s, energy_j, units)
+
+    def kv_capacity_tokens(self) -> int:
+        """KV tokens that fit beside the weights and the activations of the largest step (``workspace_tokens``
+        tokens of ``workspace_rows`` sequences), on the busiest device (unit) of the instance."""
+        if self._capacity is None:
+            self._capacity = self._kv_capacity()
+        return self._capacity
+
+    def kv_transfer_bytes(self, tokens: int) -> float:
+        """Bytes of keys and values of ``tokens`` tokens over all layers (at the KV datatype)."""
+        from workloads import load_workload
+
+        whole = {k: v for k, v in self.fixed.items() if k != "pipeline_parallel"}
+        one = load_workload(self.model, phase="decode", batch=1, context=0, **{**whole, "tensor_parallel": 1})
+        return float(tokens) * one.memory_bytes["kv_cache"]
+
+    # ---- evaluation ------------------------------------------------------------------------------------------
+
+    def _corners(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
+        """(grid step, weight) of the grid points around the step: (decodes, context, even chunks)."""
+        top = self.max_positions - 1 if self.max_positions else None
+        decode = corners(DECODE_GRID.bracket(d), CONTEXT_GRID.bracket(context, high=top)) if d else [((0, 0), 1.0)]
+        if not chunks:
+            return [((dc, cc, ()), w) for (dc, cc), w in decode]
+        tokens, past = sum(c for c, _ in chunks), _effective_past(chunks)
+        prefill = []
+        for (n,), wn in corners(CHUNKS_GRID.bracket(len(chunks))):
+            for (p_tokens,), wp in corners(PREFILL_GRID.bracket(tokens, low=n)):
+                longest = -(-p_tokens // n)
+                high = self.max_positions - longest if self.max_positions else None
+                for (p_past,), wq in corners(CONTEXT_GRID.bracket(past, high=high)):
+                    prefill.append((_even_chunks(p_tokens, n, p_past), wn * wp * wq))
+        return [((dc, cc, pieces), w * wp) for (dc, cc), w in decode for pieces, wp in prefill]
+
+    def _step(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]) -> tuple[float, float, dict]:
+        """(period s, energy J, busy s per unit) of one step, evaluated by the engine once and cached."""
+        key = (d, context if d else 0, chunks)
+        hit = self._steps.get(key)
+        if hit is not None:
+            return hit
+        if len(self._steps) >= _CACHE_MAX:
+            self._steps.clear()
+        wl = self._workload(d, context, chunks)
+        wl.memory_bytes["kv_cache"] = 0.0  # the cache is checked against kv_capacity_tokens()
+        totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective)
+        self.evaluations += 1
+        if not totals["feasible"][0]:
+            raise CosimInputError(f"{self._where()}: {self._describe(StepBatch((context,) * d, chunks))} is "
+                                  f"infeasible: {totals['reason'][0]}")
+        period = float(totals["period_s"][0])
+        units = {k[len("utilization_"):]: float(v[0]) * period for k, v in totals.items()
+                 if k.startswith("utilization_")}
+        hit = self._steps[key] = (period, float(totals["energy_j"][0]), units)
+        return hit
+
+    def _workload(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]):
+        """The step as a workload: a plain decode or prefill step when it is one, else a mixed step."""
+        from workloads import load_workload
+        from workloads.transformer import WorkloadParamError
+
+        if not chunks:
+            params = dict(phase="decode", batch=d, context=context)
+        elif d == 0 and len(set(chunks)) == 1 and chunks[0][1] == 0:
+            params = dict(phase="prefill", batch=len(chunks), prompt=chunks[0][0])
+        else:
+            params = dict(phase="mixed", batch=d, context=context, chunks=",".join(f"{c}:{p}" for c, p in chunks))
+        try:
+            return load_workload(self.model, **params, **self.fixed)
+        except (WorkloadParamError, ValueError) as exc:
+            raise CosimInputError(f"{self._where()}: {self._describe(StepBatch((context,) * d, chunks))}: {exc}") \
+                from None
+
+    def _kv_capacity(self) -> int:
+        """Largest KV token count that fits beside the weights and the activations of the reference step
+        (bisection over the engine's memory check of a one-sequence decode step carrying those bytes: the check
+        knows each unit's capacity and where a heterogeneous device places the attention that holds the cache)."""
+        rows = min(self.workspace_rows, self.workspace_tokens)
+        piece = min(_CHUNK_MAX, self.max_positions or _CHUNK_MAX)
+        left = self.workspace_tokens - rows
+        chunks = _even_chunks(left, -(-left // piece), 0) if left > 0 else ()
+        workspace = self._workload(rows, 0, chunks).memory_bytes
+        per_token = workspace["kv_cache"] / self.workspace_tokens
+        probe = self._workload(1, min(1024, (self.max_positions or 2048) - 1), ())
+
+        def fits(tokens: int) -> tuple[bool, str, float]:
+            probe.memory_bytes = {**workspace, "kv_cache": tokens * per_token}
+            totals = evaluate_points(self.hardware, probe, self.hardware.params, self.objective)
+            return bool(totals["feasible"][0]), str(totals["reason"][0]), float(totals["memory_capacity_bytes"][0])
+
+        ok, reason, capacity = fits(0)
+        if not ok:
+            raise CosimInputError(f"{self._where()}: the weights and the workspace of a step of "
+                                  f"{self.workspace_tokens} tokens do not fit: {reason}")
+        lo, hi = 0, int(capacity / per_token) + 1
+        while fits(hi)[0]:
+            lo, hi = hi, hi * 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(mid)[0] else (lo, mid)
+        return lo
+
+    def _where(self) -> str:
+        return (f"model {self.model!r} on {self.hardware.name!r} (tensor_parallel={self.tensor_parallel}, "
+                f"pipeline_parallel={self.pipeline_parallel})")
+
+    @staticmethod
+    def _describe(batch: StepBatch) -> str:
+        d = batch.decode_tokens
+        context = sum(batch.decode_contexts) / d if d else 0.0
+        chunks = list(batch.prefill_chunks)
+        shown = f"{chunks[:4]}{' ...' if len(chunks) > 4 else ''}"
+        return f"the step of {d} decodes (mean context {context:.0f}) and prefill chunks (tokens, past) {shown}"
+
+
+def _learned_positions(model: str) -> int | None:
+    """The position limit of a model with learned position embeddings (None when positions are unbounded)."""
+    from workloads.model_config import available_model_configs, load_model_config
+
+    if model.lower() not in available_model_configs():
+        return None
+    cfg = load_model_config(model)
+    return cfg.max_position_embeddings if cfg.position_embedding == "learned" else None
+
+
+_HARDWARE: dict[tuple, Hardware] = {}
+_PREDICTORS: dict[tuple, EngineStepCost] = {}
+
+
+def predictor_for(system, model: str, dtype: str = "fp16", kv_dtype: str | None = None, pool=None,
+                  exact: bool = False) -> EngineStepCost:
+    """The step-cost predictor of one instance of ``system`` (a ``SystemSpec``), or of one of its disaggregated
+    ``pool``s (a ``PoolSpec``: its hardware, parallelism and scheduler override the system's). Hardware and
+    predictors are cached per process."""
+    from hw_models.errors import HardwareConfigError
+    from hw_models.hardware import load_hardware
+
+    ref = pool.hardware if pool is not None and pool.hardware is not None else system.hardware
+    owner = pool if pool is not None else system
+    scheduler = (pool.scheduler if pool is not None and pool.scheduler is not None else system.scheduler)
+    step_tokens = scheduler.token_budget if scheduler.policy == "sarathi" else scheduler.max_prefill_tokens
+    routing = None
+    if system.routing is not None:
+        r = system.routing
+        routing = Routing(r.model, r.zipf_s, r.dirichlet_alpha, r.trace, r.capacity_factor, r.seed)
+    hw_key = (ref.preset.lower(), repr(sorted(ref.overrides.items())))
+    key = hw_key + (owner.tensor_parallel, owner.pipeline_parallel, model, dtype, kv_dtype, routing,
+                    max(step_tokens, scheduler.max_batch), scheduler.max_batch, exact)
+    if key not in _PREDICTORS:
+        if hw_key not in _HARDWARE:
+            try:
+                _HARDWARE[hw_key] = load_hardware(ref.preset, dict(ref.overrides))
+            except HardwareConfigError as exc:
+                raise CosimInputError(f"system {system.label!r}: {exc}") from None
+        _PREDICTORS[key] = EngineStepCost(_HARDWARE[hw_key], model, dtype, kv_dtype, owner.tensor_parallel,
+                                          owner.pipeline_parallel, routing, exact,
+                                          workspace_tokens=max(step_tokens, scheduler.max_batch),
+                                          workspace_rows=scheduler.max_batch)
+    return _PREDICTORS[key]
