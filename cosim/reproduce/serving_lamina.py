@@ -34,5 +34,6 @@ MISSING = missing(SETUP)
 UNREACHED = {
     "lamina-01": "needs the compute and attention devices, their prices, the homogeneous baselines, the models and "
                  "the workloads behind 1.48-12.1x: only the abstract was retrieved",
-    "lamina-02": "needs the same inputs for v2's 16.1-90.1% at similar cost: only the abstract was retrieved",
+    "lamina-02": "needs the same inputs (devices, prices, baselines, models, workloads) for v2's 16.1-90.1% at "
+                 "similar cost: only the abstract was retrieved",
 }

@@ -29,19 +29,11 @@ def devices(system: SystemSpec) -> int:
 
 
 def predictors(system: SystemSpec, model: str, dtype: str = "fp16") -> Callable[[PoolSpec | None], object]:
-    """The step-cost predictor of each pool of ``system`` (``None``: a co-located instance), built once per pool so
-    every run of a capacity search reuses its cached step costs."""
+    """The step-cost predictor of each pool of ``system`` (``None``: a co-located instance); ``predictor_for``
+    keeps one per configuration, so every run of a capacity search reuses its cached step costs."""
     from cosim.serving.step_cost import predictor_for
 
-    built: dict[str | None, object] = {}
-
-    def for_pool(pool: PoolSpec | None):
-        key = None if pool is None else pool.model_dump_json()
-        if key not in built:
-            built[key] = predictor_for(system, model, dtype, None, pool)
-        return built[key]
-
-    return for_pool
+    return lambda pool: predictor_for(system, model, dtype, None, pool)
 
 
 def runner(system: SystemSpec, model: str, traffic: Traffic, slos: dict[str, SLOSpec],
