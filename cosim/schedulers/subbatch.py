@@ -26,17 +26,26 @@ class Interleaved:
         return self.busy_s / self.period_s
 
 
-def sequence(counts: np.ndarray) -> list[tuple[int, float]]:
-    """One step's op order as (op index, repeats folded into the task): the block of ops that repeat most (the
-    layers) is unrolled layer by layer; other ops run once with their count folded into their time."""
+def layer_block(counts: np.ndarray) -> tuple[int, int]:
+    """(start, end) of the contiguous block of ops that repeat most (the layers); (0, 0) when there is none."""
     counts = np.asarray(counts, dtype=float)
     top = counts.max() if len(counts) else 1.0
     block = np.flatnonzero(counts == top)
     if top <= 1 or len(block) == 0 or block[-1] - block[0] + 1 != len(block):
+        return 0, 0
+    return int(block[0]), int(block[-1]) + 1
+
+
+def sequence(counts: np.ndarray) -> list[tuple[int, float]]:
+    """One step's op order as (op index, repeats folded into the task): the block of ops that repeat most (the
+    layers) is unrolled layer by layer; other ops run once with their count folded into their time."""
+    counts = np.asarray(counts, dtype=float)
+    start, end = layer_block(counts)
+    if end == start:
         return [(n, c) for n, c in enumerate(counts)]
-    head = [(n, counts[n]) for n in range(block[0])]
-    tail = [(n, counts[n]) for n in range(block[-1] + 1, len(counts))]
-    return head + [(n, 1.0) for _ in range(int(top)) for n in block] + tail
+    head = [(n, counts[n]) for n in range(start)]
+    tail = [(n, counts[n]) for n in range(end, len(counts))]
+    return head + [(n, 1.0) for _ in range(int(counts[start])) for n in range(start, end)] + tail
 
 
 def interleave(times: np.ndarray, units: np.ndarray, counts: np.ndarray, n_units: int, blocked: bool,

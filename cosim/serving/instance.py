@@ -75,8 +75,7 @@ class Instance:
             step_s = cost.time_s + step.extra_s
             yield env.timeout(step_s)
             finished = sched.complete(step, env.now, cost.energy_j)
-            rec.step(env.now, self.index, step_s, step.batch_requests, step.batch.prefill_tokens,
-                     step.batch.decode_tokens, kv_used, cache.capacity_tokens, step.queue_length, cost.energy_j)
+            rec.step(env.now, self.index, step_s, step.batch_requests, step.prefill_tokens, step.decode, kv_used, cache.capacity_tokens, step.queue_length, cost.energy_j)
             for req in finished:
                 req.instance = self.index
                 self.on_finish(req)

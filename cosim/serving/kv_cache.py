@@ -8,8 +8,6 @@ admission, as vLLM does, so running requests can grow a little before anyone is 
 
 from __future__ import annotations
 
-import numpy as np
-
 from cosim.errors import CosimInputError
 from cosim.serving.spec import LinkSpec
 
@@ -62,10 +60,6 @@ class KVCache:
         if blocks > self.used_blocks:
             raise RuntimeError(f"freeing {blocks} KV blocks with {self.used_blocks} in use")
         self.free_blocks += int(blocks)
-
-    def growth(self, kv_tokens: np.ndarray, held_blocks: np.ndarray) -> np.ndarray:
-        """Blocks each sequence needs beyond ``held_blocks`` to write one more token after its ``kv_tokens``."""
-        return np.maximum(-(-(kv_tokens + 1) // self.block_tokens) - held_blocks, 0)
 
 
 def link_transfer_s(link: LinkSpec, nbytes: float) -> float:

@@ -33,36 +33,50 @@ GAP_RELATIVE_ERROR = 10 ** (1 / (2 * GAP_BINS_PER_DECADE)) - 1
 
 
 class TokenGaps:
-    """Every gap between consecutive tokens of a request: exact while few, a fine log histogram beyond."""
+    """Every gap between consecutive tokens of a request: exact while few, a fine log histogram beyond (gaps are
+    staged in a buffer and binned a buffer at a time)."""
 
     def __init__(self, exact_limit: int = EXACT_GAPS) -> None:
-        self._exact = np.empty(min(exact_limit, 4096))
-        self._n_exact = 0
+        self._buf = np.empty(min(exact_limit, 4096))
+        self._n = 0
         self._limit = exact_limit
         self._hist: np.ndarray | None = None
         self.count = 0
         self.total_s = 0.0
 
     def add(self, gaps: np.ndarray | float) -> None:
-        """Record one gap or an array of them (seconds)."""
-        gaps = np.atleast_1d(np.asarray(gaps, dtype=float))
-        self.count += gaps.size
-        self.total_s += float(gaps.sum())
-        if self._hist is None:
-            end = self._n_exact + gaps.size
-            if end <= self._limit:
-                if end > self._exact.size:
-                    grown = np.empty(min(max(2 * self._exact.size, end), self._limit))
-                    grown[:self._n_exact] = self._exact[:self._n_exact]
-                    self._exact = grown
-                self._exact[self._n_exact:end] = gaps
-                self._n_exact = end
-                return
-            self._hist = np.zeros(_GAP_BINS, dtype=np.int64)
-            self._bin(self._exact[:self._n_exact])
-            self._exact = np.empty(0)
-            self._n_exact = 0
-        self._bin(gaps)
+        """Record one gap (seconds) or an array of them."""
+        if isinstance(gaps, np.ndarray):
+            k = gaps.size
+            self.total_s += float(gaps.sum())
+        else:
+            k = 1
+            self.total_s += gaps
+        self.count += k
+        end = self._n + k
+        if end > self._buf.size:
+            if self._hist is None and end <= self._limit:
+                grown = np.empty(min(max(2 * self._buf.size, end), self._limit))
+                grown[:self._n] = self._buf[:self._n]
+                self._buf = grown
+            else:
+                self._flush()
+                if self._hist is None:  # the exact store is full: bin from now on
+                    self._hist = np.zeros(_GAP_BINS, dtype=np.int64)
+                    self._bin(self._buf[:self._n])
+                    self._n = 0
+                    self._buf = np.empty(1 << 16)
+                if k > self._buf.size:
+                    self._bin(np.asarray(gaps, dtype=float))
+                    return
+                end = k
+        self._buf[self._n:end] = gaps
+        self._n = end
+
+    def _flush(self) -> None:
+        if self._hist is not None and self._n:
+            self._bin(self._buf[:self._n])
+            self._n = 0
 
     def _bin(self, gaps: np.ndarray) -> None:
         logs = np.log10(np.maximum(gaps, 10.0 ** _GAP_LOG_MIN))
@@ -81,7 +95,8 @@ class TokenGaps:
         if not self.count:
             return math.nan
         if self._hist is None:
-            return float(np.quantile(self._exact[:self._n_exact], q))
+            return float(np.quantile(self._buf[:self._n], q))
+        self._flush()
         target = q * (self.count - 1)
         b = int(np.searchsorted(np.cumsum(self._hist), target, side="right"))
         return float(10 ** (_GAP_LOG_MIN + (b + 0.5) / GAP_BINS_PER_DECADE))

@@ -22,7 +22,6 @@ an upper bound on the gain. Energy: the nano-batches' dynamic energy plus the de
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,35 +90,41 @@ class Overlap:
     busy_s: dict[str, float] = field(default_factory=dict)
 
 
-def _aligned(frames: list) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Op names (each nano-batch's ops merged in order: a decode-only nano-batch lacks the prefill attention),
-    per-instance times (nano-batches, ops; 0 where a nano-batch lacks the op), counts and resources."""
-    names: list[str] = []
-    for f in sorted(frames, key=len, reverse=True):
-        for name in f["op"]:
-            if name not in names:
-                names.append(name)
-    index = {name: i for i, name in enumerate(names)}
-    times = np.zeros((len(frames), len(names)))
-    counts, units = np.zeros(len(names)), np.full(len(names), -1)
-    for j, f in enumerate(frames):
-        at = [index[name] for name in f["op"]]
+def _layout(frames: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every nano-batch's ops in slots of one table (nano-batches may differ: a decode-only one has no prefill
+    attention): all nano-batches' ops before their layers, then all their layer ops, then all the rest, so the layers
+    stay one contiguous block that ``sequence`` unrolls. Returns per-instance times (nano-batches, slots; 0 in
+    another nano-batch's slots), counts and resources of the slots."""
+    from cosim.schedulers.subbatch import layer_block
+
+    blocks = [layer_block(f["count"].to_numpy(dtype=float)) for f in frames]
+    layered = len({int(f["count"].max()) for f in frames}) == 1 and all(e > s for s, e in blocks)
+    pieces: list[tuple[int, slice]] = []  # (nano-batch, rows of its frame), in slot order
+    if layered:
+        for part in range(3):
+            for j, (start, end) in enumerate(blocks):
+                pieces.append((j, (slice(0, start), slice(start, end), slice(end, None))[part]))
+    else:
+        pieces = [(j, slice(None)) for j in range(len(frames))]
+    counts, units, owner, times = [], [], [], []
+    for j, rows in pieces:
+        f = frames[j].iloc[rows]
         count = f["count"].to_numpy(dtype=float)
-        times[j, at] = f["time_s"].to_numpy(dtype=float) / count
-        counts[at] = count
-        # An op keeps the resource of its first breakdown, so every nano-batch's instance of it queues on the same
-        # resource (its binding resource can differ between nano-batch sizes).
-        for i, bound in zip(at, f["bound"]):
-            if units[i] < 0:
-                units[i] = resource_of(bound)
-    return names, times, counts, units
+        counts.append(count)
+        units.append([resource_of(b) for b in f["bound"]])
+        times.append(f["time_s"].to_numpy(dtype=float) / count)
+        owner.append(np.full(len(f), j))
+    counts, owner, flat = np.concatenate(counts), np.concatenate(owner), np.concatenate(times)
+    table = np.zeros((len(frames), len(flat)))
+    table[owner, np.arange(len(flat))] = flat
+    return table, counts, np.concatenate(units).astype(np.int64)
 
 
 def overlap(results: list) -> Overlap:
     """Time and energy of nano-batches run together, from their engine ``Result``s (each with its op frame)."""
     from cosim.schedulers.subbatch import interleave
 
-    _, times, counts, units = _aligned([r.ops for r in results])
+    times, counts, units = _layout([r.ops for r in results])
     run = interleave(times, units, counts, len(RESOURCES), blocked=False, passes=1)
     static_w = max(r.energy_static_j / r.period_s for r in results)  # the same devices idle in every nano-batch
     dynamic = sum(r.energy_j - r.energy_static_j for r in results)
@@ -128,29 +133,74 @@ def overlap(results: list) -> Overlap:
 
 
 class NanoBatchStepCost:
-    """A step-cost predictor that runs each step as ``nano_batches`` overlapped nano-batches (see the module
-    docstring). ``inner`` is the whole-step predictor (capacity and transfer sizes are its); ``result_of(batch)``
-    gives the engine ``Result`` (with its op frame) of one nano-batch on the same instance."""
+    """A step-cost predictor that runs each step of an engine predictor (``cosim.serving.step_cost.EngineStepCost``)
+    as ``nano_batches`` overlapped nano-batches (see the module docstring). Steps are costed at the inner
+    predictor's grid points (its interpolation corners, weighted as it weighs them; every point once, cached), so
+    the nano-batched and plain predictors interpolate alike; KV capacity and transfer sizes are the inner one's."""
 
-    def __init__(self, inner, result_of: Callable[[StepBatch], object], nano_batches: int) -> None:
+    def __init__(self, inner, nano_batches: int) -> None:
         if nano_batches < 2:
             raise CosimInputError(f"nano_batches must be >= 2 to overlap nano-batches, got {nano_batches}")
-        self.inner, self.result_of, self.nano_batches = inner, result_of, nano_batches
-        self._cache: dict[StepBatch, StepCost] = {}
+        for attr in ("hardware", "_workload", "_corners"):
+            if not hasattr(inner, attr):
+                raise CosimInputError(f"nano-batches need an engine step-cost predictor (EngineStepCost) for the "
+                                      f"per-op breakdown; got {type(inner).__name__}")
+        if inner.hardware.kind == "hetero":
+            raise CosimInputError(f"nano_batches: {inner.hardware.name!r} is a heterogeneous device; its units "
+                                  f"overlap by its own concurrency setting (overlap, subbatch), not by nano-batches")
+        if inner.pipeline_parallel > 1:
+            raise CosimInputError(f"nano_batches with pipeline_parallel={inner.pipeline_parallel}: nano-batch "
+                                  f"overlap is modelled on one pipeline stage; use tensor parallelism")
+        self.inner, self.nano_batches, self.hardware = inner, nano_batches, inner.hardware
+        self._points: dict[tuple, Overlap] = {}
 
     def cost(self, batch: StepBatch) -> StepCost:
         """Time and energy of ``batch`` run as overlapped nano-batches."""
-        if batch not in self._cache:
-            parts = split_batch(batch, self.nano_batches)
-            if len(parts) < 2:
-                self._cache[batch] = self.inner.cost(batch)
-            else:
-                run = overlap([self.result_of(p) for p in parts])
-                self._cache[batch] = StepCost(run.time_s, run.energy_j, run.busy_s)
-        return self._cache[batch]
+        if batch.empty:
+            return StepCost(0.0, 0.0)
+        d = batch.decode_tokens
+        context = sum(batch.decode_contexts) / d if d else 0.0
+        chunks = tuple(sorted(batch.prefill_chunks))
+        points = ([((d, int(round(context)), chunks), 1.0)] if self.inner.exact
+                  else self.inner._corners(d, context, chunks))
+        time_s = energy_j = 0.0
+        busy = dict.fromkeys(RESOURCES, 0.0)
+        for point, w in points:
+            run = self._point(*point)
+            time_s += w * run.time_s
+            energy_j += w * run.energy_j
+            for name, b in run.busy_s.items():
+                busy[name] += w * b
+        return StepCost(time_s, energy_j, busy)
+
+    def _point(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]) -> Overlap:
+        key = (d, context, chunks)
+        if key not in self._points:
+            parts = split_batch(StepBatch((context,) * d, chunks), self.nano_batches)
+            self._points[key] = overlap([self._result(p) for p in parts])
+        return self._points[key]
+
+    def _result(self, batch: StepBatch):
+        """The engine's result (with its op frame) of one nano-batch, the KV cache checked by the inner predictor."""
+        from cosim.engine import simulate
+
+        d = batch.decode_tokens
+        context = int(round(sum(batch.decode_contexts) / d)) if d else 0
+        wl = self.inner._workload(d, context, tuple(sorted(batch.prefill_chunks)))
+        wl.memory_bytes["kv_cache"] = 0.0  # the schedulers keep the KV cache within the inner predictor's capacity
+        result = simulate(self.inner.hardware, wl, self.inner.objective)
+        if not result.feasible:
+            raise CosimInputError(f"{self.inner._where()}: a nano-batch of {d} decodes and prefill chunks "
+                                  f"{list(batch.prefill_chunks)[:4]} is infeasible: {result.reason}")
+        return result
 
     def kv_capacity_tokens(self) -> int:
         return self.inner.kv_capacity_tokens()
 
     def kv_transfer_bytes(self, tokens: int) -> float:
         return self.inner.kv_transfer_bytes(tokens)
+
+
+def with_nano_batches(predictor, nano_batches: int):
+    """``predictor`` itself when ``nano_batches`` is 1, else its nano-batched form."""
+    return predictor if nano_batches == 1 else NanoBatchStepCost(predictor, nano_batches)

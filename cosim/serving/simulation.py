@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import simpy
 
-from cosim.errors import CosimInputError
 from cosim.serving.instance import Instance, build_instance
 from cosim.serving.metrics import Recorder, goodput
+from cosim.serving.nanoflow import with_nano_batches
 from cosim.serving.requests import Request
 from cosim.serving.router import Router, arrivals
 from cosim.serving.run import ServingRun
@@ -29,10 +29,13 @@ PredictorForPool = Callable[[PoolSpec | None], StepCostPredictor]
 def front_ends(env: simpy.Environment, system: SystemSpec, predictor_for_pool: PredictorForPool,
                recorder: Recorder) -> list[Instance]:
     """The instances the router sends arriving requests to: ``system.replicas`` co-located replicas sharing one
-    predictor (``predictor_for_pool(None)``)."""
+    predictor (``predictor_for_pool(None)``), or a disaggregated system's prefill pool
+    (``cosim.serving.disaggregated``)."""
     if system.disaggregated is not None:
-        raise CosimInputError(f"system {system.label!r}: disaggregated serving is not available in this build")
-    predictor = predictor_for_pool(None)
+        from cosim.serving.disaggregated import front_ends as disaggregated_front_ends
+
+        return disaggregated_front_ends(env, system, predictor_for_pool, recorder)
+    predictor = with_nano_batches(predictor_for_pool(None), system.nano_batches)
     return [build_instance(env, i, system.scheduler, predictor, recorder) for i in range(system.replicas)]
 
 

@@ -39,8 +39,8 @@ def test_energy_is_dynamic_plus_static_power_over_the_step():
     assert run.energy_j == pytest.approx(16.0 + 0.4 * 8.0)
 
 
-def test_missing_ops_are_aligned_by_name():
-    # A decode-only nano-batch lacks the prefill attention; it still queues its ops in the merged order.
+def test_nano_batches_with_different_ops():
+    # A decode-only nano-batch lacks the prefill attention; each nano-batch runs its own ops in its own order.
     full = _result([("gemm", 1, 2.0, "compute"), ("attn_prefill", 1, 1.0, "compute"), ("attn", 1, 3.0, "memory")])
     part = _result([("gemm", 1, 2.0, "compute"), ("attn", 1, 3.0, "memory")])
     # full: gemm[0,2], attn_prefill waits for part's gemm [2,4] -> [4,5], attn waits for part's attn [4,7] -> [7,10].
@@ -97,3 +97,51 @@ def test_engine_breakdown_overlap_bounds():
     whole, half = prefill(4096), prefill(2048)
     run = overlap([half, half])
     assert max(run.busy_s.values()) <= run.time_s < 2 * half.period_s
+
+
+def _predictor(exact=False):
+    from cosim.serving.step_cost import EngineStepCost
+    from hw_models.hardware import load_hardware
+
+    return EngineStepCost(load_hardware("H100-SXM5-80GB"), "llama-2-7b", tensor_parallel=2, exact=exact)
+
+
+def test_predictor_costs_a_step_as_its_overlapped_nano_batches():
+    from cosim.serving.nanoflow import NanoBatchStepCost
+
+    inner = _predictor(exact=True)
+    nano = NanoBatchStepCost(inner, 2)
+    batch = StepBatch((1000,) * 64, ((512, 0), (512, 0)))  # 64 decodes + 1024 prompt tokens: GEMMs compute-bound
+    parts = split_batch(batch, 2)
+    assert [p.tokens for p in parts] == [544, 544]
+    expect = overlap([nano._result(p) for p in parts])
+    cost = nano.cost(batch)
+    assert cost.time_s == pytest.approx(expect.time_s) and cost.energy_j == pytest.approx(expect.energy_j)
+    plain = inner.cost(batch)
+    assert cost.time_s < plain.time_s  # the collectives and launches hide under the other nano-batch's GEMMs
+    assert nano.kv_capacity_tokens() == inner.kv_capacity_tokens()
+
+
+def test_nano_batches_rejected_where_not_modelled():
+    from analytic_cost import AnalyticCost
+
+    from cosim.errors import CosimInputError
+    from cosim.serving.nanoflow import NanoBatchStepCost, with_nano_batches
+    from cosim.serving.step_cost import EngineStepCost
+    from hw_models.hardware import load_hardware
+
+    inner = AnalyticCost()
+    assert with_nano_batches(inner, 1) is inner
+    with pytest.raises(CosimInputError, match="EngineStepCost"):
+        NanoBatchStepCost(inner, 2)
+    with pytest.raises(CosimInputError, match="heterogeneous"):
+        NanoBatchStepCost(EngineStepCost(load_hardware("NeuPIMs"), "llama-2-7b"), 2)
+
+
+def test_layers_of_different_nano_batches_by_hand():
+    # nb0: a 1 s compute op before two layers of (A 1 s compute, B 1.5 s memory); nb1: the two layers only.
+    # compute: P0[0,1] A1[1,2] A0[2,3]; memory: B1[2,3.5] B0[3.5,5]; compute: A1[3.5,4.5]; memory: B1[5,6.5];
+    # compute: A0[5,6]; memory: B0[6.5,8].
+    nb0 = _result([("P", 1, 1.0, "compute"), ("A", 2, 2.0, "compute"), ("B", 2, 3.0, "memory")])
+    nb1 = _result([("A", 2, 2.0, "compute"), ("B", 2, 3.0, "memory")])
+    assert overlap([nb0, nb1]).time_s == pytest.approx(8.0)

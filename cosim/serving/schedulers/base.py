@@ -1,8 +1,10 @@
 """What every batching policy shares: the waiting queue, the running table, KV blocks, preemption and step updates.
 
-Running requests are kept as columns (numpy arrays, one row per request in admission order) so that a decode step
-updates every running request at once instead of looping over them in Python; the :class:`Request` objects are
-brought up to date from the columns when a request leaves the running table (finished, preempted). A policy only
+Running requests are kept as columns (numpy arrays) so that a decode step updates every running request at once
+instead of looping over them in Python; the :class:`Request` objects are brought up to date from the columns when a
+request leaves the running table (finished, preempted). Rows ``0..d-1`` have finished their prefill and decode, rows
+``d..n-1`` are still prefilling, each part in admission order; prefill chunks go to prefilling rows in order, so the
+rows whose prefill completes are always the first prefilling ones and the split stays a prefix. A policy only
 decides what runs next (:meth:`Scheduler.next_step`); :meth:`Scheduler.complete` applies a step the same way for
 all of them.
 """
@@ -22,20 +24,23 @@ from cosim.serving.requests import Request
 from cosim.serving.spec import SchedulerSpec
 from cosim.serving.step import StepBatch
 
-_INT_COLUMNS = ("ctx", "target", "gen", "out", "blocks")  # ctx: KV tokens in cache
+_INT_COLUMNS = ("ctx", "target", "gen", "out", "blocks", "room")  # ctx: KV tokens in cache; room: free slots
 _FLOAT_COLUMNS = ("last_s", "energy")
-_NO_ROWS = np.zeros(0, dtype=np.int64)
+_COLUMNS = _INT_COLUMNS + _FLOAT_COLUMNS
 
 
 @dataclass
 class Step:
-    """One planned iteration: its ``batch`` for the predictor, the running-table rows that decode, the prefill
-    chunks as (row, tokens), ``extra_s`` spent moving swapped KV, and the occupancy when it was formed."""
+    """One planned iteration: its ``batch`` for the predictor; ``decode``: rows 0..decode-1 of the running table
+    decode a token; ``prefill_rows``: (row, tokens) chunks; ``extra_s`` spent moving swapped KV; the occupancy
+    when it was formed (running requests, queued requests)."""
 
     batch: StepBatch
-    decode_rows: np.ndarray
+    decode: int
     prefill_rows: list[tuple[int, int]]
     extra_s: float
+    tokens: int
+    prefill_tokens: int
     batch_requests: int
     queue_length: int
 
@@ -58,11 +63,11 @@ class Scheduler:
         self.swapped: deque[Request] = deque()
         self.rejected: list[Request] = []
         self.reqs: list[Request] = []
-        self.n = 0
+        self.n = self.d = 0  # running requests; of them decoding (rows 0..d-1)
         for c in _INT_COLUMNS:
-            setattr(self, c, np.zeros(spec.max_batch, dtype=np.int64))
+            setattr(self, c, np.zeros(spec.max_batch + 1, dtype=np.int64))  # +1: room to shift on insert
         for c in _FLOAT_COLUMNS:
-            setattr(self, c, np.zeros(spec.max_batch))
+            setattr(self, c, np.zeros(spec.max_batch + 1))
         self.work_tokens = 0  # outstanding tokens of every request here (for least-outstanding routing)
 
     # --- queue --------------------------------------------------------------------------------------------------
@@ -96,13 +101,21 @@ class Scheduler:
 
     # --- running table ------------------------------------------------------------------------------------------
     def _admit(self, req: Request, blocks: int, now: float) -> int:
-        """Move ``req`` into the running table holding ``blocks`` KV blocks; returns its row."""
+        """Move ``req`` into the running table holding ``blocks`` KV blocks (a prefilling request after the others,
+        a decoding one after the decoding ones); returns its row."""
         self.cache.allocate(blocks)
-        row = self.n
+        row, n = self.n, self.n
+        if req.prefill_left == 0:
+            row = self.d
+            for c in _COLUMNS:
+                col = getattr(self, c)
+                col[row + 1:n + 1] = col[row:n].copy()
+            self.d += 1
         self.ctx[row], self.target[row], self.gen[row] = req.kv_tokens, req.prefill_target, req.generated
         self.out[row], self.blocks[row] = req.output_tokens, blocks
+        self.room[row] = blocks * self.cache.block_tokens - req.kv_tokens
         self.last_s[row], self.energy[row] = req.last_token_s, req.energy_j
-        self.reqs.append(req)
+        self.reqs.insert(row, req)
         self.n += 1
         if math.isnan(req.scheduled_s):
             req.scheduled_s = now
@@ -112,20 +125,21 @@ class Scheduler:
         """The request of ``row`` with its progress written back from the columns."""
         req = self.reqs[row]
         req.kv_tokens, req.prefill_target = int(self.ctx[row]), int(self.target[row])
-        req.generated, req.last_token_s, req.energy_j = int(self.gen[row]), float(self.last_s[row]), \
-            float(self.energy[row])
+        req.generated, req.last_token_s = int(self.gen[row]), float(self.last_s[row])
+        req.energy_j = float(self.energy[row])
         return req
 
     def _drop(self, rows: np.ndarray) -> None:
-        """Remove ``rows`` from the running table (keeping admission order) and free their blocks."""
+        """Remove ``rows`` from the running table (keeping the order) and free their blocks."""
         n = self.n
         self.cache.free(int(self.blocks[rows].sum()))
         keep = np.ones(n, dtype=bool)
         keep[rows] = False
         m = int(keep.sum())
-        for c in _INT_COLUMNS + _FLOAT_COLUMNS:
+        for c in _COLUMNS:
             col = getattr(self, c)
             col[:m] = col[:n][keep]
+        self.d -= int(np.count_nonzero(rows < self.d))
         self.reqs = [r for r, k in zip(self.reqs, keep.tolist()) if k]
         self.n = m
 
@@ -150,20 +164,22 @@ class Scheduler:
             raise RuntimeError("swap preemption needs the predictor's kv_transfer_bytes")
         return link_transfer_s(self.spec.swap_link, self.kv_bytes(req.kv_tokens))
 
-    def _make_room(self, rows: np.ndarray) -> tuple[np.ndarray, float, bool]:
-        """Give each of ``rows`` the blocks its next token needs, preempting the latest-admitted requests while the
-        pool is short. Returns the rows still running, the swap-out seconds and whether anyone was preempted."""
+    def _make_room(self) -> tuple[float, bool]:
+        """Give each decoding row the block its next token needs, preempting the latest-admitted requests while the
+        pool is short. Returns the swap-out seconds and whether anyone was preempted."""
         extra, preempted = 0.0, False
-        while rows.size:
-            need = self.cache.growth(self.ctx[rows], self.blocks[rows])
-            if int(need.sum()) <= self.cache.free_blocks:
-                self.cache.allocate(int(need.sum()))
-                self.blocks[rows] += need
-                return rows, extra, preempted
+        while self.d:
+            full = self.room[:self.d] == 0
+            need = int(np.count_nonzero(full))
+            if need <= self.cache.free_blocks:
+                if need:
+                    self.cache.allocate(need)
+                    self.blocks[:self.d][full] += 1
+                    self.room[:self.d][full] += self.cache.block_tokens
+                return extra, preempted
             extra += self._preempt_last()
             preempted = True
-            rows = rows[rows < self.n]
-        return rows, extra, preempted
+        return extra, preempted
 
     def _swap_in(self, now: float) -> float:
         """Bring swapped requests back (oldest first) while their blocks fit; returns the transfer seconds."""
@@ -177,6 +193,17 @@ class Scheduler:
             self._admit(req, blocks, now)
             extra += self._swap_s(req)
         return extra
+
+    def _continue_prefills(self, budget: int) -> list[tuple[int, int]]:
+        """Chunks for the requests part-way through their prefill, in order, within ``budget`` tokens."""
+        chunks: list[tuple[int, int]] = []
+        for row in range(self.d, self.n):
+            if budget <= 0:
+                break
+            take = min(int(self.target[row] - self.ctx[row]), budget)
+            chunks.append((row, take))
+            budget -= take
+        return chunks
 
     def _take_prefills(self, now: float, budget: int, chunked: bool) -> list[tuple[int, int]]:
         """Admit waiting requests first come first served while a batch slot, ``budget`` prefill tokens and their
@@ -197,44 +224,43 @@ class Scheduler:
             budget -= take
         return chunks
 
-    def _plan(self, decode_rows: np.ndarray, prefills: list[tuple[int, int]], extra_s: float) -> Step | None:
-        """The step running ``decode_rows`` and ``prefills`` (None when both are empty)."""
-        if not decode_rows.size and not prefills:
+    def _plan(self, decode: int, prefills: list[tuple[int, int]], extra_s: float) -> Step | None:
+        """The step decoding rows 0..decode-1 and running ``prefills`` (None when both are empty)."""
+        if not decode and not prefills:
             return None
-        batch = StepBatch(tuple(self.ctx[decode_rows].tolist()),
-                          tuple((c, int(self.ctx[row])) for row, c in prefills))
-        return Step(batch, decode_rows, prefills, extra_s, self.n, self.queued)
-
-    def decoding_rows(self) -> np.ndarray:
-        """Running rows whose prefill is complete."""
-        n = self.n
-        return np.flatnonzero(self.ctx[:n] >= self.target[:n])
+        chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
+        prefill_tokens = sum(c for c, _ in chunks)
+        return Step(StepBatch(tuple(self.ctx[:decode].tolist()), chunks), decode, prefills, extra_s,
+                    decode + prefill_tokens, prefill_tokens, self.n, self.queued)
 
     # --- applying a step ----------------------------------------------------------------------------------------
     def complete(self, step: Step, now: float, energy_j: float) -> list[Request]:
         """Apply ``step``, ended at ``now`` and costing ``energy_j`` (shared by tokens processed): advance KV and
         outputs, record token gaps, and return the requests that finished (their blocks freed)."""
-        e_token = energy_j / step.batch.tokens
-        rows = step.decode_rows
-        if rows.size:
-            self.gaps.add(now - self.last_s[rows])
-            self.last_s[rows] = now
-            self.ctx[rows] += 1
-            self.gen[rows] += 1
-            self.energy[rows] += e_token
+        e_token = energy_j / step.tokens
+        d = step.decode
+        if d:
+            self.gaps.add(now - self.last_s[:d])
+            self.last_s[:d] = now
+            self.ctx[:d] += 1
+            self.room[:d] -= 1
+            self.gen[:d] += 1
+            self.energy[:d] += e_token
         for row, c in step.prefill_rows:
             self.ctx[row] += c
+            self.room[row] -= c
             self.energy[row] += c * e_token
-            if self.ctx[row] >= self.target[row]:
+            if self.ctx[row] >= self.target[row]:  # prefill complete: its row is the first prefilling one
+                self.d += 1
                 self.gen[row] += 1
                 if self.gen[row] == 1:
                     self.reqs[row].first_token_s = now
                 else:
                     self.gaps.add(now - self.last_s[row])
                 self.last_s[row] = now
-        self.work_tokens -= step.batch.tokens
-        n = self.n
-        done = np.flatnonzero(self.gen[:n] >= self.out[:n])
+        self.work_tokens -= step.tokens
+        d = self.d
+        done = np.flatnonzero(self.gen[:d] >= self.out[:d])
         if not done.size:
             return []
         finished = [self._sync(int(row)) for row in done]

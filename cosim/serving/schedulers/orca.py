@@ -19,7 +19,5 @@ class OrcaScheduler(Scheduler):
         return self.cache.blocks_for(self.reserve_tokens(req))
 
     def next_step(self, now: float) -> Step | None:
-        rows = self.decoding_rows()
-        prefills = self._take_prefills(now, self.spec.max_prefill_tokens, chunked=False)
-        rows, extra, _ = self._make_room(rows)  # reservations cover every token: allocates nothing
-        return self._plan(rows, prefills, extra)
+        decode = self.d  # rows admitted now prefill; the reservations cover every token, so no block is needed
+        return self._plan(decode, self._take_prefills(now, self.spec.max_prefill_tokens, chunked=False), 0.0)

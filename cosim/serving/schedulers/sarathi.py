@@ -15,20 +15,13 @@ class SarathiScheduler(Scheduler):
     """Chunked prefill under a per-step token budget, decodes first."""
 
     def next_step(self, now: float) -> Step | None:
-        rows, extra, preempted = self._make_room(self.decoding_rows())
+        extra, preempted = self._make_room()
         if not preempted and self.swapped:
             extra += self._swap_in(now)
-            rows, more, _ = self._make_room(self.decoding_rows())
-            extra += more
-        budget = self.spec.token_budget - rows.size
-        prefills: list[tuple[int, int]] = []
-        n = self.n
-        for row in (self.ctx[:n] < self.target[:n]).nonzero()[0].tolist():
-            if budget <= 0:
-                break
-            take = min(int(self.target[row] - self.ctx[row]), budget)
-            prefills.append((row, take))
-            budget -= take
+            extra += self._make_room()[0]
+        decode = self.d
+        prefills = self._continue_prefills(self.spec.token_budget - decode)
         if not self.swapped:
-            prefills += self._take_prefills(now, budget, chunked=True)
-        return self._plan(rows, prefills, extra)
+            prefills += self._take_prefills(now, self.spec.token_budget - decode - sum(c for _, c in prefills),
+                                            chunked=True)
+        return self._plan(decode, prefills, extra)

@@ -10,8 +10,6 @@ time added to the step). Without preemption in a step, swapped requests come bac
 
 from __future__ import annotations
 
-import numpy as np
-
 from cosim.serving.schedulers.base import Scheduler, Step
 
 
@@ -22,12 +20,11 @@ class VLLMScheduler(Scheduler):
         if not self.swapped:
             prefills = self._take_prefills(now, self.spec.max_prefill_tokens, chunked=False)
             if prefills:
-                return self._plan(np.zeros(0, dtype=np.int64), prefills, 0.0)
-        rows, extra, preempted = self._make_room(np.arange(self.n))
-        if not preempted:
+                return self._plan(0, prefills, 0.0)
+        extra, preempted = self._make_room()
+        if not preempted and self.swapped:
             extra += self._swap_in(now)
-            rows, more, _ = self._make_room(np.arange(self.n))
-            extra += more
-        if not rows.size:
+            extra += self._make_room()[0]
+        if not self.d:
             return self.next_step(now) if self.waiting or (self.swapped and not self.n) else None
-        return self._plan(rows, [], extra)
+        return self._plan(self.d, [], extra)
