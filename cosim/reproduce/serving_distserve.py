@@ -22,7 +22,7 @@ PRESET = "A100-SXM4-80GB"
 SLO = SLOSpec(ttft_s=0.25, tpot_s=0.1, attainment=0.9)  # chatbot ShareGPT OPT-13B
 PREFILL_TP, DECODE_TP, VLLM_TP = 2, 1, 1
 DATASET = "sharegpt-vllm"  # ShareGPT as the vLLM paper serves it to OPT models (prompt + output <= 2048)
-REQUESTS = 256
+REQUESTS = 1024
 CAPACITY = dict(low=0.05, high=32.0, tolerance=0.05)
 
 SETUP = {

@@ -31,7 +31,7 @@ MEDIAN_QUEUE_S = 2.0
 DATASET = "sharegpt"  # cosim.serving's profile of openchat_sharegpt4 as Sarathi-Serve serves it
 MAX_PREFILL_TOKENS = 8192  # the trace's largest prompt + output
 REQUESTS = 256  # requests per simulated run
-CAPACITY = dict(low=0.02, high=16.0, tolerance=0.05)
+CAPACITY = dict(low=0.1, high=8.0, tolerance=0.05)
 
 SETUP = {
     "models, hardware, parallelism": ("Mistral-7B on 1 A100 (TP1); Falcon-180B on 8 A100 in 2 nodes, TP4-PP2",
