@@ -83,6 +83,9 @@ class _DecodePort:
         self.recorder.energy_total_j += energy
         self.in_flight -= 1
         self.pending_tokens -= work_tokens(req)
+        # Between its first token and joining the decode batch the request is in no instance's batch or queue:
+        # its time in transit enters the run's in-system integral here (Little's law holds over the whole system).
+        self.recorder._present_s += self.env.now - req.last_token_s
         sched = self.instance.scheduler
         sched.cache.free(blocks)  # the reservation becomes the request's own blocks in the running table
         sched._admit(req, blocks, self.env.now)

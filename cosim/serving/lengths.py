@@ -7,13 +7,14 @@ replacement. Every kind is then clipped to [low, high] (``high`` unbounded when 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.serving.spec import Lengths
-from cosim.serving.tables import read_table
+from cosim.serving.tables import read_table, resolve
 
 
 def zipf_pmf(a: float, low: int, high: int) -> np.ndarray:
@@ -25,7 +26,14 @@ def zipf_pmf(a: float, low: int, high: int) -> np.ndarray:
 
 
 def read_samples(path: Path, column: str | None = None) -> np.ndarray:
-    """The lengths in ``path``: ``column`` of a CSV/JSONL file, or its only column (a CSV header is optional then)."""
+    """The lengths in ``path``: ``column`` of a CSV/JSONL file, or its only column (a CSV header is optional then).
+    Read once per file version (redraws under a token cap ask again)."""
+    stat = path.stat() if path.is_file() else None
+    return _read_samples(path, column, stat and (stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=16)
+def _read_samples(path: Path, column: str | None, _version) -> np.ndarray:
     table = read_table(path, header=column is not None or _has_header(path))
     if column is None:
         if len(table.columns) != 1:
@@ -33,18 +41,20 @@ def read_samples(path: Path, column: str | None = None) -> np.ndarray:
         column = next(iter(table.columns))
     else:
         table.require((column,), "an empirical length distribution")
-    values = table.numbers(column, integer=True, minimum=1, allowed="an integer number of tokens >= 1")
-    return values.astype(np.int64)
+    values = table.numbers(column, integer=True, minimum=1, allowed="an integer number of tokens >= 1").astype(np.int64)
+    values.flags.writeable = False  # shared by every caller of the cache
+    return values
 
 
 def _has_header(path: Path) -> bool:
-    """Whether a one-column text file starts with a name rather than a number (JSONL files carry their names)."""
+    """Whether a CSV/text file starts with a name rather than a number (JSONL rows carry their names; a missing
+    file is reported by read_table)."""
     if path.suffix.lower() == ".jsonl" or not path.is_file():
-        return True  # JSONL rows carry their names; a missing file is reported by read_table
+        return True
     with path.open() as f:
         first = next((line.strip() for line in f if line.strip()), "")
     try:
-        float(first)
+        float(first.split(",")[0])
     except ValueError:
         return True
     return False
@@ -75,8 +85,7 @@ def draw_lengths(spec: Lengths, rng: np.random.Generator, size: int, base_dir: P
         cdf = np.cumsum(zipf_pmf(spec.a, spec.low, _need(spec, "high", where)))
         values = spec.low + np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), cdf.size - 1)
     elif spec.dist == "empirical":
-        path = Path(_need(spec, "path", where))
-        samples = read_samples(path if path.is_absolute() or base_dir is None else base_dir / path, spec.column)
+        samples = read_samples(resolve(_need(spec, "path", where), base_dir), spec.column)
         values = samples[rng.integers(0, samples.size, size)]
     else:  # the spec's Literal makes this unreachable from a validated config
         raise CosimInputError(f"unknown length distribution {spec.dist!r}", where)

@@ -136,7 +136,9 @@ class NanoBatchStepCost:
     """A step-cost predictor that runs each step of an engine predictor (``cosim.serving.step_cost.EngineStepCost``)
     as ``nano_batches`` overlapped nano-batches (see the module docstring). Steps are costed at the inner
     predictor's grid points (its interpolation corners, weighted as it weighs them; every point once, cached), so
-    the nano-batched and plain predictors interpolate alike; KV capacity and transfer sizes are the inner one's."""
+    the nano-batched and plain predictors interpolate alike — except that unequal prefill chunks stay the grid's
+    equal chunks of the same causal work (the inner predictor's attention correction is not applied per
+    nano-batch). KV capacity and transfer sizes are the inner one's."""
 
     def __init__(self, inner, nano_batches: int) -> None:
         if nano_batches < 2:

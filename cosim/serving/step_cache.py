@@ -1,5 +1,9 @@
 """Interpolation grids of the step-cost cache: the points of one axis at which steps are evaluated exactly, and the
-two points (with weights) that bracket a value between them."""
+two points (with weights) that bracket a value between them.
+
+Token counts (a GEMM's rows) use :class:`Blocks`: a GPU's time jumps where a GEMM needs one more row tile or wave
+(the tile rows are multiples of 16), and is close to linear between, so points come in pairs (16k + 1, 16k + 16) of
+the same tile count; interpolating across a jump instead costs up to 14% (A100, a 256 -> 279 token chunk)."""
 
 from __future__ import annotations
 
@@ -34,13 +38,40 @@ class Grid:
             lo, hi = self._geometric(k), self._geometric(k + 1)
             if lo == x:
                 hi = lo
-        top = high if high is not None else max(hi, low)
-        lo, hi = min(max(lo, low), top), min(max(hi, low), top)
-        if hi <= lo or x <= lo:
-            return lo, lo, 0.0
-        if x >= hi:
-            return hi, hi, 0.0
-        return lo, hi, (x - lo) / (hi - lo)
+        return _within(x, lo, hi, low, high)
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Points of a token axis: every integer up to ``exact_upto``; above, blocks of width ``width`` (a power of two
+    of at least ``min_width``, at most a ``1 / per_value`` fraction of the value) whose first and last points are
+    taken, so that no interpolation crosses a multiple of the block width."""
+
+    exact_upto: int
+    min_width: int
+    per_value: int
+
+    def bracket(self, x: float, low: int = 0, high: int | None = None) -> tuple[int, int, float]:
+        """As :meth:`Grid.bracket`."""
+        if x <= self.exact_upto:
+            lo = int(math.floor(x))
+            hi = lo if lo == x else lo + 1
+        else:
+            width = max(self.min_width, 2 ** int(math.floor(math.log2(max(x / self.per_value, 1.0)))))
+            block = int(math.ceil(x / width)) - 1
+            lo, hi = block * width + 1, (block + 1) * width
+        return _within(x, lo, hi, low, high)
+
+
+def _within(x: float, lo: int, hi: int, low: int, high: int | None) -> tuple[int, int, float]:
+    """(lo, hi, weight of hi) with both points kept in [``low``, ``high``] (a value outside: the bound, weight 0)."""
+    top = high if high is not None else max(hi, low)
+    lo, hi = min(max(lo, low), top), min(max(hi, low), top)
+    if hi <= lo or x <= lo:
+        return lo, lo, 0.0
+    if x >= hi:
+        return hi, hi, 0.0
+    return lo, hi, (x - lo) / (hi - lo)
 
 
 def corners(*brackets: tuple[int, int, float]):

@@ -6,10 +6,12 @@ once over every token, one attention op for the decodes at their mean context, o
 engine's ``period_s`` (as ``cosim.serving.steady_state`` takes a decode step's), its energy ``energy_j``.
 
 The engine takes milliseconds per step; a run meets thousands of (decodes, context, chunks) combinations. Unless
-``exact``, a step is interpolated multilinearly between exact evaluations on a grid (cached), over five axes:
-decode count, mean decode context, number of prefill chunks, prefill tokens, and the chunks' effective past (the
-cached tokens that give equal chunks of the mean size the same causal query-key pairs as the real chunks). The grids
-below are assumptions (a resolution, not hardware figures); the error they cause is measured in
+``exact``, a step is interpolated multilinearly between exact evaluations on a grid (cached), over five axes: the
+step's tokens, the number of prefill chunks, the decodes among the tokens (the rest are the chunks'), the mean
+decode context, and the chunks' effective past (the cached tokens that give equal chunks of the mean size the same
+causal query-key pairs as the real chunks). Unequal chunks then swap the grid's equal-chunk attention for their own,
+each shape interpolated over (tokens, past) from attention-only evaluations (exact where ops run one after another).
+The grids below are assumptions (a resolution, not hardware figures); the error they cause is measured in
 ``benchmarks/serving_step_cost.py`` and bounded in ``tests/serving/test_step_cost.py``.
 
 KV capacity is checked against :meth:`EngineStepCost.kv_capacity_tokens`, not per step by the engine (the cached
@@ -23,16 +25,24 @@ from cosim.engine import evaluate_points
 from cosim.errors import CosimInputError
 from cosim.serving.engine_step import Routing, routing_params
 from cosim.serving.step import StepBatch, StepCost
-from cosim.serving.step_cache import Grid, corners
+from cosim.serving.step_cache import Blocks, Grid, corners
+from workloads.ir import Workload
+from workloads.table import C_REUSE_BYTES, op_table
 
-# assumption: grid resolution. Decode counts exact up to 32, then 8 points per doubling (9% apart).
-DECODE_GRID = Grid(step=1, dense_upto=32, per_octave=8)
-# assumption: decode context and chunk past every 128 tokens up to 1024, then 8 per doubling; attention is close to
+# assumption: grid resolution (not hardware figures). Token counts (the step's tokens, its decodes, a chunk's tokens):
+# exact up to 64, then blocks of 8 tokens (1/32 of the count above 256) interpolated inside a block
+# (step_cache.Blocks); finer than a GPU's 16-row tiles, so that a heterogeneous device's placement switches (Duplex)
+# fall inside small blocks.
+TOKEN_GRID = Blocks(exact_upto=64, min_width=8, per_value=32)
+# The decodes of a mixed step (the GEMMs run at its exact token count; decodes move its attention and logits):
+# exact up to 8, then blocks of 8 (1/32 above 256).
+MIXED_DECODE_GRID = Blocks(exact_upto=8, min_width=8, per_value=32)
+# Decode context and chunk past: every 128 tokens up to 1024, then 8 points per doubling; attention is close to
 # linear in its KV length, so linear interpolation along these axes is nearly exact.
 CONTEXT_GRID = Grid(step=128, dense_upto=1024, per_octave=8)
-# assumption: prefill tokens exact up to 32, then 8 per doubling; chunk counts exact up to 8, then 4 per doubling.
-PREFILL_GRID = Grid(step=1, dense_upto=32, per_octave=8)
+# Prefill chunks in a step: exact up to 8, then 4 per doubling.
 CHUNKS_GRID = Grid(step=1, dense_upto=8, per_octave=4)
+ROW_OPS = ("final_norm", "lm_head", "logits_all_gather")  # the decoder ops over one row per sequence
 _CACHE_MAX = 100_000  # evaluations kept per predictor (cleared when full)
 _CHUNK_MAX = 512  # assumption: the reference step of the KV-capacity check splits its prefill into 512-token chunks
 
@@ -43,6 +53,26 @@ def _effective_past(chunks: tuple[tuple[int, int], ...]) -> float:
     tokens = sum(c for c, _ in chunks)
     pairs = sum(c * p + c * (c + 1) / 2.0 for c, p in chunks)
     return max(pairs / tokens - (tokens / len(chunks) + 1) / 2.0, 0.0)
+
+
+def _groups(chunks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int, int], ...]:
+    """(count, tokens, past) of each distinct chunk shape (the attention ops a step runs)."""
+    counts: dict[tuple[int, int], int] = {}
+    for pair in chunks:
+        counts[pair] = counts.get(pair, 0) + 1
+    return tuple((n, c, p) for (c, p), n in counts.items())
+
+
+def _weighted(parts) -> tuple[float, float, dict[str, float]]:
+    """Sum of weight x (time, energy, units) over ``parts``."""
+    time_s = energy_j = 0.0
+    units: dict[str, float] = {}
+    for w, (t, e, u) in parts:
+        time_s += w * t
+        energy_j += w * e
+        for name, busy in u.items():
+            units[name] = units.get(name, 0.0) + w * busy
+    return time_s, energy_j, units
 
 
 def _even_chunks(tokens: int, n: int, past: int) -> tuple[tuple[int, int], ...]:
@@ -84,6 +114,8 @@ class EngineStepCost:
         if kv_dtype:
             self.fixed["kv_dtype"] = kv_dtype
         self.max_positions = _learned_positions(model)
+        # Ops of one device with one pipeline stage run one after another: a step is the sum of its parts.
+        self.additive = hardware.kind != "hetero" and pipeline_parallel == 1
         self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
         self._capacity: int | None = None
         self.evaluations = 0  # engine evaluations so far (cache misses)
@@ -103,15 +135,15 @@ class EngineStepCost:
         chunks = tuple(sorted(batch.prefill_chunks))
         if self.exact:
             return StepCost(*self._step(d, int(round(context)), chunks))
-        time_s = energy_j = 0.0
-        units: dict[str, float] = {}
-        for (dc, cc, pieces), w in self._corners(d, context, chunks):
-            t, e, u = self._step(dc, cc, pieces)
-            time_s += w * t
-            energy_j += w * e
-            for name, busy in u.items():
-                units[name] = units.get(name, 0.0) + w * busy
-        return StepCost(time_s, energy_j, units)
+        if self.additive:
+            return StepCost(*self._sum_of_parts(d, context, chunks))
+        grid = self._corners(d, context, chunks)
+        parts = [(w, self._step(*point)) for point, w in grid]
+        if len(set(chunks)) > 1:  # unequal chunks: their attention as such, not as the equal chunks of the grid
+            parts += [(-w, self._attention(_groups(pieces))) for (_, _, pieces), w in grid]
+            for count, c, p in _groups(chunks):
+                parts += [(w, self._attention(((count, cc, pc),))) for (cc, pc), w in self._chunk_corners(c, p)]
+        return StepCost(*_weighted(parts))
 
     def kv_capacity_tokens(self) -> int:
         """KV tokens that fit beside the weights and the activations of the largest step (``workspace_tokens``
@@ -131,36 +163,90 @@ class EngineStepCost:
     # ---- evaluation ------------------------------------------------------------------------------------------
 
     def _corners(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
-        """(grid step, weight) of the grid points around the step: (decodes, context, even chunks)."""
-        top = self.max_positions - 1 if self.max_positions else None
-        decode = corners(DECODE_GRID.bracket(d), CONTEXT_GRID.bracket(context, high=top)) if d else [((0, 0), 1.0)]
-        if not chunks:
-            return [((dc, cc, ()), w) for (dc, cc), w in decode]
-        tokens, past = sum(c for c, _ in chunks), _effective_past(chunks)
-        prefill = []
-        for (n,), wn in corners(CHUNKS_GRID.bracket(len(chunks))):
-            for (p_tokens,), wp in corners(PREFILL_GRID.bracket(tokens, low=n)):
-                longest = -(-p_tokens // n)
-                high = self.max_positions - longest if self.max_positions else None
-                for (p_past,), wq in corners(CONTEXT_GRID.bracket(past, high=high)):
-                    prefill.append((_even_chunks(p_tokens, n, p_past), wn * wp * wq))
-        return [((dc, cc, pieces), w * wp) for (dc, cc), w in decode for pieces, wp in prefill]
+        """(grid step, weight) of the grid points around the step: tokens, then chunk count, decodes (the rest of
+        the tokens are the chunks'), decode context and the chunks' effective past."""
+        positions = self.max_positions
+        contexts = (corners(CONTEXT_GRID.bracket(context, high=positions - 1 if positions else None)) if d
+                    else [((0,), 1.0)])
+        n, tokens = len(chunks), d + sum(c for c, _ in chunks)
+        past = _effective_past(chunks) if chunks else 0.0
+        out = []
+        for (t,), wt in corners(TOKEN_GRID.bracket(tokens)):
+            if not chunks:
+                out += [((t, c, ()), wt * wc) for (c,), wc in contexts]
+                continue
+            for (k,), wk in corners(CHUNKS_GRID.bracket(n, low=1, high=t - (d > 0))):
+                decodes = corners(MIXED_DECODE_GRID.bracket(d, low=1, high=t - k)) if d else [((0,), 1.0)]
+                for (dc,), wd in decodes:
+                    longest = -(-(t - dc) // k)
+                    high = positions - longest if positions else None
+                    for (p,), wp in corners(CONTEXT_GRID.bracket(past, high=high)):
+                        pieces = _even_chunks(t - dc, k, p)
+                        out += [((dc, c, pieces), wt * wk * wd * wp * wc) for (c,), wc in contexts]
+        return out
+
+    def _chunk_corners(self, c: int, past: int):
+        """(grid (tokens, past), weight) around one chunk shape."""
+        positions = self.max_positions
+        out = []
+        for (cc,), wc in corners(TOKEN_GRID.bracket(c, low=1)):
+            high = positions - cc if positions else None
+            out += [((cc, pc), wc * wp) for (pc,), wp in corners(CONTEXT_GRID.bracket(past, high=high))]
+        return out
 
     def _step(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]) -> tuple[float, float, dict]:
         """(period s, energy J, busy s per unit) of one step, evaluated by the engine once and cached."""
         key = (d, context if d else 0, chunks)
         hit = self._steps.get(key)
-        if hit is not None:
-            return hit
+        if hit is None:
+            wl = self._workload(d, context, chunks)
+            wl.memory_bytes["kv_cache"] = 0.0  # the cache is checked against kv_capacity_tokens()
+            hit = self._evaluate(key, wl, StepBatch((context,) * d, chunks))
+        return hit
+
+    def _sum_of_parts(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
+        """A step on a device whose ops run one after another, as the sum of its parts, each interpolated on its
+        own grid: the ops over every token, the ops over one row per sequence (logits), the decode attention
+        (decodes, context) and each chunk shape's attention (tokens, past)."""
+        tokens, rows = d + sum(c for c, _ in chunks), d + len(chunks)
+        parts = [(w, self._part("tokens", t, 0, ())) for (t,), w in corners(TOKEN_GRID.bracket(tokens))]
+        parts += [(w, self._part("rows", r, 0, ())) for (r,), w in corners(TOKEN_GRID.bracket(rows))]
+        if d:
+            top = self.max_positions - 1 if self.max_positions else None
+            parts += [(w, self._part("attention", dc, cc, ()))
+                      for (dc, cc), w in corners(TOKEN_GRID.bracket(d), CONTEXT_GRID.bracket(context, high=top))]
+        for count, c, p in _groups(chunks):
+            parts += [(w, self._attention(((count, cc, pc),))) for (cc, pc), w in self._chunk_corners(c, p)]
+        return _weighted(parts)
+
+    def _attention(self, groups: tuple[tuple[int, int, int], ...]) -> tuple[float, float, dict]:
+        """Cost of only the attention ops of prefill chunks, (count, tokens, past) per shape (cached)."""
+        return self._part("attention", 0, 0, tuple(pair for count, c, p in groups for pair in [(c, p)] * count))
+
+    def _part(self, part: str, d: int, context: int, chunks: tuple[tuple[int, int], ...]):
+        """Cost of some ops of a step (cached): ``tokens``, the ops over every token; ``rows``, those over one row
+        per sequence; ``attention``, the attention ops."""
+        key = (part, d, context, chunks)
+        hit = self._steps.get(key)
+        if hit is None:
+            wl = self._workload(d, context, chunks)
+            keep = {"tokens": lambda op: op.kind != "attention" and op.name not in ROW_OPS,
+                    "rows": lambda op: op.name in ROW_OPS, "attention": lambda op: op.kind == "attention"}[part]
+            reuse = wl.parameter_bytes
+            wl = Workload(f"{wl.name}/{part}", [op for op in wl.ops if keep(op)], wl.items, wl.item_unit,
+                          dict(wl.params), {}, wl.devices)
+            table = op_table(wl)
+            table[:, C_REUSE_BYTES] = reuse  # every weight of the step passes between two uses (CPU caches)
+            hit = self._evaluate(key, wl, StepBatch((context,) * d, chunks), table)
+        return hit
+
+    def _evaluate(self, key: tuple, wl: Workload, batch: StepBatch, table=None) -> tuple[float, float, dict]:
         if len(self._steps) >= _CACHE_MAX:
             self._steps.clear()
-        wl = self._workload(d, context, chunks)
-        wl.memory_bytes["kv_cache"] = 0.0  # the cache is checked against kv_capacity_tokens()
-        totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective)
+        totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective, table)
         self.evaluations += 1
         if not totals["feasible"][0]:
-            raise CosimInputError(f"{self._where()}: {self._describe(StepBatch((context,) * d, chunks))} is "
-                                  f"infeasible: {totals['reason'][0]}")
+            raise CosimInputError(f"{self._where()}: {self._describe(batch)} is infeasible: {totals['reason'][0]}")
         period = float(totals["period_s"][0])
         units = {k[len("utilization_"):]: float(v[0]) * period for k, v in totals.items()
                  if k.startswith("utilization_")}

@@ -7,6 +7,8 @@ an error names the file, the row, the column, the bad value and what is allowed.
 from __future__ import annotations
 
 import json
+import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +21,11 @@ SUFFIXES = (".csv", ".jsonl", ".txt")
 
 @dataclass(frozen=True)
 class Table:
-    """A file's columns as raw values (strings from a CSV, JSON values from a JSONL file), in file order."""
+    """A file's columns as raw values (numpy arrays from a CSV, lists of JSON values from a JSONL file), in file
+    order."""
 
     path: Path
-    columns: dict[str, list]
+    columns: dict[str, np.ndarray | list]
 
     @property
     def rows(self) -> int:
@@ -40,24 +43,45 @@ class Table:
     def numbers(self, name: str, *, integer: bool, minimum: float, allowed: str) -> np.ndarray:
         """Column ``name`` as float64, every value finite, ``>= minimum`` and (when ``integer``) whole."""
         raw = self.columns[name]
-        values = np.array([_to_float(v) for v in raw], dtype=np.float64)
+        values = _as_floats(raw)
         bad = ~np.isfinite(values) | (values < minimum)
         if integer:
             bad |= values != np.round(values)
         if bad.any():
             row = int(np.argmax(bad))
-            raise CosimInputError(f"row {row + 1}, column {name!r}: {raw[row]!r} is not allowed; {name} must be {allowed}",
+            value = raw[row].item() if isinstance(raw[row], np.generic) else raw[row]
+            missing = value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+            shown = "an empty, missing or NaN value" if missing else repr(value)
+            raise CosimInputError(f"row {row + 1}, column {name!r}: {shown} is not allowed; {name} must be {allowed}",
                                   str(self.path))
         return values
 
 
+def _as_floats(raw) -> np.ndarray:
+    """Values as float64, NaN where one is not a number (booleans and nulls are not)."""
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf":  # a CSV column pandas parsed as numbers
+        return raw.astype(np.float64)
+    if not isinstance(raw, np.ndarray) and not any(v is True or v is False for v in raw):
+        try:
+            return np.asarray(raw, dtype=np.float64)  # fast path: numbers or numeric strings, None -> NaN
+        except (TypeError, ValueError):
+            pass
+    return np.array([_to_float(v) for v in raw], dtype=np.float64)
+
+
 def _to_float(value) -> float:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, (bool, np.bool_)) or value is None:
         return np.nan
     try:
         return float(value)
     except (TypeError, ValueError):
         return np.nan
+
+
+def resolve(path: str | Path, base_dir: Path | None) -> Path:
+    """``path`` with ``~`` expanded, relative to ``base_dir`` (the config's folder) when it is relative."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or base_dir is None else base_dir / p
 
 
 def read_table(path: Path, *, header: bool = True) -> Table:
@@ -68,36 +92,37 @@ def read_table(path: Path, *, header: bool = True) -> Table:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise CosimInputError(f"unknown table format {suffix!r}; allowed: {', '.join(SUFFIXES)}", str(path))
-    text = path.read_text()
-    table = _read_jsonl(path, text) if suffix == ".jsonl" else _read_csv(path, text, header)
+    table = _read_jsonl(path) if suffix == ".jsonl" else _read_csv(path, header)
     if table.rows == 0:
         raise CosimInputError("the file has no data rows", str(path))
     return table
 
 
-def _read_csv(path: Path, text: str, header: bool) -> Table:
-    import csv
+def _read_csv(path: Path, header: bool) -> Table:
+    """Columns as numpy arrays: numbers where pandas parses a whole column as numbers, else the cells as text
+    (empty cells stay empty text, a short row's missing cells are NaN; ``Table.numbers`` rejects both)."""
+    import pandas as pd
 
-    lines = [row for row in csv.reader(text.splitlines()) if row and any(cell.strip() for cell in row)]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # more fields than the header: not dropped
+            frame = pd.read_csv(path, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
+                                header=0 if header else None, index_col=False)
+    except pd.errors.EmptyDataError:
+        raise CosimInputError("the file is empty", str(path)) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        raise CosimInputError(f"not a valid CSV table (rows must have the header's fields): {err}", str(path)) from None
     if not header:
-        if any(len(row) != 1 for row in lines):
-            raise CosimInputError("a headerless file must have exactly one column", str(path))
-        return Table(path, {"value": [row[0].strip() for row in lines]})
-    if not lines:
-        raise CosimInputError("the file is empty", str(path))
-    names = [cell.strip() for cell in lines[0]]
-    columns: dict[str, list] = {name: [] for name in names}
-    for i, row in enumerate(lines[1:], start=1):
-        if len(row) != len(names):
-            raise CosimInputError(f"row {i} has {len(row)} fields, the header has {len(names)} ({names})", str(path))
-        for name, cell in zip(names, row):
-            columns[name].append(cell.strip())
-    return Table(path, columns)
+        if frame.shape[1] != 1:
+            raise CosimInputError(f"a file without a header row must have one column, this one has {frame.shape[1]}",
+                                  str(path))
+        frame.columns = ["value"]
+    return Table(path, {str(name).strip(): frame[name].to_numpy() for name in frame.columns})
 
 
-def _read_jsonl(path: Path, text: str) -> Table:
+def _read_jsonl(path: Path) -> Table:
     records = []
-    for line in text.splitlines():
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
         if not line.strip():
             continue
         try:
@@ -111,7 +136,8 @@ def _read_jsonl(path: Path, text: str) -> Table:
         if not isinstance(record, dict):
             raise CosimInputError(f"row {i + 1} is {record!r}; every row must be a JSON object", str(path))
         for name in record:
-            columns.setdefault(name, [None] * i)
+            if name not in columns:
+                columns[name] = [None] * i
         for name, values in columns.items():
             values.append(record.get(name))
     return Table(path, columns)

@@ -17,13 +17,9 @@ from cosim.serving.datasets import profile
 from cosim.serving.lengths import draw_lengths
 from cosim.serving.requests import Request
 from cosim.serving.spec import Lengths, Traffic
+from cosim.serving.tables import resolve
 
 MAX_REDRAWS = 1000  # rounds of redrawing pairs over max_total_tokens before the cap is declared unreachable
-
-
-def _resolve(path: str, base_dir: Path | None) -> Path:
-    p = Path(path).expanduser()
-    return p if p.is_absolute() or base_dir is None else base_dir / p
 
 
 def _arrival_times(traffic: Traffic, rate_per_s: float | None, rng: np.random.Generator,
@@ -35,7 +31,7 @@ def _arrival_times(traffic: Traffic, rate_per_s: float | None, rng: np.random.Ge
     if arrivals.process != "trace":
         count = traffic.requests if traffic.duration_s is None else cap
         return synthetic_arrivals(arrivals.process, rate, arrivals.cv, rng, count, traffic.duration_s), {}
-    trace = read_trace(_resolve(arrivals.path, base_dir), arrivals.time_scale)
+    trace = read_trace(resolve(arrivals.path, base_dir), arrivals.time_scale)
     times = trace.arrival_s
     if rate is not None and times.size > 1 and times[-1] > 0:  # replay at the asked mean rate
         times = times * ((times.size - 1) / times[-1] / rate)

@@ -177,6 +177,15 @@ def test_capped_marginals_are_normalised():
     assert pmf["output"][1025:].sum() == 0.0
 
 
+def test_explicit_lengths_override_a_dataset_and_samples_honour_the_cap(tmp_path):
+    (tmp_path / "out.csv").write_text("tokens\n10\n5000\n20\n")
+    traffic = Traffic(dataset="sharegpt", requests=3000, max_total_tokens=6000,
+                      output=Lengths(dist="empirical", path="out.csv", column="tokens"))
+    requests = generate_requests(traffic, base_dir=tmp_path)
+    assert {r.output_tokens for r in requests} == {10, 5000, 20}
+    assert all(r.prompt_tokens + r.output_tokens <= 6000 for r in requests)
+
+
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(CosimInputError, match="unknown dataset 'sharegtp'.*alpaca.*lmsys-chat.*sharegpt"):
         generate_requests(Traffic(dataset="sharegtp"))
@@ -217,19 +226,32 @@ def test_trace_without_lengths_draws_them(tmp_path, suffix):
     assert as_tuples(generate_requests(traffic)) == [(0, 0.0, 128, 32), (1, 1.25, 128, 32), (2, 3.5, 128, 32)]
     # a rate rescales the trace to that mean rate: 2 gaps over 3.5 s -> 2 gaps over 2 / 4 = 0.5 s
     assert [r.arrival_s for r in generate_requests(traffic, rate_per_s=4.0)] == pytest.approx([0.0, 0.5 * 1.25 / 3.5, 0.5])
+    window = traffic.model_copy(update={"duration_s": 3.0})
+    assert [r.arrival_s for r in generate_requests(window)] == [0.0, 1.25]
+    assert len(generate_requests(Traffic(requests=1, arrivals=traffic.arrivals, **FIXED))) == 1  # an explicit count
+
+
+def test_long_trace_replays_every_row_unless_a_count_is_given(tmp_path):
+    path = write_trace(tmp_path / "long.csv", [(t,) for t in range(1500)], columns=("arrival_s",))
+    arrivals = Arrivals(process="trace", path=str(path))
+    assert len(generate_requests(Traffic(arrivals=arrivals, **FIXED))) == 1500  # the default 1000 does not cut it
+    assert len(generate_requests(Traffic(arrivals=arrivals, requests=1000, **FIXED))) == 1000
     with pytest.raises(CosimInputError, match="no 'prompt_tokens' column"):
         generate_requests(Traffic(arrivals=Arrivals(process="trace", path=str(path))))
 
 
 @pytest.mark.parametrize("content,message", [
     ("time,prompt_tokens\n1,5\n", r"needs a column 'arrival_s' or 'timestamp'; the file has \['prompt_tokens', 'time'\]"),
-    ("arrival_s\n0\n-1\n", r"row 2, column 'arrival_s': '-1' is not allowed; arrival_s must be a finite time"),
-    ("arrival_s\n0\nnan\n", r"row 2, column 'arrival_s': 'nan' is not allowed"),
+    ("arrival_s\n0\n-1\n", r"row 2, column 'arrival_s': -1 is not allowed; arrival_s must be a finite time"),
+    ("arrival_s\n0\nnan\n", r"row 2, column 'arrival_s': (an empty, missing or NaN value|'nan') is not allowed"),
     ("arrival_s\n0\nsoon\n", r"row 2, column 'arrival_s': 'soon' is not allowed"),
-    ("arrival_s,prompt_tokens\n0,12\n1,-3\n", r"row 2, column 'prompt_tokens': '-3' is not allowed; .*integer .* >= 1"),
-    ("arrival_s,output_tokens\n0,2.5\n", r"row 1, column 'output_tokens': '2.5' is not allowed"),
+    ("arrival_s\n0\n\"\"\n", r"row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"),
+    ("arrival_s,prompt_tokens\n0,12\n1,-3\n", r"row 2, column 'prompt_tokens': -3 is not allowed; .*integer .* >= 1"),
+    ("arrival_s,output_tokens\n0,2.5\n", r"row 1, column 'output_tokens': 2.5 is not allowed"),
     ("arrival_s\n", r"no data rows"),
-    ("arrival_s,prompt_tokens\n0\n", r"row 1 has 1 fields, the header has 2"),
+    ("", r"the file is empty"),
+    ("arrival_s,prompt_tokens\n0\n", r"row 1, column 'prompt_tokens': an empty, missing or NaN value is not allowed"),
+    ("arrival_s\n0,1,2\n", r"not a valid CSV table"),
 ])
 def test_bad_trace_errors_name_file_row_column_value(tmp_path, content, message):
     path = tmp_path / "bad.csv"
@@ -239,18 +261,17 @@ def test_bad_trace_errors_name_file_row_column_value(tmp_path, content, message)
     assert str(err.value).startswith(str(path))
 
 
-def test_bad_trace_files(tmp_path):
-    with pytest.raises(CosimInputError, match="missing.csv: file not found"):
-        read_trace(tmp_path / "missing.csv")
-    (tmp_path / "t.parquet").write_text("x")
-    with pytest.raises(CosimInputError, match=r"unknown table format '.parquet'; allowed: .csv, .jsonl, .txt"):
-        read_trace(tmp_path / "t.parquet")
-    (tmp_path / "t.jsonl").write_text('{"arrival_s": 0}\n{"arrival_s": 1,\n')
-    with pytest.raises(CosimInputError, match="row 2 is not valid JSON"):
-        read_trace(tmp_path / "t.jsonl")
-    (tmp_path / "t2.jsonl").write_text('{"arrival_s": 0}\n{"arrival_s": null}\n')
-    with pytest.raises(CosimInputError, match="row 2, column 'arrival_s': None is not allowed"):
-        read_trace(tmp_path / "t2.jsonl")
-    (tmp_path / "multi.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CosimInputError, match=r"columns \['a', 'b'\]; name one as 'column'"):
-        read_samples(tmp_path / "multi.csv")
+@pytest.mark.parametrize("name,content,reader,message", [
+    ("missing.csv", None, read_trace, "missing.csv: file not found"),
+    ("t.parquet", "x", read_trace, r"unknown table format '.parquet'; allowed: .csv, .jsonl, .txt"),
+    ("t.jsonl", '{"arrival_s": 0}\n{"arrival_s": 1,\n', read_trace, "row 2 is not valid JSON"),
+    ("t.jsonl", '{"arrival_s": 0}\n{"arrival_s": null}\n', read_trace,
+     "row 2, column 'arrival_s': an empty, missing or NaN value is not allowed"),
+    ("multi.csv", "a,b\n1,2\n", read_samples, r"columns \['a', 'b'\]; name one as 'column'"),
+    ("pairs.txt", "1,2\n3,4\n", read_samples, "without a header row must have one column, this one has 2"),
+])
+def test_bad_files(tmp_path, name, content, reader, message):
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    with pytest.raises(CosimInputError, match=message):
+        reader(tmp_path / name)
