@@ -1,22 +1,19 @@
-"""NanoFlow: nano-batch overlap over a sequential engine (nano-01) and the fraction of the optimal throughput it
-reaches (nano-02), LLaMA-2-70B on 8 A100-80GB at TP8.
+"""NanoFlow: the fraction of the optimal throughput it reaches (nano-02), LLaMA-2-70B on 8 A100-80GB at TP8; why its
+1.91x over TensorRT-LLM (nano-01) is not in the table.
 
-The setup and the computation are in ``cosim.reproduce.serving_nanoflow``; each claim is a pair: the paper's number
+The setup and the computation are in ``cosim.reproduce.serving_nanoflow``; the claim is a pair: the paper's number
 within the tolerance stated here (strict xfail with the reason while the model misses it) and the model's own number
 pinned with 2 %.
 """
 
 import pytest
 
-from cosim.reproduce import model_value
+from cosim.reproduce import claims, model_value
 from cosim.reproduce import serving_nanoflow as nanoflow
 from paper_cases import assert_paper, paper
 
-PAPER = [
-    paper("nano-01", 1.91, rel=0.20, miss=MISS_N1),
-    paper("nano-02", 68.5, rel=0.20, miss=MISS_N2),
-]
-MODEL = {"nano-01": PIN_N1, "nano-02": PIN_N2}
+PAPER = [paper("nano-02", 68.5, rel=0.20)]
+MODEL = {"nano-02": 62.36}
 
 
 @pytest.mark.parametrize("claim_id, value, tol", PAPER)
@@ -34,11 +31,20 @@ def test_optimum_is_the_papers_eq5():
     parameter; the paper's CUTLASS-measured figure gives 1857 tokens/s/GPU for LLaMA-2-70B."""
     flops = nanoflow.gemm_flops_per_s()
     assert 0.8 * 312e12 < flops < 312e12
-    assert nanoflow.optimal_tokens_per_s_per_gpu() == pytest.approx(flops / (2 * 68.976648192e9), rel=1e-3)
+    assert nanoflow.optimal_tokens_per_s_per_gpu() == pytest.approx(flops / (2 * 68_976_648_192), rel=1e-6)
     assert nanoflow.optimal_tokens_per_s_per_gpu() == pytest.approx(1857, rel=0.10)
 
 
-def test_simulated_throughput_stays_below_the_optimum():
-    for prompt, output in nanoflow.CONSTANT_LENGTHS:
-        assert nanoflow.throughput(nanoflow.NANO_BATCHES, f"{prompt}x{output}") < \
-            nanoflow.optimal_tokens_per_s_per_gpu()
+def test_overlap_gain_over_the_sequential_engine():
+    """Nano-batches overlap memory- and network-bound operations under the GEMMs: more throughput than the same
+    engine running each step's operations in turn, and still below the optimum. (This overlap gain is not nano-01's
+    comparison: the paper's 1.91x is over TensorRT-LLM, whose kernels and runtime cosim does not model.)"""
+    p, o = nanoflow.CONSTANT_LENGTHS[0]
+    nano, sequential = nanoflow.throughput(nanoflow.NANO_BATCHES, p, o), nanoflow.throughput(1, p, o)
+    assert sequential < nano < nanoflow.optimal_tokens_per_s_per_gpu()
+    assert nano / sequential == pytest.approx(1.138, rel=0.02)
+
+
+def test_nano_01_is_not_in_the_table():
+    assert not any(c.claim_id == "nano-01" for c in claims().values())
+    assert "TensorRT-LLM" in nanoflow.UNREACHED["nano-01"] and "nano-01 baseline" in nanoflow.MISSING
