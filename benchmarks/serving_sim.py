@@ -3,7 +3,7 @@
 Each run is a fresh process: it draws ``--requests`` ShareGPT-profile requests (Poisson arrivals at ``--rate``),
 builds the step-cost predictor and simulates one replica with ``--policy``; it reports the simulation's own wall
 time (``ServingRun.wall_s``: from the call to the finished run record, request generation and predictor set-up not
-included), the steps simulated and the peak resident memory of the process (``ru_maxrss``) beside its high-water
+included; with its CPU time beside it, as the machine may be shared), the steps simulated and the peak resident memory of the process (``ru_maxrss``) beside its high-water
 mark before the simulation (imports, the request list, the predictor). The parent prints the median of ``--runs``
 runs. Predictors: ``analytic`` (the tests' hand-checkable cost: 2 ms + 50 us per token + 0.1 us per attended KV
 token, 1M KV tokens; costs nothing to evaluate, so the time is the simulator's), ``engine`` (cosim's EngineStepCost of
@@ -22,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +49,11 @@ def child(args: argparse.Namespace) -> dict:
     else:
         predictor = AnalyticCost()
     before_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = time.process_time()
     run = simulate_system(system(args.policy, max_batch=args.max_batch), requests, lambda pool: predictor)
+    cpu = time.process_time() - cpu
     s = run.summary
-    return {"wall_s": run.wall_s, "steps": s["steps"], "finished": s["finished"], "span_s": s["span_s"],
+    return {"wall_s": run.wall_s, "cpu_s": cpu, "steps": s["steps"], "finished": s["finished"], "span_s": s["span_s"],
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mib": before_mib,
             "timeline_rows": len(run.timeline), "tbt_exact": s["tbt_gaps"] <= 1 << 20,
             "ttft_p50_s": s["ttft_p50_s"], "tbt_p99_s": s["tbt_p99_s"]}
@@ -79,8 +82,8 @@ def main() -> None:
     walls = [r["wall_s"] for r in results]
     first = results[0]
     print(f"{args.requests} requests, {args.policy}, {args.predictor} predictor, {args.rate} req/s: "
-          f"simulation median {statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}, "
-          f"{args.runs} runs); {first['steps']:.0f} steps, {first['finished']:.0f} finished over "
+          f"simulation median {statistics.median(walls):.2f} s wall (min {min(walls):.2f}, max {max(walls):.2f}, "
+          f"{args.runs} runs), {statistics.median(r['cpu_s'] for r in results):.2f} s CPU; {first['steps']:.0f} steps, {first['finished']:.0f} finished over "
           f"{first['span_s']:.0f} simulated s; peak RSS median "
           f"{statistics.median(r['peak_mib'] for r in results):.0f} MiB (before the simulation "
           f"{statistics.median(r['before_mib'] for r in results):.0f} MiB); timeline rows kept "

@@ -28,10 +28,12 @@ class KVCache:
 
     @property
     def used_blocks(self) -> int:
+        """Blocks held by requests."""
         return self.total_blocks - self.free_blocks
 
     @property
     def capacity_tokens(self) -> int:
+        """Tokens the whole pool holds."""
         return self.total_blocks * self.block_tokens
 
     @property
@@ -52,11 +54,13 @@ class KVCache:
         return self.free_blocks - blocks >= (self.watermark_blocks if watermark else 0)
 
     def allocate(self, blocks: int) -> None:
+        """Take ``blocks`` from the pool (more than are free is a bug of the caller)."""
         if blocks > self.free_blocks:
             raise RuntimeError(f"allocating {blocks} KV blocks with {self.free_blocks} free")
         self.free_blocks -= int(blocks)
 
     def free(self, blocks: int) -> None:
+        """Return ``blocks`` to the pool."""
         if blocks > self.used_blocks:
             raise RuntimeError(f"freeing {blocks} KV blocks with {self.used_blocks} in use")
         self.free_blocks += int(blocks)

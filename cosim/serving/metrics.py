@@ -44,50 +44,66 @@ class TokenGaps:
         self.count = 0
         self.total_s = 0.0
 
-    def add(self, gaps: np.ndarray | float) -> None:
-        """Record one gap (seconds) or an array of them."""
-        if isinstance(gaps, np.ndarray):
-            k = gaps.size
-            self.total_s += float(gaps.sum())
-        else:
-            k = 1
-            self.total_s += gaps
+    def add(self, gaps: np.ndarray) -> None:
+        """Record an array of gaps (seconds)."""
+        k = gaps.size
         self.count += k
-        end = self._n + k
-        if end > self._buf.size:
-            if self._hist is None and end <= self._limit:
-                grown = np.empty(min(max(2 * self._buf.size, end), self._limit))
-                grown[:self._n] = self._buf[:self._n]
-                self._buf = grown
-            else:
-                self._flush()
-                if self._hist is None:  # the exact store is full: bin from now on
-                    self._hist = np.zeros(_GAP_BINS, dtype=np.int64)
-                    self._bin(self._buf[:self._n])
-                    self._n = 0
-                    self._buf = np.empty(1 << 16)
-                if k > self._buf.size:
-                    self._bin(np.asarray(gaps, dtype=float))
-                    return
-                end = k
-        self._buf[self._n:end] = gaps
-        self._n = end
+        self.total_s += float(gaps.sum())
+        if self._stage(k):
+            self._buf[self._n:self._n + k] = gaps
+            self._n += k
+        else:
+            self._bin(gaps)
+
+    def add_repeat(self, gap: float, k: int) -> None:
+        """Record ``k`` gaps of ``gap`` seconds each."""
+        self.count += k
+        self.total_s += gap * k
+        if self._hist is None and self._stage(k):
+            self._buf[self._n:self._n + k] = gap
+            self._n += k
+        else:
+            b = int((math.log10(max(gap, 10.0 ** _GAP_LOG_MIN)) - _GAP_LOG_MIN) * GAP_BINS_PER_DECADE)
+            self._hist[min(b, _GAP_BINS - 1)] += k
+
+    def _stage(self, k: int) -> bool:
+        """Make room for ``k`` more gaps in the buffer (growing it while exact, binning it once the exact store
+        is full or afterwards when it is full); False when ``k`` gaps exceed the buffer and must be binned now."""
+        if self._n + k <= self._buf.size:
+            return True
+        if self._hist is None and self._n + k <= self._limit:
+            grown = np.empty(min(max(2 * self._buf.size, self._n + k), self._limit))
+            grown[:self._n] = self._buf[:self._n]
+            self._buf = grown
+            return True
+        if self._hist is None:
+            self._hist = np.zeros(_GAP_BINS, dtype=np.int64)
+            self._bin(self._buf[:self._n])
+            self._n = 0
+            self._buf = np.empty(1 << 16)
+        self._flush()
+        return k <= self._buf.size
 
     def _flush(self) -> None:
         if self._hist is not None and self._n:
             self._bin(self._buf[:self._n])
             self._n = 0
 
-    def _bin(self, gaps: np.ndarray) -> None:
+    @staticmethod
+    def _index(gaps: np.ndarray) -> np.ndarray:
         logs = np.log10(np.maximum(gaps, 10.0 ** _GAP_LOG_MIN))
-        idx = np.clip(((logs - _GAP_LOG_MIN) * GAP_BINS_PER_DECADE).astype(np.int64), 0, _GAP_BINS - 1)
-        self._hist += np.bincount(idx, minlength=_GAP_BINS)
+        return np.clip(((logs - _GAP_LOG_MIN) * GAP_BINS_PER_DECADE).astype(np.int64), 0, _GAP_BINS - 1)
+
+    def _bin(self, gaps: np.ndarray) -> None:
+        self._hist += np.bincount(self._index(gaps), minlength=_GAP_BINS)
 
     @property
     def exact(self) -> bool:
+        """Whether every gap is still kept (quantiles exact)."""
         return self._hist is None
 
     def mean(self) -> float:
+        """Mean gap (exact)."""
         return self.total_s / self.count if self.count else math.nan
 
     def quantile(self, q: float) -> float:

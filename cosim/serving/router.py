@@ -39,9 +39,11 @@ class Router:
         return loads.index(min(loads))
 
     def route(self, req: Request) -> None:
+        """Send ``req`` to the picked target."""
         self.targets[self.pick()].submit(req)
 
     def close(self) -> None:
+        """Tell every target that no more requests will come."""
         for t in self.targets:
             t.close()
 

@@ -6,13 +6,20 @@ once over every token, one attention op for the decodes at their mean context, o
 engine's ``period_s`` (as ``cosim.serving.steady_state`` takes a decode step's), its energy ``energy_j``.
 
 The engine takes milliseconds per step; a run meets thousands of (decodes, context, chunks) combinations. Unless
-``exact``, a step is interpolated multilinearly between exact evaluations on a grid (cached), over five axes: the
-step's tokens, the number of prefill chunks, the decodes among the tokens (the rest are the chunks'), the mean
-decode context, and the chunks' effective past (the cached tokens that give equal chunks of the mean size the same
-causal query-key pairs as the real chunks). Unequal chunks then swap the grid's equal-chunk attention for their own,
-each shape interpolated over (tokens, past) from attention-only evaluations (exact where ops run one after another).
+``exact``, steps are interpolated between exact evaluations on grids (cached):
+
+- on a single device with one pipeline stage, where ops run one after another, a step is the sum of its parts (the
+  same to rounding as the whole step, tested), each on its own grid: the ops over every token (by tokens), the
+  logits ops (by sequences), the decode attention (decodes x mean context) and each chunk shape's attention
+  (tokens x past);
+- otherwise (heterogeneous devices, whose units overlap or split ops; pipelines) the whole step is interpolated
+  multilinearly over five axes: the step's tokens, the number of prefill chunks, the decodes among the tokens (the
+  rest are the chunks'), the mean decode context, and the chunks' effective past (the cached tokens that give equal
+  chunks of the mean size the same causal query-key pairs as the real chunks); unequal chunks then swap the grid's
+  equal-chunk attention for their own, from attention-only evaluations.
+
 The grids below are assumptions (a resolution, not hardware figures); the error they cause is measured in
-``benchmarks/serving_step_cost.py`` and bounded in ``tests/serving/test_step_cost.py``.
+``benchmarks/serving_step_cost.py`` (RESULTS.md) and bounded in ``tests/serving/test_step_cost.py``.
 
 KV capacity is checked against :meth:`EngineStepCost.kv_capacity_tokens`, not per step by the engine (the cached
 steps are evaluated with no KV memory, so one grid point serves every cache occupancy).

@@ -26,8 +26,11 @@ class AnalyticCost:
     bytes_per_token: float = 524288.0  # e.g. 32 layers x 2 x 4096 x 2 bytes
 
     def time_s(self, batch: StepBatch) -> float:
-        context = sum(batch.decode_contexts) + sum(c * cached for c, cached in batch.prefill_chunks)
-        return self.fixed_s + self.per_token_s * batch.tokens + self.per_context_s * context
+        tokens, context = len(batch.decode_contexts), sum(batch.decode_contexts)
+        for c, cached in batch.prefill_chunks:
+            tokens += c
+            context += c * cached
+        return self.fixed_s + self.per_token_s * tokens + self.per_context_s * context
 
     def cost(self, batch: StepBatch) -> StepCost:
         t = self.time_s(batch)

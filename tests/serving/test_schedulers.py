@@ -74,7 +74,7 @@ def test_sarathi_decodes_first_and_chunks_prompts_within_the_budget():
         chunks.append(step.batch.prefill_chunks)
     assert chunks == [((63, 0),), ((63, 63),), ((24, 126),), ()]
     assert s.reqs[1].first_token_s == 4.0  # the third chunk's step emitted its first token
-    assert step.batch.decode_contexts == (13, 150) and s.gen[1] == 2
+    assert step.batch.decode_contexts == (13, 150) and s._sync(1).generated == 2
 
 
 def test_recompute_preemption_evicts_the_latest_admitted_to_the_front_of_the_queue():
@@ -93,7 +93,7 @@ def test_recompute_preemption_evicts_the_latest_admitted_to_the_front_of_the_que
         t += 1
     assert s.reqs == [a] and list(s.waiting) == [b]
     assert b.preemptions == 1 and b.kv_tokens == 0 and b.prefill_target == 16 + b.generated
-    assert s.cache.used_blocks == s.blocks[0]
+    assert s.cache.used_blocks == s.cap[0] // 16
 
 
 def test_swap_preemption_keeps_the_kv_and_charges_its_move():

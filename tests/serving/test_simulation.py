@@ -193,3 +193,8 @@ def test_invariants_hold_for_any_requests(specs, policy, preemption, max_batch, 
                    max_batch=max_batch, block_tokens=block_tokens, replicas=replicas, token_budget=budget,
                    router="least_outstanding")
     check_run(run, requests)
+
+
+def test_no_requests_is_an_empty_run():
+    run = simulate([])
+    assert len(run.requests) == 0 and run.summary["finished"] == 0 and math.isnan(run.summary["ttft_p99_s"])

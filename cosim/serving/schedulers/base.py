@@ -24,12 +24,15 @@ from cosim.serving.requests import Request
 from cosim.serving.spec import SchedulerSpec
 from cosim.serving.step import StepBatch
 
-_INT_COLUMNS = ("ctx", "target", "gen", "out", "blocks", "room")  # ctx: KV tokens in cache; room: free slots
-_FLOAT_COLUMNS = ("last_s", "energy")
+# ctx: KV tokens in cache; target: prefill target; gen: outputs (kept for prefilling rows); end: ctx when done
+# (prompt + output - 1); cap: tokens its blocks hold; last_s: last token time (prefilling rows); ebase: energy share
+# (decoding rows: less the running per-token total when they joined)
+_INT_COLUMNS = ("ctx", "target", "gen", "end", "cap")
+_FLOAT_COLUMNS = ("last_s", "ebase")
 _COLUMNS = _INT_COLUMNS + _FLOAT_COLUMNS
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One planned iteration: its ``batch`` for the predictor; ``decode``: rows 0..decode-1 of the running table
     decode a token; ``prefill_rows``: (row, tokens) chunks; ``extra_s`` spent moving swapped KV; the occupancy
@@ -69,6 +72,10 @@ class Scheduler:
         for c in _FLOAT_COLUMNS:
             setattr(self, c, np.zeros(spec.max_batch + 1))
         self.work_tokens = 0  # outstanding tokens of every request here (for least-outstanding routing)
+        self.e_token_total = 0.0  # energy share of one decode token, summed over the decode steps so far
+        self.t_decode = math.nan  # end of the last decode step
+        self._fresh: dict[int, float] = {}  # id(request) -> last token time, for rows decoding since that step
+        self._finish_in: int | None = None  # decode steps until the nearest decoding row finishes (None: unknown)
 
     # --- queue --------------------------------------------------------------------------------------------------
     def add(self, req: Request) -> None:
@@ -89,10 +96,12 @@ class Scheduler:
 
     @property
     def empty(self) -> bool:
+        """Nothing queued, swapped out or running."""
         return not (self.n or self.waiting or self.swapped)
 
     @property
     def queued(self) -> int:
+        """Requests waiting for a batch slot (queued or swapped out)."""
         return len(self.waiting) + len(self.swapped)
 
     def next_step(self, now: float) -> Step | None:
@@ -105,16 +114,20 @@ class Scheduler:
         a decoding one after the decoding ones); returns its row."""
         self.cache.allocate(blocks)
         row, n = self.n, self.n
+        energy = req.energy_j
         if req.prefill_left == 0:
             row = self.d
             for c in _COLUMNS:
                 col = getattr(self, c)
                 col[row + 1:n + 1] = col[row:n].copy()
             self.d += 1
+            self._fresh[id(req)] = req.last_token_s
+            self._finish_in = None
+            energy -= self.e_token_total
         self.ctx[row], self.target[row], self.gen[row] = req.kv_tokens, req.prefill_target, req.generated
-        self.out[row], self.blocks[row] = req.output_tokens, blocks
-        self.room[row] = blocks * self.cache.block_tokens - req.kv_tokens
-        self.last_s[row], self.energy[row] = req.last_token_s, req.energy_j
+        self.end[row] = req.prompt_tokens + req.output_tokens - 1
+        self.cap[row] = blocks * self.cache.block_tokens
+        self.last_s[row], self.ebase[row] = req.last_token_s, energy
         self.reqs.insert(row, req)
         self.n += 1
         if math.isnan(req.scheduled_s):
@@ -124,15 +137,21 @@ class Scheduler:
     def _sync(self, row: int) -> Request:
         """The request of ``row`` with its progress written back from the columns."""
         req = self.reqs[row]
-        req.kv_tokens, req.prefill_target = int(self.ctx[row]), int(self.target[row])
-        req.generated, req.last_token_s = int(self.gen[row]), float(self.last_s[row])
-        req.energy_j = float(self.energy[row])
+        ctx = int(self.ctx[row])
+        req.kv_tokens, req.prefill_target = ctx, int(self.target[row])
+        if row < self.d:
+            req.generated = req.output_tokens - (int(self.end[row]) - ctx)
+            req.energy_j = float(self.ebase[row]) + self.e_token_total
+            req.last_token_s = self._fresh.get(id(req), self.t_decode)
+        else:
+            req.generated, req.energy_j = int(self.gen[row]), float(self.ebase[row])
+            req.last_token_s = float(self.last_s[row])
         return req
 
     def _drop(self, rows: np.ndarray) -> None:
         """Remove ``rows`` from the running table (keeping the order) and free their blocks."""
         n = self.n
-        self.cache.free(int(self.blocks[rows].sum()))
+        self.cache.free(int(self.cap[rows].sum()) // self.cache.block_tokens)
         keep = np.ones(n, dtype=bool)
         keep[rows] = False
         m = int(keep.sum())
@@ -140,8 +159,12 @@ class Scheduler:
             col = getattr(self, c)
             col[:m] = col[:n][keep]
         self.d -= int(np.count_nonzero(rows < self.d))
+        if self._fresh:
+            for row in rows.tolist():
+                self._fresh.pop(id(self.reqs[row]), None)
         self.reqs = [r for r, k in zip(self.reqs, keep.tolist()) if k]
         self.n = m
+        self._finish_in = None
 
     def _preempt_last(self) -> float:
         """Preempt the latest-admitted running request (vLLM's victim): recompute drops its KV and queues it at the
@@ -169,13 +192,13 @@ class Scheduler:
         pool is short. Returns the swap-out seconds and whether anyone was preempted."""
         extra, preempted = 0.0, False
         while self.d:
-            full = self.room[:self.d] == 0
+            d = self.d
+            full = self.ctx[:d] == self.cap[:d]
             need = int(np.count_nonzero(full))
             if need <= self.cache.free_blocks:
                 if need:
                     self.cache.allocate(need)
-                    self.blocks[:self.d][full] += 1
-                    self.room[:self.d][full] += self.cache.block_tokens
+                    self.cap[:d][full] += self.cache.block_tokens
                 return extra, preempted
             extra += self._preempt_last()
             preempted = True
@@ -228,8 +251,11 @@ class Scheduler:
         """The step decoding rows 0..decode-1 and running ``prefills`` (None when both are empty)."""
         if not decode and not prefills:
             return None
-        chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
-        prefill_tokens = sum(c for c, _ in chunks)
+        chunks: tuple[tuple[int, int], ...] = ()
+        prefill_tokens = 0
+        if prefills:
+            chunks = tuple((c, int(self.ctx[row])) for row, c in prefills)
+            prefill_tokens = sum(c for c, _ in chunks)
         return Step(StepBatch(tuple(self.ctx[:decode].tolist()), chunks), decode, prefills, extra_s,
                     decode + prefill_tokens, prefill_tokens, self.n, self.queued)
 
@@ -240,29 +266,40 @@ class Scheduler:
         e_token = energy_j / step.tokens
         d = step.decode
         if d:
-            self.gaps.add(now - self.last_s[:d])
-            self.last_s[:d] = now
             self.ctx[:d] += 1
-            self.room[:d] -= 1
-            self.gen[:d] += 1
-            self.energy[:d] += e_token
+            self.e_token_total += e_token
+            fresh = self._fresh
+            if fresh:
+                self.gaps.add(now - np.fromiter(fresh.values(), float, len(fresh)))
+            if d > len(fresh):
+                self.gaps.add_repeat(now - self.t_decode, d - len(fresh))
+            fresh.clear()
+            self.t_decode = now
+            if self._finish_in is not None:
+                self._finish_in -= 1
         for row, c in step.prefill_rows:
-            self.ctx[row] += c
-            self.room[row] -= c
-            self.energy[row] += c * e_token
-            if self.ctx[row] >= self.target[row]:  # prefill complete: its row is the first prefilling one
+            ctx = int(self.ctx[row]) + c
+            self.ctx[row] = ctx
+            self.ebase[row] += c * e_token
+            if ctx >= self.target[row]:  # prefill complete: its row is the first prefilling one
                 self.d += 1
-                self.gen[row] += 1
-                if self.gen[row] == 1:
-                    self.reqs[row].first_token_s = now
+                gen = int(self.gen[row]) + 1
+                self.gen[row] = gen
+                req = self.reqs[row]
+                if gen == 1:
+                    req.first_token_s = now
                 else:
-                    self.gaps.add(now - self.last_s[row])
-                self.last_s[row] = now
+                    self.gaps.add_repeat(now - float(self.last_s[row]), 1)
+                self.ebase[row] -= self.e_token_total
+                self._fresh[id(req)] = now
+                self._finish_in = None
         self.work_tokens -= step.tokens
         d = self.d
-        done = np.flatnonzero(self.gen[:d] >= self.out[:d])
-        if not done.size:
+        if self._finish_in is None:
+            self._finish_in = int((self.end[:d] - self.ctx[:d]).min()) if d else 1 << 62
+        if self._finish_in > 0:
             return []
+        done = np.flatnonzero(self.ctx[:d] >= self.end[:d])
         finished = [self._sync(int(row)) for row in done]
         for req in finished:
             req.finish_s = now

@@ -17,7 +17,7 @@ class VLLMScheduler(Scheduler):
     """Prefill-prioritising continuous batching with paged KV blocks."""
 
     def next_step(self, now: float) -> Step | None:
-        if not self.swapped:
+        if self.waiting and not self.swapped:
             prefills = self._take_prefills(now, self.spec.max_prefill_tokens, chunked=False)
             if prefills:
                 return self._plan(0, prefills, 0.0)
