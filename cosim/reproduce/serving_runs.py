@@ -1,5 +1,5 @@
 """What the serving reproductions share: a setup table, a system's device count, simulated runs of one system under
-one traffic, the capacity search over request rates and the saturated throughput, all through ``cosim.serving``.
+one traffic and the capacity search over request rates, all through ``cosim.serving``.
 
 A setup table maps each input of a paper's setup to ``(what the reproduction uses, where it comes from)``; a source
 starting with ``not stated`` marks an input the retrieved paper material does not give, and ``missing`` lists them.
@@ -53,19 +53,11 @@ def runner(system: SystemSpec, model: str, traffic: Traffic, slos: dict[str, SLO
 
 def capacity_rps(system: SystemSpec, model: str, traffic: Traffic, slos: dict[str, SLOSpec],
                  spec: CapacitySpec, max_sim_s: float | None = None) -> float:
-    """The highest Poisson request rate at which ``system`` meets SLO ``spec.slo`` (bisection, ``capacity_search``)."""
+    """The highest Poisson request rate at which ``system`` meets SLO ``spec.slo`` (bisection, ``capacity_search``);
+    a search whose bracket does not hold raises with its reason."""
     from cosim.serving.capacity import capacity_search
 
-    return float(capacity_search(runner(system, model, traffic, slos, max_sim_s), spec.slo, spec).rate_per_s)
-
-
-def saturated_tokens_per_s(system: SystemSpec, model: str, traffic: Traffic, rate_per_s: float) -> float:
-    """Prompt plus output tokens per second of ``system`` when ``traffic`` arrives at ``rate_per_s`` (set above what
-    the system sustains, so its batch stays full): all tokens of the finished requests over the time from the first
-    arrival to the last completion."""
-    run = runner(system, model, traffic, {})(rate_per_s)
-    done = run.requests[run.requests["finished"]]
-    if done.empty:
-        raise RuntimeError(f"{system.label}: no request finished at {rate_per_s} requests/s")
-    span_s = float(done["finish_s"].max() - run.requests["arrival_s"].min())
-    return float((done["prompt_tokens"] + done["output_tokens"]).sum()) / span_s
+    result = capacity_search(runner(system, model, traffic, slos, max_sim_s), spec.slo, spec)
+    if not result.found:
+        raise RuntimeError(f"capacity of {system.label!r} ({model}): {result.reason}")
+    return float(result.rate_per_s)
