@@ -87,6 +87,7 @@ def test_cli_bad_input_exits_2(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.heavy  # the whole table: the serving claims' simulations take minutes
 def test_readme_table_is_the_generated_one():
     block = re.search(r"<!-- reproduce:start -->\n(.*?)<!-- reproduce:end -->", README.read_text(), flags=re.S)
     assert block, "README has no reproduce block"

@@ -12,15 +12,19 @@ from cosim.reproduce import serving_distserve as distserve
 from cosim.reproduce.serving_runs import devices
 from paper_cases import assert_paper, paper
 
+HEAVY = pytest.mark.heavy  # the serving runs behind these take minutes on 2 cores (README, Tests)
+
 PAPER = [paper("ds-01", 4.48, rel=0.20, miss=True)]
 MODEL = {"ds-01": 0.4361}
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id, value, tol", PAPER)
 def test_paper_distserve(claim_id, value, tol):
     assert_paper(claim_id, value, tol)
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id", MODEL)
 def test_model_distserve(claim_id):
     assert model_value(claim_id) == pytest.approx(MODEL[claim_id], rel=0.02)

@@ -12,15 +12,19 @@ from cosim.reproduce import claims, model_value
 from cosim.reproduce import serving_nanoflow as nanoflow
 from paper_cases import assert_paper, paper
 
+HEAVY = pytest.mark.heavy  # the serving runs behind these take minutes on 2 cores (README, Tests)
+
 PAPER = [paper("nano-02", 68.5, rel=0.20)]
 MODEL = {"nano-02": 62.36}
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id, value, tol", PAPER)
 def test_paper_nanoflow(claim_id, value, tol):
     assert_paper(claim_id, value, tol)
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id", MODEL)
 def test_model_nanoflow(claim_id):
     assert model_value(claim_id) == pytest.approx(MODEL[claim_id], rel=0.02)
@@ -35,6 +39,7 @@ def test_optimum_is_the_papers_eq5():
     assert nanoflow.optimal_tokens_per_s_per_gpu() == pytest.approx(1857, rel=0.10)
 
 
+@HEAVY
 def test_overlap_gain_over_the_sequential_engine():
     """Nano-batches overlap memory- and network-bound operations under the GEMMs: more throughput than the same
     engine running each step's operations in turn, and still below the optimum. (This overlap gain is not nano-01's

@@ -13,6 +13,8 @@ from cosim.reproduce import model_value
 from cosim.reproduce import serving_sarathi as sarathi
 from paper_cases import assert_paper, paper
 
+HEAVY = pytest.mark.heavy  # the serving runs behind these take minutes on 2 cores (README, Tests)
+
 PAPER = [
     paper("sarathi-01", 2.6, rel=0.20),
     paper("sarathi-02", 6.9, rel=0.20, miss=True),
@@ -20,11 +22,13 @@ PAPER = [
 MODEL = {"sarathi-01": 2.315, "sarathi-02": 1.161}
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id, value, tol", PAPER)
 def test_paper_sarathi(claim_id, value, tol):
     assert_paper(claim_id, value, tol)
 
 
+@HEAVY
 @pytest.mark.parametrize("claim_id", MODEL)
 def test_model_sarathi(claim_id):
     assert model_value(claim_id) == pytest.approx(MODEL[claim_id], rel=0.02)
@@ -61,6 +65,7 @@ def test_falcon_pipeline_stages_talk_over_the_100_gbps_ethernet():
     assert one_node["time_s"] < send["time_s"] / 10  # the same send over NVLink
 
 
+@HEAVY
 def test_sarathi_chunks_keep_token_gaps_short():
     """At the same load, Sarathi-Serve's P99 token gap is below vLLM's (no whole-prompt prefill stalls decodes)."""
     from cosim.reproduce.serving_runs import runner
