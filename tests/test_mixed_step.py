@@ -66,6 +66,7 @@ def test_moe_mixed_step_routes_every_token():
     (dict(phase="mixed", batch=1, chunks="5:-1"), "past >= 0"),
     (dict(phase="mixed", batch=-1, chunks="5:0"), "batch must be an integer >= 0"),
     (dict(phase="chunked"), "phase must be"),
+    (dict(phase="decode", chunks="5:0"), "phase 'mixed' only"),
 ])
 def test_bad_mixed_steps_say_what_is_allowed(params, words):
     with pytest.raises(WorkloadParamError, match=words):

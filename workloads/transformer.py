@@ -170,7 +170,8 @@ def parse_chunks(chunks: str | Chunks) -> tuple[tuple[int, int], ...]:
 @dataclass(frozen=True)
 class StepShape:
     """The sequences of one decoder step: ``tokens`` through the weight layers, ``rows`` sequences (one logit row
-    each), the attention ops' (batch, q_len, kv_len), the KV tokens held after the step and the longest sequence."""
+    each), the attention ops' (batch, q_len, kv_len), the KV tokens held after the step, the longest sequence, and
+    the step's own parameters (``run``, recorded in the workload's params)."""
 
     tokens: int
     rows: int
@@ -189,6 +190,8 @@ def step_shape(phase: str, batch: int, prompt: int, context: int, chunks: str | 
     its KV length."""
     if phase not in ("prefill", "decode", "mixed"):
         raise WorkloadParamError(f"phase must be 'prefill', 'decode' or 'mixed', got {phase!r}")
+    if chunks and phase != "mixed":
+        raise WorkloadParamError(f"chunks apply to phase 'mixed' only, got phase {phase!r} with chunks {chunks!r}")
     for name, value in (("batch", batch), ("prompt", prompt), ("context", context)):
         minimum = 0 if name == "context" or (name == "batch" and phase == "mixed") else 1
         if int(value) != value or value < minimum:

@@ -31,6 +31,7 @@ class Instance:
         self._wake: simpy.Event | None = None
         self.between_steps: list[Callable[[], None]] = []  # run before each step is formed (rows may change then)
         recorder.kv_capacity_tokens += scheduler.cache.capacity_tokens
+        recorder.instances.append(self)
         self.process = env.process(self._run())
 
     @property
@@ -48,6 +49,12 @@ class Instance:
         """No more requests will arrive: the process ends once its work is done."""
         self.closed = True
         self._nudge()
+
+    def report_in_flight(self) -> None:
+        """Record the requests still here when the clock stops: unfinished, with their times so far."""
+        for req in self.scheduler.in_flight():
+            req.instance = self.index
+            self.recorder.leave(req, req.id)
 
     def _nudge(self) -> None:
         if self._wake is not None and not self._wake.triggered:

@@ -142,7 +142,8 @@ class Recorder:
         self.preemptions = np.zeros(n, dtype=np.int64)
         self.energy_j = np.zeros(n)
         self.instance = np.full(n, -1, dtype=np.int64)
-        self.left = np.zeros(n, dtype=bool)  # reported (finished, or rejected as never fitting)
+        self.left = np.zeros(n, dtype=bool)  # reported (finished, rejected as never fitting, or cut short)
+        self.instances: list = []  # every instance, to report the requests in flight when the clock stops
         self.gaps = TokenGaps()
         self._rows = np.empty((max(int(timeline_rows), 2), len(TIMELINE_COLUMNS)))
         self._n_rows = 0
@@ -153,7 +154,8 @@ class Recorder:
         self.end_s = 0.0
 
     def leave(self, req: Request, pos: int) -> None:
-        """Record request ``req`` (row ``pos``), finished or rejected, once, as it leaves its instance."""
+        """Record request ``req`` (row ``pos``) once: as it leaves its instance finished or rejected, or where it
+        is when the clock stops."""
         if self.left[pos]:
             raise RuntimeError(f"request {req.id} reported twice")
         self.left[pos] = True

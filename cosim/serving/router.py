@@ -7,6 +7,7 @@ the lowest index on a tie.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import simpy
@@ -53,6 +54,9 @@ def arrivals(env: simpy.Environment, times_s: Sequence[float], make: Callable[[i
     router (its instances finish their work and stop)."""
     for k, at in enumerate(times_s):
         if at > env.now:
-            yield env.timeout(at - env.now)
+            delay = at - env.now
+            while env.now + delay < at:  # the clock must not stop a rounding error short of the arrival
+                delay = math.nextafter(delay, math.inf)
+            yield env.timeout(delay)
         router.route(make(k))
     router.close()

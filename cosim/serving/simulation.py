@@ -61,8 +61,10 @@ def simulate_system(system: SystemSpec, requests: list[Request], predictor_for_p
 
     env.process(arrivals(env, arrival_l, make, router))
     env.run(until=max_sim_s)
-    if not recorder.left.all():
+    if not recorder.left.all():  # stopped at max_sim_s
         recorder.end_s = max(recorder.end_s, env.now)
+        for instance in recorder.instances:
+            instance.report_in_flight()
     frame = recorder.requests_frame()
     summary = recorder.summary(frame)
     judged = {name: goodput(frame, summary, slo) for name, slo in (slos or {}).items()}

@@ -155,6 +155,13 @@ def test_max_sim_s_leaves_requests_unfinished():
     run = simulate(requests, max_sim_s=1.0, rate_per_s=50.0)
     check_run(run, requests, complete=False)
     assert 0 < run.summary["finished"] < 200
+    cut = run.requests[~run.requests["finished"]]
+    started = cut["scheduled_s"].notna()
+    assert started.any() and not started.all()  # some were running, some still queued when the clock stopped
+    assert (cut.loc[cut["first_token_s"].notna(), "energy_j"] > 0).all() and (cut.loc[~started, "energy_j"] == 0).all()
+    arrived = cut["arrival_s"] <= 1.0
+    assert (cut.loc[arrived, "instance"] == 0).all() and (cut.loc[~arrived, "instance"] == -1).all()
+    assert cut["first_token_s"].max() <= 1.0
     assert run.summary["span_s"] == pytest.approx(1.0 - requests[0].arrival_s)
     assert run.rate_per_s == 50.0
 

@@ -108,6 +108,10 @@ class Scheduler:
         """The next iteration to run, or None when there is nothing to run."""
         raise NotImplementedError
 
+    def in_flight(self) -> list[Request]:
+        """Every request here (running ones brought up to date, then swapped out, then queued)."""
+        return [self._sync(row) for row in range(self.n)] + list(self.swapped) + list(self.waiting)
+
     # --- running table ------------------------------------------------------------------------------------------
     def _admit(self, req: Request, blocks: int, now: float) -> int:
         """Move ``req`` into the running table holding ``blocks`` KV blocks (a prefilling request after the others,
