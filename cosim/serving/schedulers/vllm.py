@@ -4,8 +4,13 @@ Each step runs either prefills or decodes, never both. While no request is swapp
 first come first served, whole, up to ``max_prefill_tokens`` tokens and ``max_batch`` running requests, each only if
 the blocks of its whole prompt are free above the watermark; such a step prefills them alone. Otherwise every running
 request decodes one token; when a token needs a block and none is free, the latest-admitted requests are preempted
-(recompute: KV dropped, back to the front of the queue; swap: KV moved to host memory over the swap link, the move's
-time added to the step). Without preemption in a step, swapped requests come back first, while their blocks fit.
+(recompute: KV dropped, back to the front of the queue; swap: KV moved to host memory). Without preemption in a step,
+swapped requests come back first, while their blocks fit.
+
+Swap cost: a swap-out or swap-in moves the request's KV (``predictor.kv_transfer_bytes(kv_tokens)``) over
+``SchedulerSpec.swap_link`` (default PCIe 4.0 x16, 31.5 GB/s), taking latency + bytes / bandwidth; vLLM issues the
+copies in the iteration, before the model runs, so that time is added to the step's. The copies' energy is not
+charged (assumption: small beside a step's; the link carries no energy figure here).
 """
 
 from __future__ import annotations
