@@ -12,9 +12,10 @@ The model, from the engine's per-op breakdown:
   or kernel launch — see ``RESOURCES``) for its whole time, and only that one;
 - each nano-batch runs its ops in order (the layers unrolled one by one, ``cosim.schedulers.subbatch.sequence``);
   each resource serves one op at a time, first come first served, so ops of different nano-batches overlap when they
-  need different resources (the SimPy model ``cosim.schedulers.subbatch.interleave``, one pass, computed event for event by its
-  compiled form ``cosim.schedulers.subbatch_batch.interleave_points``). The step time is that schedule's
-  makespan: at least the busiest resource's summed time, plus the fill and drain the op dependencies force.
+  need different resources (the SimPy model ``cosim.schedulers.subbatch.interleave``, one pass, computed event
+  for event by its compiled form ``cosim.schedulers.subbatch_batch.interleave_points``). The step time is that
+  schedule's makespan: at least the busiest resource's summed time, plus the fill and drain the op dependencies
+  force.
 
 Assumption (stated, not measured): overlapped ops do not slow each other. NanoFlow shares a GPU's SMs between
 concurrent kernels and measures the interference (its Fig. 6); that is not modelled, so this is the ideal overlap —
