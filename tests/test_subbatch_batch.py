@@ -1,4 +1,5 @@
-"""The compiled sub-batch schedule equals the SimPy model (cosim.schedulers.subbatch) exactly."""
+"""The compiled sub-batch schedule equals the SimPy model (cosim.schedulers.subbatch) exactly, for two sub-batches
+(NeuPIMs) and for more (nano-batches)."""
 
 import numpy as np
 from hypothesis import given, settings
@@ -16,9 +17,10 @@ _time = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 0.5]), st.floats(0.0, 10.
 def _case(draw):
     n_ops = draw(st.integers(1, 9))
     n_units = draw(st.integers(1, 3))
-    times = np.array([[draw(_time) for _ in range(n_ops)] for _ in range(2)])
+    n_sb = draw(st.sampled_from([2, 2, 3, 4]))
+    times = np.array([[draw(_time) for _ in range(n_ops)] for _ in range(n_sb)])
     if draw(st.booleans()):
-        times[1] = times[0]  # equal sub-batches
+        times[1:] = times[0]  # equal sub-batches
     units = np.array([draw(st.integers(0, n_units - 1)) for _ in range(n_ops)])
     # counts: a prologue and epilogue of count 1 around a block repeated `layers` times (or any counts)
     if draw(st.booleans()):

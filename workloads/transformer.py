@@ -142,8 +142,9 @@ class LayerBuilder:
         return ops
 
     def stage_boundaries(self, tokens: int) -> list[Op]:
-        """Activations sent from each stage to the next."""
-        return [self.op("pipeline_send", "collective", s, elements=tokens * self.cfg.hidden_size, group=2,
+        """Activations sent from each stage to the next. Stages are laid out one after another, ``tp`` devices each,
+        so a send spans the ``2 tp`` devices of two stages (``group``): on the network when they exceed a node."""
+        return [self.op("pipeline_send", "collective", s, elements=tokens * self.cfg.hidden_size, group=2 * self.tp,
                         _tags={"collective": "p2p"}) for s in range(self.pp - 1)]
 
 

@@ -1,7 +1,10 @@
 """Paper reproductions: each published claim (``claims.yaml``) computed through the same public models users run.
 
-One module per paper (``neupims``, ``duplex``, ``m3vit``, ``pulp``, ``iir_snn``, ``lmuformer``) holds the computation,
-each exposing ``MODEL_VALUES`` (claim id -> function of no arguments); ``table`` assembles the reproduction table.
+One module per paper (``neupims``, ``duplex``, ``m3vit``, ``pulp``, ``iir_snn``, ``lmuformer``, ``diffusion``, and the
+serving papers ``serving_sarathi``, ``serving_distserve``, ``serving_nanoflow``) holds the computation, each exposing
+``MODEL_VALUES`` (claim id -> function of no arguments); ``table`` assembles the reproduction table. The serving
+papers whose setups leave out what a computation needs (``serving_semipd``, ``serving_lamina``) hold their setup
+tables and the reasons instead; ``serving_runs`` is what the serving modules share.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from cosim.reproduce.claims import Claim, claims
 
 # The module computing each paper's claims, by the claim id's prefix (``neupims-01`` -> ``neupims``).
 PAPER_MODULES = {"neupims": "neupims", "duplex": "duplex", "m3vit": "m3vit", "dnn": "pulp", "iir": "iir_snn",
-                 "lmu": "lmuformer", "cq": "diffusion", "mixdq": "diffusion"}
+                 "lmu": "lmuformer", "cq": "diffusion", "mixdq": "diffusion", "sarathi": "serving_sarathi",
+                 "ds": "serving_distserve", "nano": "serving_nanoflow"}
 COLUMNS = ["id", "claim_id", "paper", "metric", "compared", "unit", "stated", "paper_value", "tolerance",
            "model_value", "error", "within_tolerance", "reason", "source"]
 

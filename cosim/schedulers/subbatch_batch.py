@@ -1,10 +1,10 @@
 """Sub-batch interleaving for many design points at once: the schedule of ``cosim.schedulers.subbatch.interleave``
 computed without SimPy, compiled, one point per row.
 
-Two sub-batches share the units (and, when ``blocked``, the memory); every op holds its unit first-come first-served.
+Sub-batches (two for NeuPIMs, any number of nano-batches) share the units (and, when ``blocked``, the memory); every op holds its unit first-come first-served.
 The schedule is event-exact: events are taken in SimPy's order (time, then urgent before normal, then the order they
 were scheduled), a request is granted at once when its resource is free and queued otherwise, and a release hands
-the resource to the head of its queue when the release is processed — so ties between the two sub-batches (equal
+the resource to the head of its queue when the release is processed — so ties between sub-batches (equal
 half batches give equal op times) resolve exactly as in the SimPy model. ``tests/test_subbatch_batch.py`` checks
 equality with SimPy on random op times, unit assignments, counts and the blocked flag.
 """
@@ -46,7 +46,9 @@ def _grant_head(r, users, queue, qlen, ev, n_ev, eid, now):
     if qlen[r] > 0 and users[r] < 1:
         users[r] += 1
         head = queue[r, 0]
-        queue[r, 0], queue[r, 1] = queue[r, 1], -1
+        for k in range(qlen[r] - 1):
+            queue[r, k] = queue[r, k + 1]
+        queue[r, qlen[r] - 1] = -1
         qlen[r] -= 1
         n_ev, eid = _push(ev, n_ev, eid, now, _NORMAL, _GRANT, head)
     return n_ev, eid
@@ -54,21 +56,22 @@ def _grant_head(r, users, queue, qlen, ev, n_ev, eid, now):
 
 @njit(cache=True)
 def _schedule(dur, unit_of, n_units, blocked, passes):
-    """Steady-state period of one point: ``dur`` (2, tasks) task durations per sub-batch, ``unit_of`` (tasks,)."""
-    n_tasks = dur.shape[1]
+    """Steady-state period of one point: ``dur`` (sub-batches, tasks) task durations per sub-batch, ``unit_of``
+    (tasks,)."""
+    n_sb, n_tasks = dur.shape[0], dur.shape[1]
     if n_tasks == 0:
         return 0.0
     mem = n_units  # the last resource is the shared memory (used when blocked)
     users = np.zeros(n_units + 1, dtype=np.int64)
-    queue = np.full((n_units + 1, 2), -1, dtype=np.int64)  # waiting sub-batches, FIFO (at most two)
+    queue = np.full((n_units + 1, n_sb), -1, dtype=np.int64)  # waiting sub-batches, FIFO
     qlen = np.zeros(n_units + 1, dtype=np.int64)
-    ev = np.zeros((16, 5))
+    ev = np.zeros((8 * n_sb + 8, 5))
     n_ev, eid = 0, 0
-    pos = np.zeros(2, dtype=np.int64)  # next task over all passes (pass * n_tasks + task)
-    phase = np.zeros(2, dtype=np.int64)  # 0: waiting for the unit, 1: for the memory
-    ends = np.zeros((2, passes))
-    n_end = np.zeros(2, dtype=np.int64)
-    for sb in range(2):
+    pos = np.zeros(n_sb, dtype=np.int64)  # next task over all passes (pass * n_tasks + task)
+    phase = np.zeros(n_sb, dtype=np.int64)  # 0: waiting for the unit, 1: for the memory
+    ends = np.zeros((n_sb, passes))
+    n_end = np.zeros(n_sb, dtype=np.int64)
+    for sb in range(n_sb):
         n_ev, eid = _push(ev, n_ev, eid, 0.0, _URGENT, _INIT, sb)
     while n_ev > 0:
         now, kind, who, n_ev = _pop(ev, n_ev)
@@ -112,7 +115,7 @@ def _schedule(dur, unit_of, n_units, blocked, passes):
         qlen[r] += 1
         n_ev, eid = _grant_head(r, users, queue, qlen, ev, n_ev, eid, now)
     period = 0.0
-    for sb in range(2):
+    for sb in range(n_sb):
         p = (ends[sb, passes - 1] - ends[sb, 0]) / (passes - 1) if passes > 1 else ends[sb, passes - 1]
         period = max(period, p)
     return period
@@ -124,14 +127,14 @@ def _periods(dur, unit_of, n_units, blocked, passes):
     for p in prange(dur.shape[0]):  # points are independent
         out[p] = _schedule(dur[p], unit_of[p], n_units, blocked[p], passes)
         for k in range(dur.shape[2]):  # the SimPy model's accumulation order
-            for sb in range(2):
+            for sb in range(dur.shape[1]):
                 busy[p, unit_of[p, k]] += dur[p, sb, k]
     return out, busy
 
 
 def interleave_points(times: np.ndarray, units: np.ndarray, counts: np.ndarray, n_units: int, blocked: np.ndarray,
                       passes: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """``interleave`` for P points at once: ``times`` (P, 2, ops), ``units`` (P, ops), ``counts`` (ops,) shared,
+    """``interleave`` for P points at once: ``times`` (P, sub-batches, ops), ``units`` (P, ops), ``counts`` (ops,) shared,
     ``blocked`` (P,). Returns the periods (P,) and per-unit busy time per step (P, n_units)."""
     order = sequence(counts)
     ops = np.array([n for n, _ in order], dtype=np.int64)

@@ -47,6 +47,8 @@ class _DecodePort:
         self.pending: deque[tuple[Request, int]] = deque()
         self.pending_tokens = 0
         self.in_flight = 0
+        self.landed: list[tuple[Request, int]] = []  # KV arrived, waiting for the instance's step to end
+        instance.between_steps.append(self.land)
 
     @property
     def outstanding_tokens(self) -> int:
@@ -81,16 +83,23 @@ class _DecodePort:
         energy = yield self.env.process(self.transfers.send(sender, self.slot, self.kv_bytes(req.kv_tokens)))
         req.energy_j += energy
         self.recorder.energy_total_j += energy
-        self.in_flight -= 1
-        self.pending_tokens -= work_tokens(req)
-        # Between its first token and joining the decode batch the request is in no instance's batch or queue:
-        # its time in transit enters the run's in-system integral here (Little's law holds over the whole system).
-        self.recorder._present_s += self.env.now - req.last_token_s
-        sched = self.instance.scheduler
-        sched.cache.free(blocks)  # the reservation becomes the request's own blocks in the running table
-        sched._admit(req, blocks, self.env.now)
-        sched.work_tokens += work_tokens(req)
+        self.landed.append((req, blocks))  # joins the running table between steps: a step in flight holds its rows
         self.instance._nudge()
+
+    def land(self) -> None:
+        """Move the requests whose KV has arrived into the decode batch (run between the instance's steps)."""
+        sched = self.instance.scheduler
+        for req, blocks in self.landed:
+            self.in_flight -= 1
+            self.pending_tokens -= work_tokens(req)
+            # Between its first token and joining the decode batch the request is in no instance's batch or queue:
+            # its time in transit enters the run's in-system integral here (Little's law holds over the whole
+            # system).
+            self.recorder._present_s += self.env.now - req.last_token_s
+            sched.cache.free(blocks)  # the reservation becomes the request's own blocks in the running table
+            sched._admit(req, blocks, self.env.now)
+            sched.work_tokens += work_tokens(req)
+        self.landed.clear()
 
     def finished(self, req: Request) -> None:
         self.recorder.leave(req, req.id)

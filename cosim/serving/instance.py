@@ -29,6 +29,7 @@ class Instance:
         self.on_finish = on_finish or (lambda req: recorder.leave(req, req.id))
         self.closed = False  # no more requests will come
         self._wake: simpy.Event | None = None
+        self.between_steps: list[Callable[[], None]] = []  # run before each step is formed (rows may change then)
         recorder.kv_capacity_tokens += scheduler.cache.capacity_tokens
         recorder.instances.append(self)
         self.process = env.process(self._run())
@@ -69,6 +70,8 @@ class Instance:
         env, sched, rec, predictor = self.env, self.scheduler, self.recorder, self.predictor
         cache = sched.cache
         while True:
+            for hook in self.between_steps:
+                hook()
             step = sched.next_step(env.now)
             if step is None:
                 if self.closed and sched.empty:

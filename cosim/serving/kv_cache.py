@@ -9,6 +9,7 @@ admission, as vLLM does, so running requests can grow a little before anyone is 
 from __future__ import annotations
 
 from cosim.errors import CosimInputError
+from cosim.serving.kv_transfer import KVLink
 from cosim.serving.spec import LinkSpec
 
 
@@ -67,7 +68,7 @@ class KVCache:
 
 
 def link_transfer_s(link: LinkSpec, nbytes: float) -> float:
-    """Seconds to move ``nbytes`` over ``link``: its latency plus bytes over its bandwidth (GB/s, 1e9 B/s)."""
+    """Seconds to move ``nbytes`` over ``link`` (a swap link: its own latency and bandwidth, GB/s = 1e9 B/s)."""
     if link.bandwidth_gbps is None:
         raise CosimInputError(f"link {link.preset!r} has no bandwidth_gbps; give the link's bandwidth_gbps")
-    return link.latency_s + nbytes / (link.bandwidth_gbps * 1e9)
+    return KVLink(link.bandwidth_gbps * 1e9, link.latency_s, 0.0).time_s(nbytes)

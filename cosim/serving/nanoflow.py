@@ -12,8 +12,10 @@ The model, from the engine's per-op breakdown:
   or kernel launch — see ``RESOURCES``) for its whole time, and only that one;
 - each nano-batch runs its ops in order (the layers unrolled one by one, ``cosim.schedulers.subbatch.sequence``);
   each resource serves one op at a time, first come first served, so ops of different nano-batches overlap when they
-  need different resources (``cosim.schedulers.subbatch.interleave``, one pass). The step time is that schedule's
-  makespan: at least the busiest resource's summed time, plus the fill and drain the op dependencies force.
+  need different resources (the SimPy model ``cosim.schedulers.subbatch.interleave``, one pass, computed event
+  for event by its compiled form ``cosim.schedulers.subbatch_batch.interleave_points``). The step time is that
+  schedule's makespan: at least the busiest resource's summed time, plus the fill and drain the op dependencies
+  force.
 
 Assumption (stated, not measured): overlapped ops do not slow each other. NanoFlow shares a GPU's SMs between
 concurrent kernels and measures the interference (its Fig. 6); that is not modelled, so this is the ideal overlap —
@@ -122,14 +124,14 @@ def _layout(frames: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def overlap(results: list) -> Overlap:
     """Time and energy of nano-batches run together, from their engine ``Result``s (each with its op frame)."""
-    from cosim.schedulers.subbatch import interleave
+    from cosim.schedulers.subbatch_batch import interleave_points
 
     times, counts, units = _layout([r.ops for r in results])
-    run = interleave(times, units, counts, len(RESOURCES), blocked=False, passes=1)
+    periods, busy = interleave_points(times[None], units[None], counts, len(RESOURCES), np.array([False]), passes=1)
+    period_s, busy_s = float(periods[0]), busy[0]
     static_w = max(r.energy_static_j / r.period_s for r in results)  # the same devices idle in every nano-batch
     dynamic = sum(r.energy_j - r.energy_static_j for r in results)
-    return Overlap(run.period_s, dynamic + static_w * run.period_s,
-                   {name: float(b) for name, b in zip(RESOURCES, run.busy_s)})
+    return Overlap(period_s, dynamic + static_w * period_s, {name: float(b) for name, b in zip(RESOURCES, busy_s)})
 
 
 class NanoBatchStepCost:

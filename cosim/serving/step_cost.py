@@ -124,6 +124,7 @@ class EngineStepCost:
         # Ops of one device with one pipeline stage run one after another: a step is the sum of its parts.
         self.additive = hardware.kind != "hetero" and pipeline_parallel == 1
         self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
+        self._blends: dict[tuple, tuple[float, float, dict[str, float]]] = {}  # interpolated parts (_sum_of_parts)
         self._capacity: int | None = None
         self.evaluations = 0  # engine evaluations so far (cache misses)
 
@@ -214,14 +215,24 @@ class EngineStepCost:
     def _sum_of_parts(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
         """A step on a device whose ops run one after another, as the sum of its parts, each interpolated on its
         own grid: the ops over every token, the ops over one row per sequence (logits), the decode attention
-        (decodes, context) and each chunk shape's attention (tokens, past)."""
+        (decodes, context) and each chunk shape's attention (tokens, past). The interpolated parts are kept per
+        (tokens, rows) and per (decodes, context cell), so a step the run met before costs one linear blend."""
         tokens, rows = d + sum(c for c, _ in chunks), d + len(chunks)
-        parts = [(w, self._part("tokens", t, 0, ())) for (t,), w in corners(TOKEN_GRID.bracket(tokens))]
-        parts += [(w, self._part("rows", r, 0, ())) for (r,), w in corners(TOKEN_GRID.bracket(rows))]
+        base = self._blends.get((tokens, rows))
+        if base is None:
+            parts = [(w, self._part("tokens", t, 0, ())) for (t,), w in corners(TOKEN_GRID.bracket(tokens))]
+            parts += [(w, self._part("rows", r, 0, ())) for (r,), w in corners(TOKEN_GRID.bracket(rows))]
+            base = self._blends[(tokens, rows)] = _weighted(parts)
+        parts = [(1.0, base)]
         if d:
             top = self.max_positions - 1 if self.max_positions else None
-            parts += [(w, self._part("attention", dc, cc, ()))
-                      for (dc, cc), w in corners(TOKEN_GRID.bracket(d), CONTEXT_GRID.bracket(context, high=top))]
+            lo, hi, w = CONTEXT_GRID.bracket(context, high=top)
+            ends = self._blends.get((d, lo, hi))
+            if ends is None:
+                ends = self._blends[(d, lo, hi)] = tuple(
+                    _weighted([(wd, self._part("attention", dc, c, ())) for (dc,), wd in
+                               corners(TOKEN_GRID.bracket(d))]) for c in (lo, hi))
+            parts += [(1.0 - w, ends[0])] + ([(w, ends[1])] if w > 0 else [])
         for count, c, p in _groups(chunks):
             parts += [(w, self._attention(((count, cc, pc),))) for (cc, pc), w in self._chunk_corners(c, p)]
         return _weighted(parts)
@@ -250,6 +261,7 @@ class EngineStepCost:
     def _evaluate(self, key: tuple, wl: Workload, batch: StepBatch, table=None) -> tuple[float, float, dict]:
         if len(self._steps) >= _CACHE_MAX:
             self._steps.clear()
+            self._blends.clear()
         totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective, table)
         self.evaluations += 1
         if not totals["feasible"][0]:

@@ -15,7 +15,7 @@ from cosim.reproduce import claim, claims, reproduce, select, to_markdown
 from cosim.reproduce.table import PAPER_MODULES, computation, row
 
 TEST_MODULES = ("test_neupims", "test_duplex", "test_m3vit", "test_pulp", "test_iir_snn",
-                "test_lmuformer", "test_diffusion_papers")
+                "test_lmuformer", "test_diffusion_papers", "test_sarathi", "test_distserve", "test_nanoflow_paper")
 README = Path(__file__).resolve().parents[2] / "README.md"
 FAST = ["m3vit-02/naive", "dnn-01", "iir-03"]  # claims that compute in seconds
 
@@ -87,6 +87,7 @@ def test_cli_bad_input_exits_2(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.heavy  # the whole table: the serving claims' simulations take minutes
 def test_readme_table_is_the_generated_one():
     block = re.search(r"<!-- reproduce:start -->\n(.*?)<!-- reproduce:end -->", README.read_text(), flags=re.S)
     assert block, "README has no reproduce block"
