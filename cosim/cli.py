@@ -640,7 +640,9 @@ def cmd_app(args) -> int:
         env["COSIM_APP_RESULTS"] = os.path.abspath(args.results)
     command = [sys.executable, "-m", "streamlit", "run", str(explorer_script()), "--server.address", args.address,
                "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.maxUploadSize", "64"]  # MB: the app's own limit on an uploaded table
+               "--server.maxUploadSize", "64",  # MB: the app's own limit on an uploaded table
+               # the app puts back settings Streamlit forgets between pages, beside the widgets' defaults
+               "--global.disableWidgetStateDuplicationWarning", "true"]
     print(f"cosim explorer: http://{args.address}:{args.port}", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process over: stopping it stops the server
     return 0
