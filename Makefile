@@ -16,6 +16,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cosim sweep examples/quickstart.yaml --overwrite
+	@echo
+	@echo "Explore these results in your browser (throughput-energy scatter, click a point for its breakdown):"
+	@echo "    $(BIN)/cosim app --results results/quickstart"
+	@echo "then open http://localhost:8501 (the address it prints; Ctrl-C stops it)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
