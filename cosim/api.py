@@ -6,6 +6,8 @@ Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_har
 Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
 :func:`workload_parameters`, :func:`import_onnx`, :func:`save_trace`.
 Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
+Sweep configs and design points: :func:`parse_config`, :func:`check_config`, :func:`count_points`,
+:func:`read_results`, :func:`point_inputs`, :func:`load_point`, :func:`point_config`, :func:`config_yaml`.
 Measurement: :func:`measure_board`, :func:`read_measurements`, :func:`measured_workload`,
 :func:`measurement_rates`, :func:`convert_board_csv`.
 Calibration: :func:`fit_calibration`, :func:`read_calibration`, :func:`write_calibration`,
@@ -33,14 +35,16 @@ from workloads import Workload
 from workloads.trace_io import TraceFormatError, save_trace
 from workloads.transformer import WorkloadParamError
 
-__all__ = ["INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", "ServingEstimate", "Workload",
-           "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "convert_board_csv",
-           "dataset_figures_cells", "describe", "describe_hardware", "describe_workload", "fit_calibration",
-           "import_onnx", "load_hardware", "load_workload", "mapping_report", "measure_board", "measured_workload",
-           "measurement_rates", "parameter_space", "pareto_front", "read_calibration", "read_measurements",
-           "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve", "simulate",
-           "sweep", "validate_calibration", "validate_dataset", "validation_datasets", "workload_parameters",
-           "write_calibration", "write_dataset_figures", "write_reproduction_table"]
+__all__ = ["Hardware", "HardwareDescription", "INPUT_ERRORS", "Result", "Routing", "ServingEstimate", "Workload",
+           "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "check_config",
+           "config_yaml", "convert_board_csv", "count_points", "dataset_figures_cells", "describe",
+           "describe_hardware", "describe_workload", "explorer_script", "fit_calibration", "import_onnx",
+           "load_hardware", "load_point", "load_workload", "mapping_report", "measure_board", "measured_workload",
+           "measurement_rates", "parameter_space", "pareto_front", "parse_config", "point_config", "point_inputs",
+           "read_calibration", "read_measurements", "read_results", "reproduction_cells", "reproduction_output",
+           "reproduction_table", "save_trace", "serve", "simulate", "sweep", "validate_calibration",
+           "validate_dataset", "validation_datasets", "workload_parameters", "write_calibration",
+           "write_dataset_figures", "write_reproduction_table"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -126,8 +130,10 @@ def pareto_front(results):
 
 
 def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None, jobs: int | None = None,
-          with_ops: bool = False, overwrite: bool = False, resume: bool = False, progress: bool = False):
-    """Run a sweep from a YAML path or a config dict; returns a ``SweepOutcome`` whose ``results`` is a DataFrame."""
+          with_ops: bool = False, overwrite: bool = False, resume: bool = False, progress: bool = False,
+          on_batch=None):
+    """Run a sweep from a YAML path or a config dict; returns a ``SweepOutcome`` whose ``results`` is a DataFrame.
+    ``on_batch(done, total)`` is called after each evaluated batch (points done so far, points to do)."""
     from cosim.config import load_config, validate_config
     from cosim.report import plot_pareto, write_summary
     from cosim.runner import run_sweep
@@ -135,12 +141,90 @@ def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None,
     cfg = validate_config(config) if isinstance(config, dict) else load_config(config)
     out = Path(output) if output else cfg.output_dir()
     outcome = run_sweep(cfg, out, jobs=jobs, with_ops=with_ops, overwrite=overwrite, resume=resume,
-                        progress=progress)
+                        progress=progress, on_batch=on_batch)
     if not outcome.results.empty and outcome.results["feasible"].astype(bool).any():
         outcome.files["plot"] = plot_pareto(outcome.results, out / "pareto.png")
     outcome.files["summary"] = write_summary(outcome.results, out / "summary.md", cfg.name, outcome.elapsed_s,
                                              outcome.evaluated, outcome.files, outcome.interrupted)
     return outcome
+
+
+def parse_config(text: str, source: str = "<config>"):
+    """A sweep config from YAML text (safe loader, never executed), validated exactly as ``cosim sweep`` validates
+    a file: any problem raises ``CosimInputError`` naming ``source``, the YAML path, the value and what is allowed."""
+    from cosim.config import parse_config as parse
+
+    return parse(text, source)
+
+
+def check_config(config: dict[str, Any], source: str = "<config>"):
+    """A sweep config dict validated as ``cosim sweep`` validates a file (returns the ``SweepConfig``)."""
+    from cosim.config import validate_config
+
+    return validate_config(config, source)
+
+
+def count_points(config: dict[str, Any], source: str = "<config>") -> int:
+    """How many design points a sweep config expands to (hardware variants x workload variants)."""
+    from cosim.config import hardware_points, workload_points
+
+    cfg = check_config(config, source)
+    return len(hardware_points(cfg)) * len(workload_points(cfg))
+
+
+def config_yaml(config: dict[str, Any]) -> str:
+    """A sweep config dict as YAML text that ``cosim sweep`` reads back to the same config (checked first)."""
+    import yaml
+
+    check_config(config)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def read_results(folder: str | Path):
+    """A results folder written by :func:`sweep` (or ``cosim sweep``): ``(results, ops)`` DataFrames, ``ops``
+    None when the sweep did not write per-op detail. A folder without ``results.parquet`` raises
+    ``CosimInputError``."""
+    import pandas as pd
+
+    folder = Path(folder)
+    table = folder / "results.parquet"
+    if not table.is_file():
+        raise CosimInputError("not a results folder: no results.parquet (run `cosim sweep CONFIG -o FOLDER`)",
+                              str(folder))
+    ops = folder / "ops.parquet"
+    return pd.read_parquet(table), (pd.read_parquet(ops) if ops.is_file() else None)
+
+
+def point_inputs(row):
+    """What defines the design point of a results row: preset, overrides, calibration, model and parameters."""
+    from cosim.points import point_inputs as inputs
+
+    return inputs(row)
+
+
+def load_point(row) -> tuple[Hardware, Workload]:
+    """The hardware and workload of a results row, ready for :func:`simulate` and :func:`mapping_report`."""
+    inputs = point_inputs(row)
+    hardware = load_hardware(inputs.preset, inputs.overrides, calibration=inputs.calibration)
+    return hardware, load_workload(inputs.model, **inputs.params)
+
+
+def point_config(rows, objective: str = "latency", name: str = "points") -> dict[str, Any]:
+    """A sweep config dict whose design points include every results row of ``rows`` (a list of rows or a
+    DataFrame): one hardware entry per hardware variant, one workload entry per workload variant."""
+    from cosim.points import point_config as config
+
+    if hasattr(rows, "iterrows"):
+        rows = [row for _, row in rows.iterrows()]
+    return config(list(rows), objective, name)
+
+
+def explorer_script() -> Path:
+    """The explorer's Streamlit entry script (``app/main.py``, installed beside cosim)."""
+    script = Path(__file__).resolve().parents[1] / "app" / "main.py"
+    if not script.is_file():
+        raise CosimInputError(f"the explorer is not installed: no {script}")
+    return script
 
 
 def reproduction_table(claims: list[str] | None = None):

@@ -98,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
                     "<!-- reproduce:start/end --> block, such as README.md, only that block is replaced)")
 
     _validate_parser(sub)
+
+    ap = sub.add_parser("app", help="start the interactive explorer in a browser (needs `pip install cosim-hw[app]`)")
+    ap.add_argument("--results", metavar="DIR", help="a results folder written by `cosim sweep` to open")
+    ap.add_argument("--port", type=int, default=8501, metavar="N", help="port to serve on (default 8501)")
+    ap.add_argument("--address", default="127.0.0.1", metavar="HOST",
+                    help="address to bind (default 127.0.0.1: this machine only)")
     return p
 
 
@@ -559,12 +565,33 @@ def _measure(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    import importlib.util
+
+    from cosim.api import explorer_script, read_results
+    from cosim.errors import CosimInputError
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise CosimInputError("the explorer needs Streamlit: pip install 'cosim-hw[app]'")
+    if not 0 < args.port < 65536:
+        raise CosimInputError(f"--port must be between 1 and 65535, got {args.port}")
+    env = dict(os.environ)
+    if args.results:
+        read_results(args.results)  # a folder without results.parquet is refused here, with the reason
+        env["COSIM_APP_RESULTS"] = os.path.abspath(args.results)
+    command = [sys.executable, "-m", "streamlit", "run", str(explorer_script()), "--server.address", args.address,
+               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"cosim explorer: http://{args.address}:{args.port}", flush=True)
+    os.execve(sys.executable, command, env)  # the server takes this process over: stopping it stops the server
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
     handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
                "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
-               "calibrate": cmd_calibrate}[args.command]
+               "calibrate": cmd_calibrate, "app": cmd_app}[args.command]
     from cosim.api import INPUT_ERRORS
 
     try:

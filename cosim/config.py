@@ -81,21 +81,26 @@ def _yaml_path(loc: tuple) -> str:
 
 def load_config(path: str | Path) -> SweepConfig:
     """Read and validate a sweep config; every problem raises CosimInputError naming the YAML path."""
-    import yaml
-
     path = Path(path)
     if not path.exists():
         raise CosimInputError("no such config file", str(path))
+    return parse_config(path.read_text(), str(path))
+
+
+def parse_config(text: str, source: str = "<config>") -> SweepConfig:
+    """A config from YAML text (read with the safe loader, never executed), validated as :func:`load_config` does."""
+    import yaml
+
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        raise CosimInputError(f"malformed YAML: {where}{getattr(exc, 'problem', exc)}", str(path)) from None
+        raise CosimInputError(f"malformed YAML: {where}{getattr(exc, 'problem', exc)}", source) from None
     if not isinstance(raw, dict):
         raise CosimInputError(f"expected a mapping with 'hardware' and 'workloads', got {type(raw).__name__}",
-                              str(path))
-    return validate_config(raw, str(path))
+                              source)
+    return validate_config(raw, source)
 
 
 def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfig:

@@ -1,0 +1,87 @@
+"""What the pages share through the session: the results on show, the chosen design points, the results folder
+given on the command line. Pages read and write these through the functions here, never by raw keys."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+PAGES = (("explore", "Explore"), ("point", "Point"))
+RESULTS_ENV = "COSIM_APP_RESULTS"  # the folder `cosim app --results DIR` opens
+_RESULTS = "shared_results"  # (results DataFrame, objective, where it came from)
+_POINT = "shared_point"  # the point_id of the point shown on the Point page
+_COMPARE = "shared_compare"  # point_ids on the Compare page
+
+
+def results_folder() -> str:
+    """The results folder given with ``cosim app --results DIR`` ('' when none)."""
+    return os.environ.get(RESULTS_ENV, "")
+
+
+def set_results(results: Any, objective: str, origin: str) -> None:
+    """Make ``results`` (a sweep's results table) the one the Point and Compare pages pick from."""
+    import streamlit as st
+
+    st.session_state[_RESULTS] = (results, objective, origin)
+
+
+def current_results() -> tuple[Any, str, str] | None:
+    """(results, objective, origin) last shown on Explore or Results; else the ``--results`` folder's; else None."""
+    import streamlit as st
+
+    if _RESULTS in st.session_state:
+        return st.session_state[_RESULTS]
+    folder = results_folder()
+    if folder:
+        from cosim.api import INPUT_ERRORS, read_results
+
+        try:
+            results = read_results(folder)[0]
+        except INPUT_ERRORS:
+            return None
+        set_results(results, "latency", folder)
+        return st.session_state[_RESULTS]
+    return None
+
+
+def point_label(row: Any) -> str:
+    """A short name of a design point: hardware, workload and the parameters that were swept."""
+    params = [f"{key.split('.', 1)[1]}={_short(value)}" for key, value in row.items()
+              if str(key).startswith(("hw.", "wl.")) and value is not None and value == value]
+    return " · ".join([str(row["hardware"]), str(row["workload"]), *params])
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def choose_point(point_id: str) -> None:
+    """Show ``point_id`` on the Point page."""
+    import streamlit as st
+
+    st.session_state[_POINT] = point_id
+
+
+def chosen_point() -> str | None:
+    import streamlit as st
+
+    return st.session_state.get(_POINT)
+
+
+def choose_compare(point_ids: list[str]) -> None:
+    import streamlit as st
+
+    st.session_state[_COMPARE] = list(point_ids)
+
+
+def chosen_compare() -> list[str]:
+    import streamlit as st
+
+    return list(st.session_state.get(_COMPARE, []))
+
+
+def feasible(results: Any) -> Any:
+    """The feasible rows of a results table."""
+    if results.empty or "feasible" not in results:
+        return results.iloc[0:0]
+    return results[results["feasible"].astype(bool)]

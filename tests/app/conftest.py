@@ -1,0 +1,61 @@
+"""Explorer tests run the app's pages with Streamlit's testing API (``streamlit.testing.v1.AppTest``)."""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+TIMEOUT = 600  # the first evaluation compiles cosim's kernels
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path):
+    """The explorer at its entry page, with no results folder given on the command line."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("COSIM_APP_RESULTS", raising=False)
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    return at
+
+
+def charts(at) -> list[dict]:
+    """The Vega-Lite specs of the page's charts (data sets inlined under ``datasets``)."""
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def chart_data(at, index: int = 0) -> list:
+    """The data sets (DataFrames) of the page's ``index``-th chart, as Streamlit sends them to the browser."""
+    import pyarrow as pa
+
+    chart = at.get("vega_lite_chart")[index]
+    return [pa.ipc.open_stream(ds.data.data).read_pandas() for ds in chart.proto.datasets]
+
+
+def exported_config(at) -> dict:
+    """The sweep config the page exports (the YAML shown under its download button), read back by cosim."""
+    from cosim.api import parse_config
+
+    texts = [c.value for c in at.code if c.language == "yaml"]
+    assert len(texts) == 1, texts
+    return parse_config(texts[0], "export").model_dump(exclude_defaults=True)
+
+
+def no_exceptions(at) -> None:
+    assert [e.value for e in at.exception] == []
+
+
+@pytest.fixture(scope="session")
+def results_folder(tmp_path_factory):
+    """A results folder written by cosim's sweep: feasible points and infeasible ones (a 70B model in 40 GB)."""
+    from cosim.api import sweep
+
+    folder = tmp_path_factory.mktemp("results")
+    config = {"name": "folder", "hardware": [{"preset": "A100-SXM4-40GB"}, {"preset": "H100-SXM5-80GB"}],
+              "workloads": [{"model": "llama-2-7b", "grid": {"batch": [1, 8]}},
+                            {"model": "llama-2-70b", "params": {"batch": 1}}]}
+    sweep(config, folder, with_ops=True)
+    return folder
