@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import shutil
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -82,7 +83,8 @@ def app_server(results: Path | None = None, timeout_s: float = 120.0):
         cmd += ["--results", str(results)]
     log = tempfile.TemporaryFile(mode="w+")
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", STREAMLIT_SERVER_HEADLESS="true")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    # its own session: `cosim app` runs Streamlit as a child, and the whole group is stopped at the end
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -98,13 +100,19 @@ def app_server(results: Path | None = None, timeout_s: float = 120.0):
             time.sleep(0.25)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         log.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group: SIGTERM (Streamlit shuts down cleanly), then SIGKILL to what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _read(log) -> str:
@@ -144,6 +152,41 @@ def idle(driver, timeout_s: float = 120.0) -> None:
     wait(driver, lambda d: d.execute_script(script), timeout_s, "the app to finish running")
 
 
+def keyed(key: str) -> str:
+    """The CSS selector of the element Streamlit made for widget or chart ``key`` (its ``st-key-…`` class)."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def click(driver, selector: str, text: str | None = None, timeout_s: float = 60.0) -> None:
+    """Click the first element matching ``selector`` (whose text contains ``text``, when given) once it is there."""
+    from selenium.webdriver.common.by import By
+
+    def found(d):
+        hits = [e for e in d.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed()
+                and (text is None or text in e.text)]
+        return hits[0] if hits else None
+
+    element = wait(driver, found, timeout_s, f"{selector!r}" + (f" with {text!r}" if text else ""))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def choose(driver, key: str, option: str, timeout_s: float = 60.0) -> None:
+    """Pick ``option`` in the selectbox ``key``."""
+    click(driver, f"{keyed(key)} [data-baseweb='select']", timeout_s=timeout_s)
+    click(driver, "[role='listbox'] [role='option']", option, timeout_s)
+
+
+def type_number(driver, key: str, value: float) -> None:
+    """Type ``value`` into the number input ``key`` and commit it with Enter."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.CSS_SELECTOR, f"{keyed(key)} input")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(str(value), Keys.ENTER)
+
+
 def chart_svg(driver, scope: str = ""):
     """The SVG of the first Vega chart under ``scope`` (a CSS selector) once it has marks, or None."""
     return driver.execute_script(
@@ -160,11 +203,29 @@ def chart_text(driver, scope: str = "") -> str | None:
         "return s ? s.textContent : null;", f"{scope} {CHART}".strip())
 
 
-def marks(driver, scope: str = "", role: str = "graphics-symbol"):
-    """The chart's data marks (one per point of a scatter), each labelled by Vega with its field values."""
+def marks(driver, scope: str = ""):
+    """The data marks of the chart's first layer (one per point of a scatter, one per bar of a bar chart)."""
     from selenium.webdriver.common.by import By
 
-    return driver.find_elements(By.CSS_SELECTOR, f"{scope} {CHART} [role='{role}']".strip())
+    layer = driver.find_elements(By.CSS_SELECTOR, f"{scope} {CHART} g.role-mark".strip())
+    return layer[0].find_elements(By.CSS_SELECTOR, ":scope > path, :scope > rect") if layer else []
+
+
+def topmost_mark(driver, scope: str = ""):
+    """A data mark of the chart that a click at its centre reaches (no other mark drawn over it), from the middle
+    of the list outwards; scrolled into view. None when every mark is covered."""
+    return driver.execute_script("""
+      const chart = document.querySelector(arguments[0]);
+      chart.scrollIntoView({block: 'center'});
+      const layer = chart.querySelector('g.role-mark');
+      const marks = layer ? [...layer.children] : [];
+      const mid = Math.floor(marks.length / 2);
+      for (let k = 0; k < marks.length; k++) {
+        const m = marks[(mid + k) % marks.length];
+        const r = m.getBoundingClientRect();
+        if (r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === m) return m;
+      }
+      return null;""", f"{scope} {CHART}".strip())
 
 
 def redraw_time(driver, act, scope: str = "", timeout_s: float = 60.0, settle_s: float = 0.5) -> dict:
@@ -200,7 +261,3 @@ def screenshot(driver, name: str, fallback: Path) -> Path:
     driver.save_screenshot(str(path))
     return path
 
-
-def has_browser_on_path() -> bool:
-    """Whether a chromium is on PATH at all (used to word the skip reason)."""
-    return shutil.which("chromium") is not None

@@ -1,0 +1,119 @@
+"""The explorer end to end in a real headless browser: a `cosim app` server started here on a 1,000-point results
+folder, Debian's Chromium driven through selenium. Explore is loaded, widgets change, the scatter redraws (timed), a
+click on a point opens its breakdown on the Point page, a new sweep is run from the page, and screenshots are saved
+(into ``$COSIM_SCREENSHOTS`` when set: ``COSIM_SCREENSHOTS=docs/images`` makes the README's images).
+
+Without the browser the test is skipped with the reason; under CI (``CI`` set) it fails instead, since .ci/run
+installs the browser."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+import pytest
+
+import browser_harness as h
+
+pytestmark = pytest.mark.heavy
+
+HERE = Path(__file__).resolve().parent
+SCATTER = h.keyed("explore_scatter")
+POINTS = 1000
+REDRAWS = 3
+# The page's own part of a redraw (receiving the new chart, laying it out, drawing 1,000 marks): issue 14 asks for
+# under a second. The whole round trip (the script's rerun on this server as well) is printed and recorded in
+# benchmarks/RESULTS.md by benchmarks/app_redraw.py.
+BROWSER_REDRAW_LIMIT_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def browser_ready():
+    reason = h.missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser test must run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def results_1000(browser_ready, tmp_path_factory):
+    """A results folder of 1,000 feasible design points written by cosim's sweep."""
+    from cosim.api import sweep
+
+    folder = tmp_path_factory.mktemp("explorer-1000")
+    results = sweep(HERE / "sweep_1000.yaml", folder, overwrite=True).results
+    assert len(results) == POINTS and results["feasible"].all()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(results_1000):
+    """(browser, server URL): `cosim app --results FOLDER` and a headless Chromium, both stopped at the end."""
+    with h.app_server(results_1000) as url:
+        driver = h.chrome()
+        try:
+            yield driver, url
+        finally:
+            driver.quit()
+
+
+def marks_in(driver, scope: str, count: int):
+    """Wait until the chart under ``scope`` shows ``count`` data marks."""
+    h.wait(driver, lambda d: len(h.marks(d, scope)) == count, 120, f"{count} marks in {scope}")
+    return h.marks(driver, scope)
+
+
+def test_explore_redraw_click_and_point_breakdown(page, tmp_path):
+    driver, url = page
+    driver.get(url)
+    h.wait(driver, lambda d: h.chart_svg(d, SCATTER), 180, "the Explore scatter")
+    h.idle(driver)
+    assert len(h.marks(driver, SCATTER)) == POINTS
+
+    # display widgets redraw the evaluated points: log x off and on, then colour by a swept parameter
+    timings = [h.redraw_time(driver, lambda: h.click(driver, f"{h.keyed('explore_logx')} label"), SCATTER)
+               for _ in range(2 * REDRAWS)]
+    assert len(h.marks(driver, SCATTER)) == POINTS
+    h.redraw_time(driver, lambda: h.choose(driver, "explore_colour", "hw.memory.hbm_bandwidth_gbps"), SCATTER)
+    assert "hw.memory.hbm_bandwidth_gbps" in h.chart_text(driver, SCATTER)
+    h.redraw_time(driver, lambda: h.choose(driver, "explore_colour", "hardware"), SCATTER)
+    assert "H200-SXM-141GB" in h.chart_text(driver, SCATTER)
+    median = {k: statistics.median(t[k] for t in timings) for k in timings[0]}
+    print(f"redraw of {POINTS} points, median of {len(timings)}: " +
+          ", ".join(f"{k} {v:.3f}" for k, v in median.items()))
+    assert median["browser_s"] < BROWSER_REDRAW_LIMIT_S, median
+    h.screenshot(driver, "explorer-explore", tmp_path)
+
+    # a click on a point opens it on the Point page, with its breakdowns
+    mark = h.topmost_mark(driver, SCATTER)
+    assert mark is not None, "every mark of the scatter is covered by another"
+    card = dict(item.split(": ", 1) for item in mark.get_attribute("aria-label").split("; "))
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element(mark).click().perform()
+    h.wait(driver, lambda d: d.current_url.rstrip("/").endswith("/point"), 120, "the Point page")
+    for chart in ("point_components", "point_time", "point_energy", "point_roofline"):
+        h.wait(driver, lambda d, c=chart: h.chart_svg(d, h.keyed(c)), 180, f"the {chart} chart")
+    h.idle(driver)
+    title = driver.execute_script("return [...document.querySelectorAll('h3')].map(e => e.textContent).join('|')")
+    for field in ("hardware", "wl.batch", "wl.context"):
+        value = card[field] if field == "hardware" else f"{field[3:]}={card[field]}"
+        assert value in title, (field, card, title)
+    assert len(h.marks(driver, h.keyed("point_time"))) >= 3  # the largest ops' bars
+    h.screenshot(driver, "explorer-point", tmp_path)
+
+
+def test_explore_runs_a_new_sweep(page):
+    driver, url = page
+    driver.get(url)
+    h.wait(driver, lambda d: h.chart_svg(d, SCATTER), 180, "the Explore scatter")
+    h.click(driver, f"{h.keyed('explore_source')} label", "New sweep")
+    # the default config: H100 and A100 × Llama-2-7B over five batch sizes, evaluated with a progress bar
+    first = marks_in(driver, SCATTER, 10)
+    assert first
+    h.type_number(driver, "explore_wl:llama-2-7b:batch:points", 3)
+    marks_in(driver, SCATTER, 6)
+    text = h.chart_text(driver, SCATTER)
+    assert "H100-SXM5-80GB" in text and "A100-SXM4-80GB" in text
