@@ -16,13 +16,14 @@ def components(columns: Any) -> list[str]:
             and c not in ("energy_j", "energy_per_item_j")]
 
 
-def _name(column: str) -> str:
+def component_name(column: str) -> str:
+    """``energy_dram_j`` -> ``dram``."""
     return column[len("energy_"):-len("_j")]
 
 
 def energy_by_component(totals: dict) -> pd.DataFrame:
     """One row per energy component of a point's totals."""
-    return pd.DataFrame([{"total": "energy", "component": _name(c), "energy_j": totals[c]}
+    return pd.DataFrame([{"total": "energy", "component": component_name(c), "energy_j": totals[c]}
                          for c in components(totals)])
 
 

@@ -19,7 +19,7 @@ _API += ("fit_calibration", "read_calibration", "write_calibration", "validate_c
 _API += ("measure_board", "read_measurements", "measured_workload", "measurement_rates",  # calibration: measurement
          "convert_board_csv")
 _API += ("parse_config", "check_config", "count_points", "config_yaml", "read_results",  # configs and points
-         "point_inputs", "load_point", "point_config", "explorer_script")
+         "point_inputs", "load_point", "point_config", "explorer_script", "workload_ops")
 __all__ = list(_API)
 
 

@@ -4,7 +4,7 @@ and what is allowed.
 
 Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_hardware`, :func:`parameter_space`.
 Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
-:func:`workload_parameters`, :func:`import_onnx`, :func:`save_trace`.
+:func:`workload_parameters`, :func:`workload_ops`, :func:`import_onnx`, :func:`save_trace`.
 Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
 Sweep configs and design points: :func:`parse_config`, :func:`check_config`, :func:`count_points`,
 :func:`read_results`, :func:`point_inputs`, :func:`load_point`, :func:`point_config`, :func:`config_yaml`.
@@ -43,7 +43,7 @@ __all__ = ["Hardware", "HardwareDescription", "INPUT_ERRORS", "Result", "Routing
            "measurement_rates", "parameter_space", "pareto_front", "parse_config", "point_config", "point_inputs",
            "read_calibration", "read_measurements", "read_results", "reproduction_cells", "reproduction_output",
            "reproduction_table", "save_trace", "serve", "simulate", "sweep", "validate_calibration",
-           "validate_dataset", "validation_datasets", "workload_parameters", "write_calibration",
+           "validate_dataset", "validation_datasets", "workload_ops", "workload_parameters", "write_calibration",
            "write_dataset_figures", "write_reproduction_table"]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
@@ -63,6 +63,14 @@ def available_workloads(family: str | None = None):
 def workload_parameters(name: str):
     """The parameters a catalog workload accepts, as a DataFrame (name, type, default, allowed, minimum)."""
     return workload_parameter_table(name)
+
+
+def workload_ops(workload: Workload):
+    """A workload's ops as a DataFrame, one row each: kind, count, dims, MACs, FLOPs, bytes, parameters and
+    arithmetic intensity (totals over the op's count)."""
+    from cosim.workload_info import op_summary
+
+    return op_summary(workload)
 
 
 def load_workload(name: str, **params: Any) -> Workload:
@@ -149,12 +157,13 @@ def sweep(config: str | Path | dict[str, Any], output: str | Path | None = None,
     return outcome
 
 
-def parse_config(text: str, source: str = "<config>"):
+def parse_config(text: str, source: str = "<config>", files: bool = True):
     """A sweep config from YAML text (safe loader, never executed), validated exactly as ``cosim sweep`` validates
-    a file: any problem raises ``CosimInputError`` naming ``source``, the YAML path, the value and what is allowed."""
+    a file: any problem raises ``CosimInputError`` naming ``source``, the YAML path, the value and what is allowed.
+    ``files=False`` (text from elsewhere, such as an upload) refuses entries naming files to read."""
     from cosim.config import parse_config as parse
 
-    return parse(text, source)
+    return parse(text, source, files)
 
 
 def check_config(config: dict[str, Any], source: str = "<config>"):
@@ -180,10 +189,13 @@ def config_yaml(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
+RESULT_COLUMNS = ("point_id", "hardware", "preset", "workload", "feasible")  # what every results table has
+
+
 def read_results(folder: str | Path):
     """A results folder written by :func:`sweep` (or ``cosim sweep``): ``(results, ops)`` DataFrames, ``ops``
-    None when the sweep did not write per-op detail. A folder without ``results.parquet`` raises
-    ``CosimInputError``."""
+    None when the sweep did not write per-op detail. A folder without ``results.parquet``, a file that is not
+    Parquet or a table without cosim's columns raises ``CosimInputError`` naming the file."""
     import pandas as pd
 
     folder = Path(folder)
@@ -192,7 +204,19 @@ def read_results(folder: str | Path):
         raise CosimInputError("not a results folder: no results.parquet (run `cosim sweep CONFIG -o FOLDER`)",
                               str(folder))
     ops = folder / "ops.parquet"
-    return pd.read_parquet(table), (pd.read_parquet(ops) if ops.is_file() else None)
+    frames = []
+    for path, needed in ((table, RESULT_COLUMNS), (ops, ("point_id", "op", "time_s", "energy_j"))):
+        if not path.is_file():
+            frames.append(None)
+            continue
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's errors for a file that is not Parquet derive from these
+            raise CosimInputError(f"not a Parquet table: {type(exc).__name__}: {exc}", str(path)) from None
+        if missing := [c for c in needed if c not in frame.columns]:
+            raise CosimInputError(f"not a cosim results table: missing column(s) {', '.join(missing)}", str(path))
+        frames.append(frame)
+    return frames[0], frames[1]
 
 
 def point_inputs(row):

@@ -397,23 +397,6 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _workload_table(wl):
-    """One row per op: totals over its count (MACs for GEMM-like ops, accumulates for spiking layers)."""
-    import pandas as pd
-
-    rows = []
-    for op in wl.ops:
-        by_class = op.ops_by_class
-        dims = " ".join(f"{k}={v}" for k, v in op.dims.items() if v and k != "params")
-        rows.append({"op": op.name, "kind": op.kind, "count": op.count,
-                     "dims": dims if len(dims) <= 48 else dims[:47] + "…",
-                     "MACs/SOPs": (op.macs or by_class.get("ac", 0.0)) * op.count, "FLOPs": op.flops * op.count,
-                     "bytes": op.bytes * op.count, "params": op.parameters * op.weight_copies,
-                     "intensity": op.intensity})
-    return pd.DataFrame(rows, columns=["op", "kind", "count", "dims", "MACs/SOPs", "FLOPs", "bytes", "params",
-                                       "intensity"])
-
-
 def _print_workload_totals(wl) -> None:
     sops = sum(op.ops_by_class.get("ac", 0.0) * op.count for op in wl.ops)
     work = f"FLOPs {wl.flops:,.6g}" + (f" (of which SOPs {sops:,.6g})" if sops else "")
@@ -427,11 +410,13 @@ def cmd_workload(args) -> int:
     if args.workload_command == "show":
         import pandas as pd
 
+        from cosim.api import workload_ops
+
         wl = _workload(args.name, args.params)
         print(f"{wl.name} {wl.params}")
         with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 500,
                                "display.max_colwidth", 60):
-            print(_workload_table(wl).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+            print(workload_ops(wl).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         _print_workload_totals(wl)
         return 0
     from pathlib import Path

@@ -87,8 +87,9 @@ def load_config(path: str | Path) -> SweepConfig:
     return parse_config(path.read_text(), str(path))
 
 
-def parse_config(text: str, source: str = "<config>") -> SweepConfig:
-    """A config from YAML text (read with the safe loader, never executed), validated as :func:`load_config` does."""
+def parse_config(text: str, source: str = "<config>", files: bool = True) -> SweepConfig:
+    """A config from YAML text (read with the safe loader, never executed), validated as :func:`load_config` does;
+    ``files=False`` refuses entries that name files to read (calibration overlays)."""
     import yaml
 
     try:
@@ -100,11 +101,12 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     if not isinstance(raw, dict):
         raise CosimInputError(f"expected a mapping with 'hardware' and 'workloads', got {type(raw).__name__}",
                               source)
-    return validate_config(raw, source)
+    return validate_config(raw, source, files)
 
 
-def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfig:
-    """Validate a config dict: schema, preset and workload names, override paths, grid values."""
+def validate_config(raw: dict[str, Any], source: str = "<config>", files: bool = True) -> SweepConfig:
+    """Validate a config dict: schema, preset and workload names, override paths, grid values; ``files=False``
+    refuses entries that name files to read (calibration overlays)."""
     try:
         cfg = SweepConfig(**raw)
     except ValidationError as exc:
@@ -120,6 +122,9 @@ def validate_config(raw: dict[str, Any], source: str = "<config>") -> SweepConfi
             allowed = f"; allowed: {err.get('ctx', {}).get('expected', '')}"
         raise CosimInputError(f"{loc}: {err['msg']} (got {err.get('input')!r}){allowed}", source) from None
     for i, entry in enumerate(cfg.hardware):
+        if entry.calibration is not None and not files:
+            raise CosimInputError(f"hardware[{i}].calibration: this config may not name files to read (got "
+                                  f"{entry.calibration!r}); run it with `cosim sweep`", source)
         _check_calibration(entry, f"hardware[{i}]", source)
         _check_hardware(entry, f"hardware[{i}]", source)
     for i, entry in enumerate(cfg.workloads):

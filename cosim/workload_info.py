@@ -115,3 +115,21 @@ def workload_catalog(family: str | None = None) -> Any:
     rows = [{"name": key, "family": e.family, "description": e.description}
             for key, e in entries.items() if family is None or e.family == family]
     return pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
+
+
+def op_summary(workload) -> Any:
+    """One row per op of a workload: totals over its count (MACs for GEMM-like ops, accumulates for spiking
+    layers), FLOPs, bytes, parameters and arithmetic intensity."""
+    import pandas as pd
+
+    rows = []
+    for op in workload.ops:
+        by_class = op.ops_by_class
+        dims = " ".join(f"{k}={v}" for k, v in op.dims.items() if v and k != "params")
+        rows.append({"op": op.name, "kind": op.kind, "count": op.count,
+                     "dims": dims if len(dims) <= 48 else dims[:47] + "…",
+                     "MACs/SOPs": (op.macs or by_class.get("ac", 0.0)) * op.count, "FLOPs": op.flops * op.count,
+                     "bytes": op.bytes * op.count, "params": op.parameters * op.weight_copies,
+                     "intensity": op.intensity})
+    return pd.DataFrame(rows, columns=["op", "kind", "count", "dims", "MACs/SOPs", "FLOPs", "bytes", "params",
+                                       "intensity"])

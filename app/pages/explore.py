@@ -3,7 +3,7 @@ be stopped) and look at the design points: any two metrics, log axes, colour, Pa
 
 import streamlit as st
 
-from app import compute, export, scatter_view, state, widgets
+from app import compute, export, scatter_view, state, uploads, widgets
 from cosim.api import (INPUT_ERRORS, available_hardware, available_workloads, count_points, parameter_space,
                        pareto_front, read_results, workload_parameters)
 
@@ -11,7 +11,7 @@ MAX_POINTS = 20_000
 DEFAULT_PRESETS = ["H100-SXM5-80GB", "A100-SXM4-80GB"]
 DEFAULT_WORKLOADS = ["llama-2-7b"]
 DEFAULT_AXES = {"llama-2-7b": ["batch"]}
-SOURCES = ("New sweep", "Results folder")
+SOURCES = ("New sweep", "Results folder", "Config file")
 
 
 def hardware_entry(preset: str) -> dict:
@@ -66,6 +66,20 @@ def build_config() -> dict:
     return {"name": "explore", "objective": objective, "hardware": hardware, "workloads": workloads}
 
 
+def uploaded_config() -> dict | None:
+    """A sweep config uploaded as YAML (size-limited, read safely, checked as ``cosim sweep`` checks a file)."""
+    upload = st.file_uploader("Sweep config (YAML)", type=["yaml", "yml"], key="explore_upload")
+    if upload is None:
+        st.info("Upload a sweep config such as examples/quickstart.yaml.")
+        return None
+    try:
+        config = uploads.config(upload)
+    except INPUT_ERRORS as exc:
+        st.error(str(exc))
+        return None
+    return {**config.model_dump(exclude_defaults=True, exclude={"output"}), "objective": config.objective}
+
+
 def run(config: dict):
     """The sweep's results, evaluated (or taken from the cache) unless stopped; None when not run."""
     key = compute.config_key(config)
@@ -104,7 +118,9 @@ def main() -> None:
 
         config = point_config(results, name="results")
     else:
-        config = build_config()
+        config = build_config() if source == SOURCES[0] else uploaded_config()
+        if config is None:
+            return
         if not config["hardware"] or not config["workloads"]:
             st.warning("pick at least one hardware preset and one workload")
             return

@@ -51,6 +51,9 @@ def main() -> None:
         st.warning("no feasible design points in these results")
         return
     state.choose_point(point_id)
+    objectives = ("latency", "energy", "edp")
+    objective = st.selectbox("Mapping objective (the sweep's)", objectives, index=objectives.index(objective),
+                             key="point_objective")
     row = results[results["point_id"] == point_id].iloc[0]
     row_json = compute.row_json(row)
     try:

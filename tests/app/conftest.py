@@ -59,3 +59,12 @@ def results_folder(tmp_path_factory):
                             {"model": "llama-2-70b", "params": {"batch": 1}}]}
     sweep(config, folder, with_ops=True)
     return folder
+
+
+def table(at, *columns: str):
+    """The first table on the page that has all of ``columns``."""
+    for frame in at.dataframe:
+        value = frame.value
+        if all(c in value.columns for c in columns):
+            return value
+    raise AssertionError(f"no table with columns {columns}")

@@ -122,3 +122,22 @@ def test_open_on_the_point_page(app):
     app.button(key="explore_open_point").click().run()
     no_exceptions(app)
     assert app.title[0].value == "Point"
+
+
+def test_an_uploaded_config_is_checked_like_the_cli_checks_a_file(app):
+    app.run()
+    app.radio(key="explore_source").set_value("Config file").run()
+    upload = app.file_uploader(key="explore_upload")
+    upload.set_value(("bad.yaml", b"hardware: [{preset: H100-SXM9}]\nworkloads: [{model: llama-2-7b}]",
+                      "application/x-yaml")).run()
+    no_exceptions(app)
+    assert app.error[0].value.startswith("bad.yaml: hardware[0].preset:") and "H100-SXM9" in app.error[0].value
+    app.file_uploader(key="explore_upload").set_value(
+        ("evil.yaml", b"!!python/object/apply:os.system ['touch /tmp/owned']", "application/x-yaml")).run()
+    no_exceptions(app)
+    assert "evil.yaml" in app.error[0].value and "constructor" in app.error[0].value
+    good = b"hardware: [{preset: A100-SXM4-80GB}]\nworkloads: [{model: llama-2-7b, grid: {batch: [1, 4]}}]\n"
+    app.file_uploader(key="explore_upload").set_value(("good.yaml", good, "application/x-yaml")).run()
+    no_exceptions(app)
+    assert len(chart_data(app)[0]) == 2
+    assert exported_config(app)["workloads"] == [{"model": "llama-2-7b", "grid": {"batch": [1, 4]}}]
