@@ -137,10 +137,23 @@ def chrome(width: int = 1400, height: int = 1000):
 
 
 def wait(driver, condition, timeout_s: float = 60.0, what: str = "the page"):
-    """Poll ``condition(driver)`` until it returns something truthy; the timeout message says what was awaited."""
+    """Poll ``condition(driver)`` until it returns something truthy; the timeout message says what was awaited.
+    An exception the app shows on the page ends the wait at once, with its text."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(condition, f"waited {timeout_s:.0f} s for {what}")
+    def check(d):
+        shown = app_exception(d)
+        if shown:
+            raise AssertionError(f"the app shows an exception while waiting for {what}:\n{shown}")
+        return condition(d)
+
+    return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(check, f"waited {timeout_s:.0f} s for {what}")
+
+
+def app_exception(driver) -> str:
+    """The text of the exceptions Streamlit shows on the page ('' when none)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(\"[data-testid='stException']\")].map(e => e.innerText).join('\\n');")
 
 
 def idle(driver, timeout_s: float = 120.0) -> None:
@@ -173,7 +186,7 @@ def click(driver, selector: str, text: str | None = None, timeout_s: float = 60.
 
 def choose(driver, key: str, option: str, timeout_s: float = 60.0) -> None:
     """Pick ``option`` in the selectbox ``key``."""
-    click(driver, f"{keyed(key)} [data-baseweb='select']", timeout_s=timeout_s)
+    click(driver, f"{keyed(key)} [role='combobox']", timeout_s=timeout_s)
     click(driver, "[role='listbox'] [role='option']", option, timeout_s)
 
 
@@ -183,6 +196,7 @@ def type_number(driver, key: str, value: float) -> None:
     from selenium.webdriver.common.keys import Keys
 
     box = driver.find_element(By.CSS_SELECTOR, f"{keyed(key)} input")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(str(value), Keys.ENTER)
 
