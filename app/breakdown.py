@@ -45,7 +45,7 @@ def energy_by_op(ops: pd.DataFrame, top: int) -> pd.DataFrame:
     parts = components(ops.columns)
     long = frame.groupby("op", sort=False)[parts].sum().reset_index().melt(
         id_vars="op", value_vars=parts, var_name="component", value_name="energy_j")
-    long["component"] = long["component"].map(_name)
+    long["component"] = long["component"].map(component_name)
     order = frame.groupby("op", sort=False)["energy_j"].sum()
     order = order.drop(OTHER, errors="ignore").sort_values(ascending=False).index.tolist() + [OTHER]
     long["rank"] = long["op"].map({op: i for i, op in enumerate(order)})

@@ -68,3 +68,22 @@ def grouped_bars(frame: Any, group: str, category: str, value: str, title: str) 
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X(category, title=None), xOffset=group, y=alt.Y(value, title=title), color=alt.Color(group),
         tooltip=[group, category, alt.Tooltip(value, format=".4g")])
+
+
+def measured_vs_predicted(frame: Any) -> alt.Chart:
+    """Predicted against measured time per measurement (log-log), one series per model (``model`` column), error
+    bars from ``low`` to ``high``, and the line where prediction equals measurement."""
+    base = alt.Chart(frame)
+    scale = alt.Scale(type="log")
+    x = alt.X("time_measured_s", title="measured time (s)", scale=scale)
+    points = base.mark_point(filled=True, opacity=0.8).encode(
+        x, alt.Y("time_predicted_s", title="predicted time (s)", scale=scale), color=alt.Color("model:N"),
+        shape=alt.Shape("op_kind:N"),
+        tooltip=["label", "op_kind", "model", alt.Tooltip("time_measured_s", format=".4g"),
+                 alt.Tooltip("time_predicted_s", format=".4g"), alt.Tooltip("error_pct", format=".1f")])
+    bars = base.transform_filter("datum.high > datum.low").mark_rule(opacity=0.6).encode(
+        x, alt.Y("low", scale=scale), alt.Y2("high"), color=alt.Color("model:N"))
+    lo, hi = float(frame["time_measured_s"].min()), float(frame["time_measured_s"].max())
+    diagonal = alt.Chart(alt.Data(values=[{"t": lo}, {"t": hi}])).mark_line(color="grey", strokeDash=[4, 4]).encode(
+        x=alt.X("t:Q", scale=scale), y=alt.Y("t:Q", scale=scale))
+    return alt.layer(diagonal, bars, points).interactive()

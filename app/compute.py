@@ -69,3 +69,11 @@ def row_json(row: Any) -> str:
     """A results row as JSON (numpy scalars as plain values), the form the cached functions take."""
     return json.dumps({str(k): (v.item() if hasattr(v, "item") else v) for k, v in dict(row).items()},
                       default=str)
+
+
+@st.cache_data(show_spinner="fitting and validating (held-out folds) …", max_entries=16)
+def validation(measurements: str, hardware: str | None, overlay: str | None, folds: int | None, split: str | None):
+    """cosim's held-out validation of a preset (or an overlay) on a measurement table (file paths)."""
+    from cosim.api import validate_calibration
+
+    return validate_calibration(measurements, hardware, overlay, folds=folds, split=split)

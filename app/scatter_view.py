@@ -49,7 +49,9 @@ def panel(results: Any, prefix: str) -> None:
         rows = rows[(rows[x] > 0 if log_x else True) & (rows[y] > 0 if log_y else True)]
     tooltip = ["hardware", "workload", *[c for c in rows.columns if str(c).startswith(("hw.", "wl."))], x, y,
                "latency_s", "power_w", "pareto"]
-    chart = charts.scatter(rows, x, y, colour, log_x, log_y, list(dict.fromkeys(tooltip)), front)
+    tooltip = list(dict.fromkeys(tooltip))
+    sent = [c for c in dict.fromkeys(["point_id", x, y, colour, "task", "pareto", *tooltip]) if c in rows]
+    chart = charts.scatter(rows[sent], x, y, colour, log_x, log_y, tooltip, front)  # only the columns drawn
     event = st.altair_chart(chart, on_select="rerun", selection_mode=charts.SELECTION, key=f"{prefix}_scatter",
                             width="stretch")
     st.caption(f"{len(rows)} feasible design points; hover for a point's parameters, click one to open it")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-PAGES = (("explore", "Explore"), ("point", "Point"), ("compare", "Compare"), ("results", "Results"),
-         ("presets", "Presets"))
+PAGES = (("explore", "Explore"), ("point", "Point"), ("compare", "Compare"), ("calibration", "Calibration"),
+         ("results", "Results"), ("presets", "Presets"))
 RESULTS_ENV = "COSIM_APP_RESULTS"  # the folder `cosim app --results DIR` opens
 _RESULTS = "shared_results"  # (results DataFrame, objective, where it came from)
 _POINT = "shared_point"  # the point_id of the point shown on the Point page

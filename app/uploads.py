@@ -4,6 +4,7 @@ under their own base name for cosim to read."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from cosim.errors import CosimInputError
 
 MB = 1 << 20
 CONFIG_LIMIT = 1 * MB  # a YAML sweep config or calibration overlay
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "cosim-app-uploads"
 TABLE_LIMIT = 64 * MB  # a Parquet results or measurement table (`cosim app` sets Streamlit's own limit to this)
 
 
@@ -42,10 +44,12 @@ def config(upload: Any):
 
 
 def saved(upload: Any, limit: int, name: str | None = None) -> Path:
-    """An uploaded file written to a fresh temporary folder (as ``name``, else its own base name) for cosim to read;
-    nothing in it is run."""
+    """An uploaded file written to a temporary folder named by its content's hash (as ``name``, else its own base
+    name) for cosim to read; nothing in it is run."""
     data = content(upload, limit)
-    folder = Path(tempfile.mkdtemp(prefix="cosim-upload-"))
+    folder = UPLOAD_DIR / hashlib.sha1(data).hexdigest()[:16]  # the same content: the same path (cache hits)
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / (name or Path(upload.name).name or "upload")
-    path.write_bytes(data)
+    if not path.is_file():
+        path.write_bytes(data)
     return path

@@ -16,6 +16,8 @@ _API = ("INPUT_ERRORS", "Hardware", "HardwareDescription", "Result", "Routing", 
 # calibration: datasets
 _API += ("validation_datasets", "validate_dataset", "dataset_figures_cells", "write_dataset_figures")
 _API += ("fit_calibration", "read_calibration", "write_calibration", "validate_calibration")  # calibration: fit
+_API += ("serve_study", "load_serving_config", "ServingConfig", "StudyResult", "generate_requests",  # serving
+         "predictor_for", "simulate_system", "capacity_search")
 _API += ("measure_board", "read_measurements", "measured_workload", "measurement_rates",  # calibration: measurement
          "convert_board_csv")
 _API += ("parse_config", "check_config", "count_points", "config_yaml", "read_results",  # configs and points

@@ -8,6 +8,8 @@ Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_w
 Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
 Sweep configs and design points: :func:`parse_config`, :func:`check_config`, :func:`count_points`,
 :func:`read_results`, :func:`point_inputs`, :func:`load_point`, :func:`point_config`, :func:`config_yaml`.
+Request-level serving: :func:`serve_study`, :func:`load_serving_config`, and the pieces a study is made of
+(``ServingConfig``, ``generate_requests``, ``predictor_for``, ``simulate_system``, ``capacity_search``).
 Measurement: :func:`measure_board`, :func:`read_measurements`, :func:`measured_workload`,
 :func:`measurement_rates`, :func:`convert_board_csv`.
 Calibration: :func:`fit_calibration`, :func:`read_calibration`, :func:`write_calibration`,
@@ -35,16 +37,22 @@ from workloads import Workload
 from workloads.trace_io import TraceFormatError, save_trace
 from workloads.transformer import WorkloadParamError
 
+# Serving building blocks, imported on first use (they pull in SimPy and the step-cost engine): name -> module.
+SERVING_PIECES = {"ServingConfig": "cosim.serving.spec", "StudyResult": "cosim.serving.study",
+                  "generate_requests": "cosim.serving.traffic", "predictor_for": "cosim.serving.step_cost",
+                  "simulate_system": "cosim.serving.simulation", "capacity_search": "cosim.serving.capacity"}
+
 __all__ = ["Hardware", "HardwareDescription", "INPUT_ERRORS", "Result", "Routing", "ServingEstimate", "Workload",
            "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "check_config",
            "config_yaml", "convert_board_csv", "count_points", "dataset_figures_cells", "describe",
            "describe_hardware", "describe_workload", "explorer_script", "fit_calibration", "import_onnx",
-           "load_hardware", "load_point", "load_workload", "mapping_report", "measure_board", "measured_workload",
-           "measurement_rates", "parameter_space", "pareto_front", "parse_config", "point_config", "point_inputs",
-           "read_calibration", "read_measurements", "read_results", "reproduction_cells", "reproduction_output",
-           "reproduction_table", "save_trace", "serve", "simulate", "sweep", "validate_calibration",
-           "validate_dataset", "validation_datasets", "workload_ops", "workload_parameters", "write_calibration",
-           "write_dataset_figures", "write_reproduction_table"]
+           "load_hardware", "load_point", "load_serving_config", "load_workload", "mapping_report", "measure_board",
+           "measured_workload", "measurement_rates", "parameter_space", "pareto_front", "parse_config",
+           "point_config", "point_inputs", "read_calibration", "read_measurements", "read_results",
+           "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve", "serve_study",
+           "simulate", "sweep", "validate_calibration", "validate_dataset", "validation_datasets", "workload_ops",
+           "workload_parameters", "write_calibration", "write_dataset_figures", "write_reproduction_table",
+           *SERVING_PIECES]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -174,7 +182,8 @@ def check_config(config: dict[str, Any], source: str = "<config>"):
 
 
 def count_points(config: dict[str, Any], source: str = "<config>") -> int:
-    """How many design points a sweep config expands to (hardware variants x workload variants)."""
+    """How many design points a sweep config expands to (hardware variants x workload variants; the runs of its
+    serving entries are not design points)."""
     from cosim.config import hardware_points, workload_points
 
     cfg = check_config(config, source)
@@ -249,6 +258,42 @@ def explorer_script() -> Path:
     if not script.is_file():
         raise CosimInputError(f"the explorer is not installed: no {script}")
     return script
+
+
+def load_serving_config(path: str | Path):
+    """A serving config file read and validated (a ``ServingConfig``); bad input raises ``CosimInputError`` naming
+    the file, the YAML path, the value and what is allowed."""
+    from cosim.serving.load import load_serving_config as load
+
+    return load(path)
+
+
+def serve_study(config: str | Path | dict[str, Any], output: str | Path | None = None,
+                rates: list[float] | None = None, capacity: bool = False, requests: int | None = None,
+                progress: bool = False):
+    """Run a serving study from a YAML path, a config dict or a ``ServingConfig``: every system at every rate
+    (``rates`` replaces the config's), ``requests`` requests per run when given, and each system's capacity when the
+    config has a ``capacity`` section or ``capacity`` is set. The results folder is ``output``, else the config's
+    ``output``, else ``results/NAME``. Returns a ``StudyResult`` (``summary``, ``capacity``, ``runs``, ``files``)."""
+    from cosim.serving.load import load_serving_config as load, validate_serving_config, with_overrides
+    from cosim.serving.spec import ServingConfig
+    from cosim.serving.study import run_study
+
+    if isinstance(config, (dict, ServingConfig)):
+        cfg, source = validate_serving_config(config), "<config>"
+    else:
+        cfg, source = load(config), str(config)
+    cfg = with_overrides(cfg, rates, capacity, requests, source)
+    out = Path(output or cfg.output or Path("results") / cfg.name)
+    return run_study(cfg, progress=progress, output=out)
+
+
+def __getattr__(name: str):
+    if name in SERVING_PIECES:
+        import importlib
+
+        return getattr(importlib.import_module(SERVING_PIECES[name]), name)
+    raise AttributeError(f"module 'cosim.api' has no attribute {name!r}")
 
 
 def reproduction_table(claims: list[str] | None = None):

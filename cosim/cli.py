@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--resume", action="store_true", help="evaluate only points missing from the folder")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    _serve_parser(sub)
+
     r = sub.add_parser("run", help="simulate one design point and print its per-op table")
     r.add_argument("hardware", help="hardware preset (cosim list hardware)")
     r.add_argument("workload", help="workload name (cosim list workloads) or trace file")
@@ -105,6 +107,20 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--address", default="127.0.0.1", metavar="HOST",
                     help="address to bind (default 127.0.0.1: this machine only)")
     return p
+
+
+def _serve_parser(sub) -> None:
+    """``cosim serve CONFIG.yaml``."""
+    sv = sub.add_parser("serve", help="simulate LLM serving request by request: systems x request rates, latency "
+                        "percentiles, goodput under SLOs, capacity")
+    sv.add_argument("config", help="serving config (YAML); see examples/serving.yaml and docs/SERVING.md")
+    sv.add_argument("--output", "-o", help="results folder (default: the config's 'output', else results/NAME)")
+    sv.add_argument("--rate", type=float, nargs="+", metavar="R", help="request rates (requests/s) to run instead of "
+                    "the config's")
+    sv.add_argument("--capacity", action="store_true", help="also search each system's capacity (the highest rate "
+                    "meeting the config's capacity SLO, else its first SLO)")
+    sv.add_argument("--requests", type=int, metavar="N", help="requests per run instead of the config's")
+    sv.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _measurement_parsers(csub) -> None:
@@ -272,6 +288,64 @@ def cmd_sweep(args) -> int:
         console.print("[yellow]interrupted[/yellow]: finished points are saved; rerun with --resume to complete")
         return EXIT_INTERRUPTED
     return 0
+
+
+def cmd_serve(args) -> int:
+    from rich.console import Console
+
+    from cosim.api import serve_study
+
+    console = Console(width=max(Console().width, 140))
+    result = serve_study(args.config, args.output, rates=args.rate,
+                         capacity=args.capacity, requests=args.requests, progress=not args.no_progress)
+    _print_serving(console, result)
+    console.print(f"{len(result.summary)} runs in {result.elapsed_s:.1f} s")
+    for key, path in result.files.items():
+        console.print(f"  {key:15s} {path}")
+    if result.interrupted:
+        console.print("[yellow]interrupted[/yellow]: the finished runs are saved")
+        return EXIT_INTERRUPTED
+    return 0
+
+
+SERVING_COLUMNS = {"throughput_rps": ("done req/s", 1.0), "output_tokens_per_s": ("tokens/s", 1.0),
+                   "ttft_p50_s": ("TTFT P50 ms", 1e3), "ttft_p99_s": ("TTFT P99 ms", 1e3),
+                   "tbt_p99_s": ("TBT P99 ms", 1e3), "e2e_p50_s": ("E2E P50 s", 1.0), "e2e_p99_s": ("E2E P99 s", 1.0),
+                   "kv_occupancy_mean": ("KV used", 1.0), "energy_per_output_token_j": ("mJ/token", 1e3)}
+
+
+def _print_serving(console, result) -> None:
+    from rich.table import Table
+
+    summary = result.summary
+    table = Table(title=f"Serving study {result.config.name!r}: {result.config.model}")
+    table.add_column("system")
+    table.add_column("req/s", justify="right")
+    shown = {k: v for k, v in SERVING_COLUMNS.items() if k in summary}
+    goodput = [c for c in summary.columns if c.startswith("goodput_") and c.endswith("_rps")]
+    for label, _ in shown.values():
+        table.add_column(label, justify="right")
+    for column in goodput:
+        table.add_column(f"goodput {column[8:-4]} req/s (meets)", justify="right", no_wrap=True)
+    for _, row in summary.iterrows():
+        cells = [row["system"], "–" if row["rate_per_s"] != row["rate_per_s"] else f"{row['rate_per_s']:g}"]
+        if isinstance(row.get("reason"), str):
+            table.add_row(*cells, f"[red]failed[/red]: {row['reason']}")
+            continue
+        cells += [_number(row[k] * scale) for k, (_, scale) in shown.items()]
+        cells += [f"{_number(row[c])} ({'yes' if row[f'meets_{c[8:-4]}'] else 'no'})" for c in goodput]
+        table.add_row(*cells)
+    console.print(table)
+    for row in result.capacity.to_dict("records"):
+        found = "" if row["found"] else f"no closed bracket: {row['reason']}"
+        if "capacity_per_s" in row and row["capacity_per_s"] == row["capacity_per_s"]:
+            found = (f"{row['capacity_per_s']:.3g} requests/s (bracket {row['bracket_low_per_s']:.3g} to "
+                     f"{row['bracket_high_per_s']:.3g}, {row['probes']:.0f} runs){'; ' if found else ''}{found}")
+        console.print(f"capacity of {row['system']} within SLO {row['slo']!r}: {found}")
+
+
+def _number(value) -> str:
+    return "–" if value is None or value != value else f"{value:.4g}"
 
 
 def _print_pareto(console, front) -> None:
@@ -565,7 +639,8 @@ def cmd_app(args) -> int:
         read_results(args.results)  # a folder without results.parquet is refused here, with the reason
         env["COSIM_APP_RESULTS"] = os.path.abspath(args.results)
     command = [sys.executable, "-m", "streamlit", "run", str(explorer_script()), "--server.address", args.address,
-               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.maxUploadSize", "64"]  # MB: the app's own limit on an uploaded table
     print(f"cosim explorer: http://{args.address}:{args.port}", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process over: stopping it stops the server
     return 0
@@ -574,8 +649,8 @@ def cmd_app(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: input errors print one clear message and exit with status 2, never a traceback."""
     args = _parser().parse_args(argv)
-    handler = {"sweep": cmd_sweep, "run": cmd_run, "map": cmd_map, "list": cmd_list, "show": cmd_show,
-               "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
+    handler = {"sweep": cmd_sweep, "serve": cmd_serve, "run": cmd_run, "map": cmd_map, "list": cmd_list,
+               "show": cmd_show, "workload": cmd_workload, "reproduce": cmd_reproduce, "validate": cmd_validate,
                "calibrate": cmd_calibrate, "app": cmd_app}[args.command]
     from cosim.api import INPUT_ERRORS
 

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cosim.config_input import (check_hardware, check_model, check_override, parse_yaml_mapping,
+                                read_yaml_mapping, validate_schema)
 from cosim.errors import CosimInputError
+from cosim.serving.sweep_entries import ServingEntry, check_entry
 
 GridValue = list[Any]
 
@@ -42,14 +45,22 @@ class WorkloadEntry(_Strict):
 
 
 class SweepConfig(_Strict):
-    """A whole sweep: hardware × workloads, the mapping objective and where results go."""
+    """A whole sweep: hardware × workloads, the mapping objective and where results go; ``serving`` entries cross
+    the hardware with schedulers and request rates (``cosim.serving.sweep_entries``)."""
 
     name: str = "sweep"
     description: str = ""
     output: str | None = None
     objective: Literal["latency", "energy", "edp"] = "latency"
     hardware: list[HardwareEntry] = Field(min_length=1)
-    workloads: list[WorkloadEntry] = Field(min_length=1)
+    workloads: list[WorkloadEntry] = Field(default_factory=list)
+    serving: list[ServingEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_run(self):
+        if not self.workloads and not self.serving:
+            raise ValueError("give 'workloads' (design points), 'serving' entries, or both")
+        return self
 
     def output_dir(self, config_path: Path | None = None) -> Path:
         return Path(self.output) if self.output else Path("results") / self.name
@@ -72,55 +83,21 @@ class WorkloadPoint:
     params: tuple[tuple[str, Any], ...]
 
 
-def _yaml_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_config(path: str | Path) -> SweepConfig:
     """Read and validate a sweep config; every problem raises CosimInputError naming the YAML path."""
-    path = Path(path)
-    if not path.exists():
-        raise CosimInputError("no such config file", str(path))
-    return parse_config(path.read_text(), str(path))
+    return validate_config(read_yaml_mapping(path, "'hardware' and 'workloads'"), str(path))
 
 
 def parse_config(text: str, source: str = "<config>", files: bool = True) -> SweepConfig:
     """A config from YAML text (read with the safe loader, never executed), validated as :func:`load_config` does;
     ``files=False`` refuses entries that name files to read (calibration overlays)."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        raise CosimInputError(f"malformed YAML: {where}{getattr(exc, 'problem', exc)}", source) from None
-    if not isinstance(raw, dict):
-        raise CosimInputError(f"expected a mapping with 'hardware' and 'workloads', got {type(raw).__name__}",
-                              source)
-    return validate_config(raw, source, files)
+    return validate_config(parse_yaml_mapping(text, source, "'hardware' and 'workloads'"), source, files)
 
 
 def validate_config(raw: dict[str, Any], source: str = "<config>", files: bool = True) -> SweepConfig:
     """Validate a config dict: schema, preset and workload names, override paths, grid values; ``files=False``
     refuses entries that name files to read (calibration overlays)."""
-    try:
-        cfg = SweepConfig(**raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        # A misspelled key also leaves a required one missing: report the unknown key, which names the cause.
-        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = _yaml_path(err["loc"])
-        allowed = ""
-        if err["type"] == "extra_forbidden":
-            field_owner = {"hardware": HardwareEntry, "workloads": WorkloadEntry}.get(str(err["loc"][0]), SweepConfig)
-            allowed = f"; allowed keys: {', '.join(field_owner.model_fields)}"
-        elif err["type"] == "literal_error":
-            allowed = f"; allowed: {err.get('ctx', {}).get('expected', '')}"
-        raise CosimInputError(f"{loc}: {err['msg']} (got {err.get('input')!r}){allowed}", source) from None
+    cfg = validate_schema(SweepConfig, raw, source)
     for i, entry in enumerate(cfg.hardware):
         if entry.calibration is not None and not files:
             raise CosimInputError(f"hardware[{i}].calibration: this config may not name files to read (got "
@@ -129,6 +106,8 @@ def validate_config(raw: dict[str, Any], source: str = "<config>", files: bool =
         _check_hardware(entry, f"hardware[{i}]", source)
     for i, entry in enumerate(cfg.workloads):
         _check_workload(entry, f"workloads[{i}]", source)
+    for i, entry in enumerate(cfg.serving):
+        check_entry(entry, f"serving[{i}]", source)
     return cfg
 
 
@@ -141,19 +120,11 @@ def _check_grid(grid: dict[str, list], where: str, source: str) -> None:
 
 
 def _check_hardware(entry: HardwareEntry, where: str, source: str) -> None:
-    from hw_models.hardware import load_hardware
-    from hw_models.preset import HardwareConfigError
-
     _check_grid(entry.grid, where, source)
-    try:
-        load_hardware(entry.preset)
-    except HardwareConfigError as exc:
-        raise CosimInputError(f"{where}.preset: {exc}", source) from None
-    for key, value in entry.overrides.items():
-        _check_override(entry.preset, {**entry.overrides}, f"{where}.overrides.{key}", source)
+    check_hardware(entry.preset, entry.overrides, where, source)
     for key, values in entry.grid.items():
         for j, value in enumerate(values):
-            _check_override(entry.preset, {**entry.overrides, key: value}, f"{where}.grid.{key}[{j}]", source)
+            check_override(entry.preset, {**entry.overrides, key: value}, f"{where}.grid.{key}[{j}]", source)
 
 
 def _check_calibration(entry: HardwareEntry, where: str, source: str) -> None:
@@ -173,25 +144,11 @@ def _check_calibration(entry: HardwareEntry, where: str, source: str) -> None:
         raise CosimInputError(f"{where}.calibration: {exc}", source) from None
 
 
-def _check_override(preset: str, overrides: dict, where: str, source: str) -> None:
-    from hw_models.hardware import load_hardware
-    from hw_models.preset import HardwareConfigError
-
-    try:
-        load_hardware(preset, overrides)
-    except HardwareConfigError as exc:
-        raise CosimInputError(f"{where}: {exc}", source) from None
-
-
 def _check_workload(entry: WorkloadEntry, where: str, source: str) -> None:
     from cosim.workload_info import check_parameters
-    from workloads import WorkloadParamError
 
     _check_grid(entry.grid, where, source)
-    try:
-        check_parameters(entry.model, {})
-    except WorkloadParamError as exc:
-        raise CosimInputError(f"{where}.model: {exc}", source) from None
+    check_model(entry.model, f"{where}.model", source)
     overlap = set(entry.params) & set(entry.grid)
     if overlap:
         raise CosimInputError(f"{where}: {sorted(overlap)[0]!r} is both in params and grid; keep one", source)

@@ -17,7 +17,7 @@ import numpy as np
 from cosim.config import HardwarePoint, SweepConfig, hardware_points, point_id, workload_points
 from cosim.errors import CosimInputError
 
-RESULT_FILES = ("results.parquet", "ops.parquet", "pareto.png", "summary.md")
+RESULT_FILES = ("results.parquet", "ops.parquet", "pareto.png", "summary.md", "serving.parquet")
 
 
 @dataclass
@@ -236,6 +236,12 @@ def run_sweep(cfg: SweepConfig, output: Path, jobs: int | None = None, with_ops:
     if with_ops and op_frames:
         files["ops"] = output / "ops.parquet"
         pd.concat(op_frames, ignore_index=True).to_parquet(files["ops"])
+    if cfg.serving and not interrupted:  # serving runs: one row per hardware point x scheduler x rate
+        from cosim.serving.sweep_entries import run_serving_entries
+
+        files["serving"], interrupted = run_serving_entries(
+            cfg.serving, hw_points, lambda h: _hardware_columns(h, swept, base_values), output / "serving.parquet",
+            progress)
     elapsed = time.perf_counter() - start
     return SweepOutcome(results, output, files, elapsed, evaluated, interrupted)
 

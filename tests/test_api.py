@@ -139,7 +139,7 @@ def test_workload_parameters_have_types_defaults_and_allowed_values():
     table = api.workload_parameters("llama-2-7b")
     assert list(table.columns) == ["name", "type", "default", "allowed", "minimum"]
     rows = table.set_index("name")
-    assert rows.loc["phase", "allowed"] == ("prefill", "decode") and rows.loc["phase", "default"] == "decode"
+    assert rows.loc["phase", "allowed"] == ("prefill", "decode", "mixed") and rows.loc["phase", "default"] == "decode"
     assert (rows.loc["batch", "type"], rows.loc["batch", "default"], rows.loc["batch", "minimum"]) == ("int", 1, 1)
     assert rows.loc["context", "minimum"] == 0 and "fp16" in rows.loc["dtype", "allowed"]
     moe = api.workload_parameters("mixtral-8x7b").set_index("name")

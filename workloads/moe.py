@@ -27,7 +27,7 @@ from workloads.moe_config import MoEConfig, available_moe_configs, load_moe_conf
 from workloads.registry import WorkloadEntry
 from workloads.routing import (MODELS, Assignment, RoutingTrace, apply_capacity, assign, load_routing_trace,
                                replay)
-from workloads.transformer import ACTIVATION_FLOPS, WorkloadParamError, LayerBuilder
+from workloads.transformer import ACTIVATION_FLOPS, WorkloadParamError, LayerBuilder, step_shape
 
 _UP_FLOPS_BILINEAR = 7  # multiply-adds of one bilinear-interpolated output element (4 taps)
 
@@ -131,8 +131,9 @@ def _check_ints(**values: int) -> None:
 
 
 def _finish(wl: Workload, cfg: MoEConfig, b: LayerBuilder, router: _Router, moe_layers: int, tokens: int,
-            kv_bytes: float, idle_gates: int = 0) -> Workload:
-    """Record routing statistics and active parameters; set resident memory (all experts' weights)."""
+            kv_bytes: float, idle_gates: int = 0, rows: int | None = None) -> Workload:
+    """Record routing statistics and active parameters; set resident memory (all experts' weights; logits of
+    ``rows`` sequences, by default the workload's batch)."""
     _, per_expert = _expert_shape(cfg, b, cfg.moe_intermediate_size)
     total = wl.parameters
     wl.params.update(
@@ -144,7 +145,7 @@ def _finish(wl: Workload, cfg: MoEConfig, b: LayerBuilder, router: _Router, moe_
     widest = max(b.ff, cfg.top_k * cfg.moe_intermediate_size // b.tp)
     act = tokens * (3 * cfg.hidden_size + 2 * widest + cfg.num_experts) * b.act_bits / 8.0
     if cfg.vocab_size:
-        act += wl.params.get("batch", 1) * ceil(cfg.vocab_size / b.tp) * 4.0
+        act += (wl.params.get("batch", 1) if rows is None else rows) * ceil(cfg.vocab_size / b.tp) * 4.0
     wl.memory_bytes = {"weights": total * b.bits / 8.0, "kv_cache": kv_bytes, "activations": act}
     return wl
 
@@ -163,35 +164,30 @@ def _lm_head(b: LayerBuilder, cfg: MoEConfig, wl: Workload, rows: int) -> None:
 def build_moe_decoder(cfg: MoEConfig, phase: str = "decode", batch: int = 1, prompt: int = 512, context: int = 1024,
                       tensor_parallel: int = 1, dtype: str = "fp16", kv_dtype: str = "", routing: str = "uniform",
                       zipf_s: float = 1.0, dirichlet_alpha: float = 1.0, trace: str = "",
-                      capacity_factor: float = 0.0, seed: int = 0) -> Workload:
-    """A decoder-only MoE LLM step: ``prefill`` of ``batch`` prompts, or one ``decode`` step of ``batch``
-    sequences with ``context`` cached tokens. Routing: ``uniform``/``zipf``/``dirichlet``/``trace``."""
-    if phase not in ("prefill", "decode"):
-        raise WorkloadParamError(f"phase must be 'prefill' or 'decode', got {phase!r}")
-    _check_ints(batch=batch, prompt=prompt, context=context)
+                      capacity_factor: float = 0.0, seed: int = 0, chunks: str = "") -> Workload:
+    """A decoder-only MoE LLM step: ``prefill`` of ``batch`` prompts, one ``decode`` step of ``batch`` sequences
+    with ``context`` cached tokens, or a ``mixed`` step of ``batch`` decoding sequences and prefill ``chunks``
+    (``workloads.transformer.step_shape``). Routing: ``uniform``/``zipf``/``dirichlet``/``trace``."""
+    shape = step_shape(phase, batch, prompt, context, chunks)
     b = LayerBuilder(cfg.dense(), dtype, kv_dtype or None, tensor_parallel, 1)
     router = _Router(cfg, routing, zipf_s, dirichlet_alpha, trace, capacity_factor, seed)
-    if phase == "prefill":
-        tokens, q_len, kv_len, seq_end = batch * prompt, prompt, prompt, prompt
-    else:
-        tokens, q_len, kv_len, seq_end = batch, 1, context + 1, context + 1
-    run = {"prompt": prompt} if phase == "prefill" else {"context": context}
+    tokens = shape.tokens
     wl = Workload(f"{cfg.name}/{phase}", items=float(tokens), item_unit="token",
-                  params=dict(model=cfg.name, phase=phase, batch=batch, **run, tensor_parallel=tensor_parallel,
+                  params=dict(model=cfg.name, phase=phase, batch=batch, **shape.run, tensor_parallel=tensor_parallel,
                               dtype=dtype, kv_dtype=b.kv_dtype, routing=routing, capacity_factor=capacity_factor,
                               seed=seed), devices=tensor_parallel)
     wl.extend(b.embedding(tokens))
     layers = cfg.moe_layers()
-    wl.extend(b.attention_block(0, cfg.num_layers, tokens, batch, q_len, kv_len, causal=True, kv_cache=True))
+    wl.extend(b.attention_block(0, cfg.num_layers, tokens, shape.attention, causal=True, kv_cache=True))
     if cfg.num_layers > len(layers):
         wl.extend(b.mlp_block(0, cfg.num_layers - len(layers), tokens))
     experts = list(range(cfg.num_experts))
     for layer in layers:
         wl.extend(_moe_layer(b, cfg, layer, tokens, router.assign(layer, tokens, cfg.num_experts, cfg.top_k),
                              experts))
-    _lm_head(b, cfg, wl, batch)
-    kv = batch * seq_end * 2 * b.kv_heads * b.hd * cfg.num_layers * b.kv_bits / 8.0
-    return _finish(wl, cfg, b, router, len(layers), tokens, kv)
+    _lm_head(b, cfg, wl, shape.rows)
+    kv = shape.kv_tokens * 2 * b.kv_heads * b.hd * cfg.num_layers * b.kv_bits / 8.0
+    return _finish(wl, cfg, b, router, len(layers), tokens, kv, rows=shape.rows)
 
 
 def build_moe_encoder_decoder(cfg: MoEConfig, phase: str = "decode", batch: int = 1, prompt: int = 512,
@@ -217,7 +213,7 @@ def build_moe_encoder_decoder(cfg: MoEConfig, phase: str = "decode", batch: int 
         wl.extend(b.embedding(enc_tokens))
         wl.add(b.op("encoder_relative_bias", "elementwise", 0, elements=batch * b.heads * prompt * prompt,
                     inputs=1, flops_per_element=1, params=rel))
-        wl.extend(b.attention_block(0, cfg.num_layers, enc_tokens, batch, prompt, prompt, causal=False,
+        wl.extend(b.attention_block(0, cfg.num_layers, enc_tokens, [(batch, prompt, prompt)], causal=False,
                                     kv_cache=False))
         wl.extend(b.mlp_block(0, cfg.num_layers - len(moe_enc), enc_tokens))
         for layer in moe_enc:
@@ -237,8 +233,9 @@ def build_moe_encoder_decoder(cfg: MoEConfig, phase: str = "decode", batch: int 
     wl.extend(b.embedding(batch) if phase == "decode" else [])
     wl.add(b.op("decoder_relative_bias", "elementwise", 0, elements=batch * b.heads * (past + 1), inputs=1,
                 flops_per_element=1, params=rel))
-    wl.extend(b.attention_block(0, cfg.num_decoder_layers, batch, batch, 1, past + 1, causal=True, kv_cache=True))
-    cross = [op for op in b.attention_block(0, cfg.num_decoder_layers, batch, batch, 1, prompt, causal=False,
+    wl.extend(b.attention_block(0, cfg.num_decoder_layers, batch, [(batch, 1, past + 1)], causal=True,
+                                kv_cache=True))
+    cross = [op for op in b.attention_block(0, cfg.num_decoder_layers, batch, [(batch, 1, prompt)], causal=False,
                                             kv_cache=True) if op.name not in ("kv_cache_write",)]
     for op in cross:
         op.name = "cross_" + op.name
@@ -308,7 +305,7 @@ def build_moe_vit(cfg: MoEConfig, batch: int = 1, task: str = "", experts_per_ta
     wl.add(b.op("cls_and_positions", "elementwise", 0, elements=tokens * d, inputs=1, flops_per_element=1,
                 params=(seq + 1) * d))
     layers = cfg.moe_layers()
-    wl.extend(b.attention_block(0, cfg.num_layers, tokens, batch, seq, seq, causal=False, kv_cache=False))
+    wl.extend(b.attention_block(0, cfg.num_layers, tokens, [(batch, seq, seq)], causal=False, kv_cache=False))
     wl.extend(b.mlp_block(0, cfg.num_layers - len(layers), tokens))
     other_gates = (len(tasks) - 1) * d * cfg.num_experts  # each task has its own gate (multi-gate MoE)
     for layer in layers:
@@ -346,7 +343,7 @@ def _pup_head(b: LayerBuilder, cfg: MoEConfig, batch: int, grid: int, outputs: i
 
 
 _BUILDERS = {"decoder": build_moe_decoder, "encoder_decoder": build_moe_encoder_decoder, "vit": build_moe_vit}
-_DESCRIPTIONS = {"decoder": "MoE decoder LLM: one prefill or decode step",
+_DESCRIPTIONS = {"decoder": "MoE decoder LLM: one prefill, decode or mixed step",
                  "encoder_decoder": "MoE encoder-decoder (T5/Switch): encoder + first decoder step, or a decode step",
                  "vit": "multi-task MoE ViT: single-task inference (task-specific expert pathway)"}
 

@@ -1,4 +1,4 @@
-"""Transformer trace builders: decoder-only LLMs (prefill and decode), encoders (BERT) and ViT.
+"""Transformer trace builders: decoder-only LLMs (prefill, decode and mixed steps), encoders (BERT) and ViT.
 
 Tensor parallelism follows Megatron-LM: QKV and the first MLP GEMM are split by columns, the output projection and the
 second MLP GEMM by rows, each followed by an all-reduce; the embedding and LM head are split over the vocabulary.
@@ -8,14 +8,15 @@ point-to-point transfers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil
-from typing import Literal
+from typing import Literal, Sequence
 
 from workloads.dtypes import dtype_bits
 from workloads.ir import Op, Workload
 from workloads.model_config import ModelConfig
 
-Phase = Literal["prefill", "decode"]
+Phase = Literal["prefill", "decode", "mixed"]
 
 ACTIVATION_FLOPS = {"silu": 4, "gelu": 8, "relu": 1}  # per element, plus one multiply when gated
 _NORM_FLOPS = {"rmsnorm": 4, "layernorm": 7}
@@ -82,9 +83,10 @@ class LayerBuilder:
         return [self.op(name, "collective", stage, count, elements=elements, group=self.tp,
                         _tags={"collective": "all_reduce"})]
 
-    def attention_block(self, stage: int, n: int, tokens: int, batch: int, q_len: int, kv_len: int,
+    def attention_block(self, stage: int, n: int, tokens: int, shapes: Sequence[tuple[int, int, int]],
                         causal: bool, kv_cache: bool) -> list[Op]:
-        """One transformer layer's attention half, repeated ``n`` times."""
+        """One transformer layer's attention half, repeated ``n`` times; one attention op per (batch, q_len,
+        kv_len) of ``shapes`` (the sequences that share a shape), the projections over all ``tokens``."""
         cfg, hd = self.cfg, self.hd
         ops = [
             self.norm("attn_norm", stage, n, tokens, fused_residual=True),
@@ -97,13 +99,15 @@ class LayerBuilder:
             kv_op = self.op("kv_cache_write", "kv_write", stage, n, elements=tokens * 2 * self.kv_heads * hd)
             kv_op.out_bits = self.kv_bits
             ops.append(kv_op)
-        attn = self.op("attention", "attention", stage, n, batch=batch, heads=self.heads, kv_heads=self.kv_heads,
-                       q_len=q_len, kv_len=kv_len, head_dim=hd, causal=int(causal), kv_cache=int(kv_cache))
-        if kv_cache:
-            attn.weight_bits = self.kv_bits
-        else:
-            attn.weight_bits = self.act_bits
-        ops.append(attn)
+        for batch, q_len, kv_len in shapes:
+            attn = self.op("attention", "attention", stage, n, batch=batch, heads=self.heads,
+                           kv_heads=self.kv_heads, q_len=q_len, kv_len=kv_len, head_dim=hd, causal=int(causal),
+                           kv_cache=int(kv_cache))
+            if kv_cache:
+                attn.weight_bits = self.kv_bits
+            else:
+                attn.weight_bits = self.act_bits
+            ops.append(attn)
         ops.append(self.linear("o_proj", stage, n, tokens, self.heads * hd, cfg.hidden_size))
         ops += self.all_reduce("attn_all_reduce", stage, n, tokens * cfg.hidden_size)
         return ops
@@ -143,55 +147,115 @@ class LayerBuilder:
                         _tags={"collective": "p2p"}) for s in range(self.pp - 1)]
 
 
-def build_decoder(cfg: ModelConfig, phase: Phase = "decode", batch: int = 1, prompt: int = 512,
-                  context: int = 1024, tensor_parallel: int = 1, pipeline_parallel: int = 1,
-                  dtype: str = "fp16", kv_dtype: str | None = None) -> Workload:
-    """A decoder-only LLM step: ``prefill`` of ``batch`` prompts of ``prompt`` tokens, or one ``decode`` step of
-    ``batch`` sequences whose KV cache already holds ``context`` tokens."""
-    if cfg.family != "decoder":
-        raise WorkloadParamError(f"{cfg.name} is a {cfg.family} model; phases prefill/decode need a decoder")
-    if phase not in ("prefill", "decode"):
-        raise WorkloadParamError(f"phase must be 'prefill' or 'decode', got {phase!r}")
+Chunks = Sequence[tuple[int, int]]
+
+
+def parse_chunks(chunks: str | Chunks) -> tuple[tuple[int, int], ...]:
+    """Prefill chunks as (new tokens, tokens already cached) pairs, from pairs or a string ``"512:0,256:1024"``."""
+    if isinstance(chunks, str):
+        try:
+            pairs = [tuple(int(x) for x in part.split(":")) for part in chunks.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise WorkloadParamError(f"chunks must be 'tokens:past' pairs separated by commas (e.g. '512:0,"
+                                     f"256:1024'), got {chunks!r}") from None
+    else:
+        pairs = [tuple(pair) for pair in chunks]
+    for pair in pairs:
+        if len(pair) != 2 or any(int(v) != v for v in pair) or pair[0] < 1 or pair[1] < 0:
+            raise WorkloadParamError(f"each chunk must be (tokens >= 1, past >= 0) integers, got {pair!r}")
+    return tuple((int(c), int(p)) for c, p in pairs)
+
+
+@dataclass(frozen=True)
+class StepShape:
+    """The sequences of one decoder step: ``tokens`` through the weight layers, ``rows`` sequences (one logit row
+    each), the attention ops' (batch, q_len, kv_len), the KV tokens held after the step, the longest sequence, and
+    the step's own parameters (``run``, recorded in the workload's params)."""
+
+    tokens: int
+    rows: int
+    attention: tuple[tuple[int, int, int], ...]
+    kv_tokens: int
+    seq_end: int
+    run: dict
+
+
+def step_shape(phase: str, batch: int, prompt: int, context: int, chunks: str | Chunks = "") -> StepShape:
+    """What a ``prefill`` (``batch`` prompts of ``prompt`` tokens), ``decode`` (``batch`` sequences with
+    ``context`` cached tokens) or ``mixed`` step runs. A mixed step has ``batch`` (>= 0) decoding sequences at
+    ``context`` and prefill ``chunks`` (new tokens, cached tokens): the weight GEMMs run once over every token, the
+    decode attention is one op (q_len 1), equal chunks share one causal op with q_len = chunk tokens and kv_len =
+    past + chunk tokens. A mean ``context`` stands exactly for differing ones where attention's cost is linear in
+    its KV length."""
+    if phase not in ("prefill", "decode", "mixed"):
+        raise WorkloadParamError(f"phase must be 'prefill', 'decode' or 'mixed', got {phase!r}")
+    if chunks and phase != "mixed":
+        raise WorkloadParamError(f"chunks apply to phase 'mixed' only, got phase {phase!r} with chunks {chunks!r}")
     for name, value in (("batch", batch), ("prompt", prompt), ("context", context)):
-        minimum = 0 if name == "context" else 1
+        minimum = 0 if name == "context" or (name == "batch" and phase == "mixed") else 1
         if int(value) != value or value < minimum:
             raise WorkloadParamError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    b = LayerBuilder(cfg, dtype, kv_dtype, tensor_parallel, pipeline_parallel)
     if phase == "prefill":
-        tokens, q_len, kv_len, seq_end = batch * prompt, prompt, prompt, prompt
-    else:
-        tokens, q_len, kv_len, seq_end = batch, 1, context + 1, context + 1
-    if seq_end > cfg.max_position_embeddings and cfg.position_embedding == "learned":
-        raise WorkloadParamError(f"sequence of {seq_end} tokens exceeds max_position_embeddings="
+        return StepShape(batch * prompt, batch, ((batch, prompt, prompt),), batch * prompt, prompt,
+                         {"prompt": prompt})
+    if phase == "decode":
+        return StepShape(batch, batch, ((batch, 1, context + 1),), batch * (context + 1), context + 1,
+                         {"context": context})
+    pairs = parse_chunks(chunks)
+    if batch == 0 and not pairs:
+        raise WorkloadParamError("a mixed step needs decoding sequences (batch >= 1) or prefill chunks")
+    groups: dict[tuple[int, int], int] = {}
+    for pair in pairs:
+        groups[pair] = groups.get(pair, 0) + 1
+    shapes = ([(batch, 1, context + 1)] if batch else []) + [(n, c, p + c) for (c, p), n in groups.items()]
+    seq_end = max([context + 1] * bool(batch) + [p + c for c, p in pairs])
+    return StepShape(batch + sum(c for c, _ in pairs), batch + len(pairs), tuple(shapes),
+                     batch * (context + 1) + sum(p + c for c, p in pairs), seq_end,
+                     {"context": context, "chunks": ",".join(f"{c}:{p}" for c, p in pairs)})
+
+
+def build_decoder(cfg: ModelConfig, phase: Phase = "decode", batch: int = 1, prompt: int = 512,
+                  context: int = 1024, tensor_parallel: int = 1, pipeline_parallel: int = 1,
+                  dtype: str = "fp16", kv_dtype: str | None = None, chunks: str = "") -> Workload:
+    """A decoder-only LLM step: ``prefill`` of ``batch`` prompts of ``prompt`` tokens, one ``decode`` step of
+    ``batch`` sequences whose KV cache already holds ``context`` tokens, or a ``mixed`` step of both: ``batch``
+    decoding sequences and prefill ``chunks`` ("tokens:past,..."; see :func:`step_shape`)."""
+    if cfg.family != "decoder":
+        raise WorkloadParamError(f"{cfg.name} is a {cfg.family} model; phases prefill/decode/mixed need a decoder")
+    shape = step_shape(phase, batch, prompt, context, chunks)
+    b = LayerBuilder(cfg, dtype, kv_dtype, tensor_parallel, pipeline_parallel)
+    tokens = shape.tokens
+    if shape.seq_end > cfg.max_position_embeddings and cfg.position_embedding == "learned":
+        raise WorkloadParamError(f"sequence of {shape.seq_end} tokens exceeds max_position_embeddings="
                                  f"{cfg.max_position_embeddings} of {cfg.name}")
     wl = Workload(f"{cfg.name}/{phase}", items=float(tokens), item_unit="token",
-                  params=dict(model=cfg.name, phase=phase, batch=batch,
-                              **({"prompt": prompt} if phase == "prefill" else {"context": context}),
+                  params=dict(model=cfg.name, phase=phase, batch=batch, **shape.run,
                               tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, dtype=dtype,
                               kv_dtype=b.kv_dtype),
                   devices=tensor_parallel * pipeline_parallel)
     wl.extend(b.embedding(tokens))
     layers = _stage_layers(cfg.num_layers, pipeline_parallel)
     for stage, n in enumerate(layers):
-        wl.extend(b.attention_block(stage, n, tokens, batch, q_len, kv_len, causal=True, kv_cache=True))
+        wl.extend(b.attention_block(stage, n, tokens, shape.attention, causal=True, kv_cache=True))
         wl.extend(b.mlp_block(stage, n, tokens))
     last = pipeline_parallel - 1
     wl.extend(b.stage_boundaries(tokens))
-    wl.add(b.norm("final_norm", last, 1, batch, fused_residual=True))
+    rows = shape.rows
+    wl.add(b.norm("final_norm", last, 1, rows, fused_residual=True))
     vocab = ceil(cfg.vocab_size / tensor_parallel)
     # Serving engines compute logits only for each sequence's last position.
-    head = b.linear("lm_head", last, 1, batch, cfg.hidden_size, vocab, tied=cfg.tied_embeddings)
+    head = b.linear("lm_head", last, 1, rows, cfg.hidden_size, vocab, tied=cfg.tied_embeddings)
     head.dims["bias"] = 0
     wl.add(head)
     if tensor_parallel > 1:
-        wl.add(b.op("logits_all_gather", "collective", last, elements=batch * vocab, group=tensor_parallel,
+        wl.add(b.op("logits_all_gather", "collective", last, elements=rows * vocab, group=tensor_parallel,
                     _tags={"collective": "all_gather"}))
-    wl.memory_bytes = _decoder_memory(cfg, b, layers, batch, tokens, seq_end)
+    wl.memory_bytes = _decoder_memory(cfg, b, layers, rows, tokens, shape.kv_tokens)
     return wl
 
 
-def _decoder_memory(cfg: ModelConfig, b: LayerBuilder, layers: list[int], batch: int, tokens: int,
-                    seq_end: int) -> dict[str, float]:
+def _decoder_memory(cfg: ModelConfig, b: LayerBuilder, layers: list[int], rows: int, tokens: int,
+                    kv_tokens: int) -> dict[str, float]:
     """Resident bytes on the busiest device: weights of its stage, its KV cache, and activation workspace."""
     wbytes = b.bits / 8.0
     d, hd = cfg.hidden_size, b.hd
@@ -205,10 +269,10 @@ def _decoder_memory(cfg: ModelConfig, b: LayerBuilder, layers: list[int], batch:
             weights += embed
         if stage == len(layers) - 1 and (not cfg.tied_embeddings or stage != 0):
             weights += embed
-        kv = batch * seq_end * 2 * b.kv_heads * hd * n * b.kv_bits / 8.0
+        kv = kv_tokens * 2 * b.kv_heads * hd * n * b.kv_bits / 8.0
         stages.append((weights * wbytes, kv))
     weights_bytes, kv_bytes = max(stages, key=sum)
-    act = tokens * (3 * d + 2 * b.ff) * b.act_bits / 8.0 + batch * ceil(cfg.vocab_size / b.tp) * 4.0
+    act = tokens * (3 * d + 2 * b.ff) * b.act_bits / 8.0 + rows * ceil(cfg.vocab_size / b.tp) * 4.0
     return {"weights": weights_bytes, "kv_cache": kv_bytes, "activations": act}
 
 
@@ -238,7 +302,7 @@ def build_encoder(cfg: ModelConfig, batch: int = 1, seq_len: int = 128, tensor_p
 def _post_norm_layers(b: LayerBuilder, tokens: int, batch: int, seq_len: int) -> list[Op]:
     """Encoder layers: the attention and MLP blocks without a KV cache (the norm op sits in each block)."""
     n = b.cfg.num_layers
-    return (b.attention_block(0, n, tokens, batch, seq_len, seq_len, causal=False, kv_cache=False)
+    return (b.attention_block(0, n, tokens, [(batch, seq_len, seq_len)], causal=False, kv_cache=False)
             + b.mlp_block(0, n, tokens))
 
 

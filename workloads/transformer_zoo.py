@@ -9,7 +9,7 @@ from workloads.registry import WorkloadEntry
 from workloads.transformer import build_decoder, build_encoder, build_vit
 
 _BUILDERS = {"decoder": build_decoder, "encoder": build_encoder, "vit": build_vit}
-_DESCRIPTIONS = {"decoder": "decoder-only LLM: one prefill or decode step", "encoder": "encoder forward pass",
+_DESCRIPTIONS = {"decoder": "decoder-only LLM: one prefill, decode or mixed step", "encoder": "encoder forward pass",
                  "vit": "vision transformer forward pass"}
 
 

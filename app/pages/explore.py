@@ -77,7 +77,11 @@ def uploaded_config() -> dict | None:
     except INPUT_ERRORS as exc:
         st.error(str(exc))
         return None
-    return {**config.model_dump(exclude_defaults=True, exclude={"output"}), "objective": config.objective}
+    if config.serving:
+        st.warning(f"{upload.name}: its serving entries are not run here; see the Serving page or run it with "
+                   "`cosim sweep`")
+    return {**config.model_dump(exclude_defaults=True, exclude={"output", "serving"}),
+            "objective": config.objective}
 
 
 def run(config: dict):

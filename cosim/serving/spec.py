@@ -96,6 +96,16 @@ class HardwareRef(_Strict):
     overrides: dict[str, Any] = Field(default_factory=dict)
 
 
+class LinkSpec(_Strict):
+    """A link that moves KV caches: a link preset name, or its ``bandwidth_gbps`` (GB/s per device, one direction),
+    ``latency_s`` and ``e_pj_per_bit``; fields given override the preset's (``cosim.serving.kv_transfer``)."""
+
+    preset: str | None = None
+    bandwidth_gbps: Positive | None = None
+    latency_s: NonNegative = 0.0
+    e_pj_per_bit: NonNegative = 0.0
+
+
 class SchedulerSpec(_Strict):
     """How an instance batches. ``vllm``: continuous batching with paged KV blocks, prefill-prioritising, whole
     prompts; ``orca``: iteration-level batching, prefills and decodes in one batch, slots reserved for the maximum
@@ -109,14 +119,10 @@ class SchedulerSpec(_Strict):
     block_tokens: int = Field(default=16, ge=1)
     preemption: Literal["recompute", "swap"] = "recompute"
     max_prefill_tokens: int = Field(default=8192, ge=1)  # vllm/orca: most prompt tokens in one prefill step
-
-
-class LinkSpec(_Strict):
-    """A link that moves KV caches: a link preset name, or its ``bandwidth_gbps`` (GB/s) and ``latency_s``."""
-
-    preset: str | None = None
-    bandwidth_gbps: Positive | None = None
-    latency_s: NonNegative = 0.0
+    # Swap preemption moves blocks to host memory over this link. Default: PCIe 4.0 x16, 16 GT/s x 16 lanes with
+    # 128b/130b encoding = 31.5 GB/s per direction (PCI-SIG PCIe 4.0 base specification), the host link of
+    # A100/H100 PCIe and SXM boards; latency 0 (assumption: a swap moves many blocks, so bandwidth dominates).
+    swap_link: LinkSpec = Field(default_factory=lambda: LinkSpec(bandwidth_gbps=31.5))
 
 
 class PoolSpec(_Strict):

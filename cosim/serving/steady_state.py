@@ -21,11 +21,11 @@ the experts, as the Duplex setup assumes; or zipf, dirichlet, or a replayed trac
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from hw_models.hardware import Hardware
 from cosim.engine import simulate
-from cosim.errors import CosimInputError
+from cosim.serving.engine_step import Routing, routing_params, unit_times
 
 
 @dataclass
@@ -42,47 +42,6 @@ class ServingEstimate:
     unit_time_s: dict[str, float] = field(default_factory=dict)  # per unit of a heterogeneous device, per step
 
 
-def _unit_times(result) -> dict[str, float]:
-    ops = result.ops
-    if ops is None or "unit" not in ops:
-        return {}
-    return {u: float(t) for u, t in ops.groupby("unit")["time_s"].sum().items()}
-
-
-@dataclass(frozen=True)
-class Routing:
-    """How a mixture-of-experts model assigns tokens to experts: ``model`` is uniform, zipf (skew ``zipf_s``),
-    dirichlet (concentration ``dirichlet_alpha``) or trace (a routing-trace file ``trace``); ``capacity_factor``
-    limits the assignments per expert (0: unlimited); ``seed`` makes the draw reproducible."""
-
-    model: str = "uniform"
-    zipf_s: float = 1.0
-    dirichlet_alpha: float = 1.0
-    trace: str = ""
-    capacity_factor: float = 0.0
-    seed: int = 0
-
-    def params(self) -> dict:
-        """The workload-builder parameters of this routing."""
-        out = asdict(self)
-        out["routing"] = out.pop("model")
-        return out
-
-
-def _routing_params(model: str, routing: Routing) -> dict:
-    """The builder parameters ``routing`` sets for ``model`` (none for a dense model); bad values raise."""
-    from cosim.workload_info import check_parameters, parameter_specs
-
-    if "routing" not in parameter_specs(model):
-        if routing != Routing():
-            raise CosimInputError(f"{model!r} has no experts to route; routing applies to mixture-of-experts models")
-        return {}
-    params = routing.params()
-    if problems := check_parameters(model, params):
-        raise CosimInputError(f"routing of {model!r}: {problems[0][1]}")
-    return params
-
-
 def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devices: int = 1, contexts: int = 1,
           dtype: str = "fp16", objective: str = "latency", routing: Routing | str = "uniform") -> ServingEstimate:
     """Continuous-batching steady state of ``model`` on ``devices`` tensor-parallel copies of ``hardware``; an MoE
@@ -91,7 +50,7 @@ def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devic
         raise ValueError("batch, lin, lout, devices and contexts must be >= 1")
     from workloads import load_workload
 
-    routed = _routing_params(model, Routing(routing) if isinstance(routing, str) else routing)
+    routed = routing_params(model, Routing(routing) if isinstance(routing, str) else routing)
     mean_context = lin + lout / 2.0
     step_t = step_e = 0.0
     units: dict[str, float] = {}
@@ -108,7 +67,7 @@ def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devic
             return ServingEstimate(False, f"decode at context {context}: {r.reason}")
         step_t += r.period_s / contexts
         step_e += r.energy_j / contexts
-        for u, t in _unit_times(r).items():
+        for u, t in unit_times(r).items():
             units[u] = units.get(u, 0.0) + t / contexts
     pre = simulate(hardware, load_workload(model, phase="prefill", batch=1, prompt=lin, tensor_parallel=devices,
                                            dtype=dtype, **routed), objective)
@@ -116,7 +75,7 @@ def serve(hardware: Hardware, model: str, batch: int, lin: int, lout: int, devic
         return ServingEstimate(False, f"prefill of {lin} tokens: {pre.reason}")
     per_step = batch / lout
     t = step_t + per_step * pre.period_s
-    for u, tu in _unit_times(pre).items():
+    for u, tu in unit_times(pre).items():
         units[u] = units.get(u, 0.0) + per_step * tu
     return ServingEstimate(True, "", batch / t, (step_e + per_step * pre.energy_j) / batch, t, step_t, pre.period_s,
                            units)
