@@ -13,9 +13,15 @@ MAX_AXIS_POINTS = 32
 DEFAULT = "(default)"
 
 
+def choices(row: Any) -> list | None:
+    """A parameter's allowed values, or None when any value of its type goes (a missing cell reads as NaN)."""
+    allowed = row["allowed"]
+    return list(allowed) if isinstance(allowed, (tuple, list)) else None
+
+
 def sweepable(row: Any) -> bool:
     """Whether a parameter can be an axis: a number, a flag, or one of fixed allowed values."""
-    return row["type"] in ("int", "float") or (row["allowed"] is not None and len(row["allowed"]) > 1)
+    return row["type"] in ("int", "float") or len(choices(row) or ()) > 1
 
 
 def parameter_label(row: Any) -> str:
@@ -32,8 +38,7 @@ def _number(value: Any, kind: str) -> float | int:
 def axis(row: Any, key: str, value: Any) -> list[Any]:
     """Widgets for one swept parameter; returns the axis values. ``value``: the parameter's current value."""
     label = parameter_label(row)
-    if row["allowed"] is not None:
-        options = list(row["allowed"])
+    if (options := choices(row)) is not None:
         default = [value] if value in options else options[:1]
         return st.multiselect(f"{label}: values", options, default=default, key=f"{key}:values")
     kind = row["type"]
@@ -65,8 +70,7 @@ def axis_values(low: float, high: float, n: int, log: bool, kind: str) -> list[f
 def fixed(row: Any, key: str) -> Any:
     """A widget for one workload parameter's fixed value (its default to start with)."""
     name, kind, default = row["name"], row["type"], row["default"]
-    if row["allowed"] is not None:
-        options = list(row["allowed"])
+    if (options := choices(row)) is not None:
         if default is None:  # a parameter that follows another unless set (kv_dtype follows dtype)
             options = [DEFAULT, *options]
         value = st.selectbox(name, options, index=options.index(default) if default in options else 0,

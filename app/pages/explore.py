@@ -31,7 +31,7 @@ def workload_entry(model: str) -> dict:
     """The config entry of one workload: parameters set to other than their default, and the swept ones."""
     table = workload_parameters(model)
     rows = {r["name"]: r for _, r in table.iterrows()}
-    axes = [n for n, r in rows.items() if r["type"] in ("int", "float") or r["allowed"] is not None]
+    axes = [n for n, r in rows.items() if widgets.sweepable(r)]
     chosen = st.multiselect(f"{model}: swept parameters", axes, key=f"explore_wl_axes:{model}",
                             default=[a for a in DEFAULT_AXES.get(model, []) if a in axes])
     grid = {name: widgets.axis(rows[name], f"explore_wl:{model}:{name}", rows[name]["default"]) for name in chosen}
