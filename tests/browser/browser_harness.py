@@ -277,6 +277,7 @@ def screenshot(driver, name: str, fallback: Path) -> Path:
     path = folder / f"{name}.png"
     height = driver.execute_script(
         "const m = document.querySelector(\"[data-testid='stMain']\") || document.body; return m.scrollHeight;")
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
     width = driver.get_window_size()["width"]
     driver.set_window_size(width, max(800, min(int(height) + 40, 4000)))
     time.sleep(0.5)

@@ -42,7 +42,7 @@ def results_1000(browser_ready, tmp_path_factory):
     """A results folder of 1,000 feasible design points written by cosim's sweep."""
     from cosim.api import sweep
 
-    folder = tmp_path_factory.mktemp("explorer-1000")
+    folder = tmp_path_factory.mktemp("explorer-1000", numbered=False)
     results = sweep(HERE / "sweep_1000.yaml", folder, overwrite=True).results
     assert len(results) == POINTS and results["feasible"].all()
     return folder
