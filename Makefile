@@ -19,7 +19,7 @@ demo: $(STAMP)
 	@echo
 	@echo "Explore these results in your browser (throughput-energy scatter, click a point for its breakdown):"
 	@echo "    $(BIN)/cosim app --results results/quickstart"
-	@echo "then open http://localhost:8501 (the address it prints; Ctrl-C stops it)."
+	@echo "then open http://127.0.0.1:8501 (the address it prints; Ctrl-C stops it)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -87,3 +87,21 @@ def measured_vs_predicted(frame: Any) -> alt.Chart:
     diagonal = alt.Chart(alt.Data(values=[{"t": lo}, {"t": hi}])).mark_line(color="grey", strokeDash=[4, 4]).encode(
         x=alt.X("t:Q", scale=scale), y=alt.Y("t:Q", scale=scale))
     return alt.layer(diagonal, bars, points).interactive()
+
+
+def lines(frame: Any, x: str, y: str, colour: str, title: str) -> alt.Chart:
+    """``y`` against ``x`` (log x), one line per ``colour``."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X(field(x), type="quantitative", title=x, scale=alt.Scale(type="log")),
+        y=alt.Y(field(y), type="quantitative", title=title), color=alt.Color(field(colour), type="nominal"),
+        tooltip=[alt.Tooltip(field(c), title=c) for c in (colour, x, y)])
+
+
+def cdf(frame: Any, value: str, colour: str, title: str) -> alt.Chart:
+    """The empirical cumulative distribution of ``value``, one curve per ``colour`` (computed by Vega-Lite)."""
+    return alt.Chart(frame[[value, colour]]).transform_window(
+        rank="count()", sort=[{"field": value}], groupby=[colour]).transform_joinaggregate(
+        total="count()", groupby=[colour]).transform_calculate(share="datum.rank / datum.total").mark_line(
+        interpolate="step-after").encode(
+        x=alt.X(f"{value}:Q", title=title, scale=alt.Scale(type="log")),
+        y=alt.Y("share:Q", title="share of requests"), color=alt.Color(f"{colour}:N"))

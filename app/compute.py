@@ -66,12 +66,11 @@ def op_mapping(row_json: str, op: int, objective: str, top: int):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def mappable_ops(row_json: str) -> str:
-    """The text listing the ops of one results row that have a searched mapping."""
-    from cosim.api import load_point, mapping_report
+def mappable_ops(row_json: str) -> list[int]:
+    """The indices of the ops of one results row that have a searched mapping."""
+    from cosim.api import load_point, mappable_ops as mapped
 
-    hardware, workload = load_point(json.loads(row_json))
-    return mapping_report(hardware, workload)
+    return mapped(*load_point(json.loads(row_json)))
 
 
 def row_json(row: Any) -> str:
@@ -86,3 +85,19 @@ def validation(measurements: str, hardware: str | None, overlay: str | None, fol
     from cosim.api import validate_calibration
 
     return validate_calibration(measurements, hardware, overlay, folds=folds, split=split)
+
+
+@st.cache_data(show_spinner="serving the requests (each system at each rate) …", max_entries=16)
+def serving_study(key: str):
+    """(summary, capacity, requests) of the serving study whose config is ``key`` (JSON); ``requests`` holds every
+    run's per-request table with its system and rate."""
+    import pandas as pd
+
+    from cosim.api import serve_study
+
+    SWEEP_DIR.mkdir(parents=True, exist_ok=True)
+    result = serve_study(json.loads(key), output=tempfile.mkdtemp(prefix="serve-", dir=SWEEP_DIR))
+    frames = [run.requests.assign(system=run.system, rate_per_s=run.rate_per_s) for run in result.runs
+              if len(run.requests)]
+    requests = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return result.summary, result.capacity, requests

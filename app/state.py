@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-PAGES = (("explore", "Explore"), ("point", "Point"), ("compare", "Compare"), ("calibration", "Calibration"),
-         ("results", "Results"), ("presets", "Presets"))
+PAGES = (("explore", "Explore"), ("point", "Point"), ("compare", "Compare"), ("serving", "Serving"),
+         ("calibration", "Calibration"), ("results", "Results"), ("presets", "Presets"))
 RESULTS_ENV = "COSIM_APP_RESULTS"  # the folder `cosim app --results DIR` opens
 _RESULTS = "shared_results"  # (results DataFrame, objective, where it came from)
 _POINT = "shared_point"  # the point_id of the point shown on the Point page
@@ -43,6 +43,16 @@ def current_results() -> tuple[Any, str, str] | None:
         set_results(results, "latency", folder)
         return st.session_state[_RESULTS]
     return None
+
+
+def results_or_hint() -> tuple[Any, str, str] | None:
+    """:func:`current_results`, or None after telling the user where design points come from."""
+    current = current_results()
+    if current is None:
+        import streamlit as st
+
+        st.info("No design points yet: run a sweep on the Explore page or open a results folder on Results.")
+    return current
 
 
 def point_label(row: Any) -> str:

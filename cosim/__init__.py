@@ -21,7 +21,8 @@ _API += ("serve_study", "load_serving_config", "ServingConfig", "StudyResult", "
 _API += ("measure_board", "read_measurements", "measured_workload", "measurement_rates",  # calibration: measurement
          "convert_board_csv")
 _API += ("parse_config", "check_config", "count_points", "config_yaml", "read_results",  # configs and points
-         "point_inputs", "load_point", "point_config", "explorer_script", "workload_ops")
+         "point_inputs", "load_point", "point_config", "explorer_script", "workload_ops",
+         "serving_datasets", "mappable_ops")
 __all__ = list(_API)
 
 

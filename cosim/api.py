@@ -5,11 +5,13 @@ and what is allowed.
 Hardware: :func:`available_hardware`, :func:`load_hardware`, :func:`describe_hardware`, :func:`parameter_space`.
 Workloads: :func:`available_workloads`, :func:`load_workload`, :func:`describe_workload`,
 :func:`workload_parameters`, :func:`workload_ops`, :func:`import_onnx`, :func:`save_trace`.
-Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`serve`.
+Evaluation: :func:`simulate`, :func:`sweep`, :func:`pareto_front`, :func:`mapping_report`, :func:`mappable_ops`,
+:func:`serve`.
 Sweep configs and design points: :func:`parse_config`, :func:`check_config`, :func:`count_points`,
 :func:`read_results`, :func:`point_inputs`, :func:`load_point`, :func:`point_config`, :func:`config_yaml`.
-Request-level serving: :func:`serve_study`, :func:`load_serving_config`, and the pieces a study is made of
-(``ServingConfig``, ``generate_requests``, ``predictor_for``, ``simulate_system``, ``capacity_search``).
+Request-level serving: :func:`serve_study`, :func:`load_serving_config`, :func:`serving_datasets`, and the pieces
+a study is made of (``ServingConfig``, ``generate_requests``, ``predictor_for``, ``simulate_system``,
+``capacity_search``).
 Measurement: :func:`measure_board`, :func:`read_measurements`, :func:`measured_workload`,
 :func:`measurement_rates`, :func:`convert_board_csv`.
 Calibration: :func:`fit_calibration`, :func:`read_calibration`, :func:`write_calibration`,
@@ -46,13 +48,13 @@ __all__ = ["Hardware", "HardwareDescription", "INPUT_ERRORS", "Result", "Routing
            "WorkloadDescription", "available_hardware", "available_workloads", "best_mappings", "check_config",
            "config_yaml", "convert_board_csv", "count_points", "dataset_figures_cells", "describe",
            "describe_hardware", "describe_workload", "explorer_script", "fit_calibration", "import_onnx",
-           "load_hardware", "load_point", "load_serving_config", "load_workload", "mapping_report", "measure_board",
-           "measured_workload", "measurement_rates", "parameter_space", "pareto_front", "parse_config",
-           "point_config", "point_inputs", "read_calibration", "read_measurements", "read_results",
+           "load_hardware", "load_point", "load_serving_config", "load_workload", "mappable_ops", "mapping_report",
+           "measure_board", "measured_workload", "measurement_rates", "parameter_space", "pareto_front",
+           "parse_config", "point_config", "point_inputs", "read_calibration", "read_measurements", "read_results",
            "reproduction_cells", "reproduction_output", "reproduction_table", "save_trace", "serve", "serve_study",
-           "simulate", "sweep", "validate_calibration", "validate_dataset", "validation_datasets", "workload_ops",
-           "workload_parameters", "write_calibration", "write_dataset_figures", "write_reproduction_table",
-           *SERVING_PIECES]
+           "serving_datasets", "simulate", "sweep", "validate_calibration", "validate_dataset", "validation_datasets",
+           "workload_ops", "workload_parameters", "write_calibration", "write_dataset_figures",
+           "write_reproduction_table", *SERVING_PIECES]
 
 # Every error that means bad input (a name, path, value or file), never a bug: the CLI prints it and exits with 2.
 INPUT_ERRORS = (CosimInputError, HardwareConfigError, WorkloadParamError, TraceFormatError)
@@ -113,6 +115,16 @@ def best_mappings(hardware: Hardware, workload: Workload, op: int, objective: st
     from cosim.mapping_query import best_mappings as query
 
     return query(hardware, workload, op, objective, top)
+
+
+def mappable_ops(hardware: Hardware, workload: Workload) -> list[int]:
+    """Indices of the ops whose mapping is searched on ``hardware`` (those :func:`mapping_report` can show); a kind
+    whose ops run fixed kernels raises ``CosimInputError``."""
+    from cosim.mapview import check_kind, mappable_ops as mapped
+    from workloads.table import op_table
+
+    check_kind(hardware)
+    return mapped(hardware, op_table(workload))
 
 
 def mapping_report(hardware: Hardware, workload: Workload, op: int | None = None, objective: str = "latency",
@@ -190,12 +202,25 @@ def count_points(config: dict[str, Any], source: str = "<config>") -> int:
     return len(hardware_points(cfg)) * len(workload_points(cfg))
 
 
-def config_yaml(config: dict[str, Any]) -> str:
-    """A sweep config dict as YAML text that ``cosim sweep`` reads back to the same config (checked first)."""
+def config_yaml(config: dict[str, Any], serving: bool = False) -> str:
+    """A sweep config dict (``serving``: a serving config dict) as YAML text that ``cosim sweep`` (``cosim serve``)
+    reads back to the same config; checked first, so a bad config raises ``CosimInputError``."""
     import yaml
 
-    check_config(config)
+    if serving:
+        from cosim.serving.load import validate_serving_config
+
+        validate_serving_config(config)
+    else:
+        check_config(config)
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def serving_datasets() -> list[str]:
+    """The request-length profiles a serving config's ``traffic.dataset`` may name."""
+    from cosim.serving.datasets import names
+
+    return names()
 
 
 RESULT_COLUMNS = ("point_id", "hardware", "preset", "workload", "feasible")  # what every results table has

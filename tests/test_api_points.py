@@ -122,3 +122,12 @@ def test_parse_config_can_refuse_files_to_read():
     text = "hardware: [{preset: H100-SXM5-80GB, calibration: /etc/passwd}]\nworkloads: [{model: llama-2-7b}]"
     with pytest.raises(CosimInputError, match=r"up.yaml: hardware\[0\].calibration: this config may not name files"):
         api.parse_config(text, "up.yaml", files=False)
+
+
+def test_mappable_ops_are_those_the_mapping_report_shows():
+    hardware, workload = api.load_hardware("H100-SXM5-80GB"), api.load_workload("llama-2-7b")
+    mapped = api.mappable_ops(hardware, workload)
+    assert mapped and all(workload.ops[i].kind in ("matmul", "attention") for i in mapped)
+    assert all(f"  {i:4d} * " in api.mapping_report(hardware, workload) for i in mapped)
+    with pytest.raises(CosimInputError, match="fixed kernels"):
+        api.mappable_ops(api.load_hardware("HBM-PIM-Aquabolt-XL"), workload)

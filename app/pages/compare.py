@@ -23,9 +23,8 @@ def side_by_side(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 def main() -> None:
     st.title("Compare")
-    current = state.current_results()
+    current = state.results_or_hint()
     if current is None:
-        st.info("No design points yet: run a sweep on the Explore page or open a results folder on Results.")
         return
     results, objective, origin = current
     labels = scatter_view.point_labels(results)

@@ -20,15 +20,17 @@ def header(row, totals: dict) -> None:
 def mapping(row_json: str, ops, objective: str) -> None:
     st.markdown("#### Mapping of an op")
     try:
-        listing = compute.mappable_ops(row_json)
+        mapped = compute.mappable_ops(row_json)
     except INPUT_ERRORS as exc:
         st.info(str(exc))
         return
-    with st.expander("ops with a searched mapping"):
-        st.code(listing, language=None)
-    names = [f"{i}: {op} ({kind})" for i, (op, kind) in enumerate(zip(ops["op"], ops["kind"]))]
+    if not mapped:
+        st.info("no op of this workload has a searched mapping on this device")
+        return
+    names = [f"{i}: {ops['op'][i]} ({ops['kind'][i]})" for i in mapped]
+    slowest = max(range(len(mapped)), key=lambda j: ops["time_s"][mapped[j]])
     pick, top = st.columns([3, 1])
-    op = names.index(pick.selectbox("Op", names, key="point_op"))
+    op = mapped[names.index(pick.selectbox("Op (with a searched mapping)", names, index=slowest, key="point_op"))]
     top = top.number_input("runners-up", min_value=1, max_value=20, value=5, key="point_top")
     try:
         text, table = compute.op_mapping(row_json, int(op), objective, int(top))
@@ -41,9 +43,8 @@ def mapping(row_json: str, ops, objective: str) -> None:
 
 def main() -> None:
     st.title("Point")
-    current = state.current_results()
+    current = state.results_or_hint()
     if current is None:
-        st.info("No design points yet: run a sweep on the Explore page or open a results folder on Results.")
         return
     results, objective, origin = current
     point_id = scatter_view.point_picker(results, "point_pick")

@@ -35,13 +35,18 @@ def chart_data(at, index: int = 0) -> list:
     return [pa.ipc.open_stream(ds.data.data).read_pandas() for ds in chart.proto.datasets]
 
 
+def exported_config_text(at) -> str:
+    """The YAML the page exports (shown under its download button)."""
+    texts = [c.value for c in at.code if c.language == "yaml"]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
 def exported_config(at) -> dict:
     """The sweep config the page exports (the YAML shown under its download button), read back by cosim."""
     from cosim.api import parse_config
 
-    texts = [c.value for c in at.code if c.language == "yaml"]
-    assert len(texts) == 1, texts
-    return parse_config(texts[0], "export").model_dump(exclude_defaults=True)
+    return parse_config(exported_config_text(at), "export").model_dump(exclude_defaults=True)
 
 
 def no_exceptions(at) -> None:
@@ -68,3 +73,11 @@ def table(at, *columns: str):
         if all(c in value.columns for c in columns):
             return value
     raise AssertionError(f"no table with columns {columns}")
+
+
+def open_page(at, module: str):
+    """Run the app (its navigation registers the pages), then open ``app/pages/<module>.py``."""
+    at.run()
+    at.switch_page(f"pages/{module}.py").run()
+    no_exceptions(at)
+    return at

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chart_data, no_exceptions, table
+from conftest import chart_data, no_exceptions, table, open_page
 
 MEASURED = Path(__file__).resolve().parents[1] / "data" / "host-cpu-quiet-2026-12-02.parquet"
 
 
 def open_calibration(app):
-    app.switch_page("pages/calibration.py").run()
+    open_page(app, "calibration")
     no_exceptions(app)
     return app
 

@@ -1,12 +1,12 @@
 """The Compare page: two to four points side by side (parameters that differ, totals, energy by component), no
 more than four, and the config of the points compared."""
 
-from conftest import chart_data, exported_config, no_exceptions, table
+from conftest import chart_data, exported_config, no_exceptions, table, open_page
 
 
 def open_compare(app, results_folder, monkeypatch):
     monkeypatch.setenv("COSIM_APP_RESULTS", str(results_folder))
-    app.switch_page("pages/compare.py").run()
+    open_page(app, "compare")
     no_exceptions(app)
     return app
 

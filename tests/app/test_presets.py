@@ -1,11 +1,11 @@
 """The Presets page: a preset's every value with its source, its parameter space; a workload's parameters and
 op table, which follow the parameter widgets; the exported config names both."""
 
-from conftest import exported_config, no_exceptions, table
+from conftest import exported_config, no_exceptions, table, open_page
 
 
 def open_presets(app):
-    app.switch_page("pages/presets.py").run()
+    open_page(app, "presets")
     no_exceptions(app)
     return app
 

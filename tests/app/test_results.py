@@ -1,13 +1,13 @@
 """The Results page: a folder written by cosim sweep (or an uploaded results.parquet) is filtered, plotted and
 offered for download with the config of the points shown; bad or oversized uploads get a clear message."""
 
-from conftest import chart_data, exported_config, no_exceptions, table
+from conftest import chart_data, exported_config, no_exceptions, table, open_page
 
 
 def open_results(app, folder=None, monkeypatch=None):
     if folder is not None:
         monkeypatch.setenv("COSIM_APP_RESULTS", str(folder))
-    app.switch_page("pages/results.py").run()
+    open_page(app, "results")
     no_exceptions(app)
     return app
 
