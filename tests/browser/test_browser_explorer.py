@@ -9,6 +9,7 @@ installs the browser."""
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from pathlib import Path
 
@@ -57,12 +58,6 @@ def page(results_1000):
             yield driver, url
         finally:
             driver.quit()
-
-
-def marks_in(driver, scope: str, count: int):
-    """Wait until the chart under ``scope`` shows ``count`` data marks."""
-    h.wait(driver, lambda d: len(h.marks(d, scope)) == count, 120, f"{count} marks in {scope}")
-    return h.marks(driver, scope)
 
 
 def test_explore_redraw_click_and_point_breakdown(page, tmp_path):
@@ -117,11 +112,23 @@ def test_explore_runs_a_new_sweep(page):
     driver.get(url)
     h.wait(driver, lambda d: h.chart_svg(d, SCATTER), 180, "the Explore scatter")
     h.click(driver, f"{h.keyed('explore_source')} label", "New sweep")
-    # the default config: H100 and A100 × Llama-2-7B over five batch sizes, evaluated with a progress bar
-    first = marks_in(driver, SCATTER, 10)
-    assert first
+    # the page's default config (two GPUs × Llama-2-7B over five batch sizes), evaluated with a progress bar
+    five = plotted(driver, lambda n: 0 < n != POINTS)
     h.click(driver, "[role='tab']", "Workloads")
     h.type_number(driver, "explore_wl:llama-2-7b:batch:points", 3)
-    marks_in(driver, SCATTER, 6)
+    three = plotted(driver, lambda n: n not in (five, POINTS))
+    assert three * 5 == five * 3, (five, three)
     text = h.chart_text(driver, SCATTER)
     assert "H100-SXM5-80GB" in text and "A100-SXM4-80GB" in text
+
+
+def plotted(driver, expected) -> int:
+    """Wait until the page says it plots a number of points that ``expected`` accepts and the scatter has as many
+    marks; returns the number."""
+    def shown(d):
+        said = re.search(r"(\d+) feasible design points", d.execute_script("return document.body.innerText"))
+        return said and expected(int(said[1])) and len(h.marks(d, SCATTER)) == int(said[1]) and int(said[1])
+
+    n = h.wait(driver, shown, 300, "the scatter of the new sweep")
+    h.idle(driver)
+    return n
