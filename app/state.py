@@ -4,7 +4,7 @@ given on the command line. Pages read and write these through the functions here
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 PAGES = (("explore", "Explore"), ("point", "Point"), ("compare", "Compare"), ("serving", "Serving"),
          ("calibration", "Calibration"), ("results", "Results"), ("presets", "Presets"))
@@ -12,6 +12,36 @@ RESULTS_ENV = "COSIM_APP_RESULTS"  # the folder `cosim app --results DIR` opens
 _RESULTS = "shared_results"  # (results DataFrame, objective, where it came from)
 _POINT = "shared_point"  # the point_id of the point shown on the Point page
 _COMPARE = "shared_compare"  # point_ids on the Compare page
+
+
+# Widgets whose values outlive a visit to another page (Streamlit forgets a widget's value once a run does not draw
+# it): the Explore and Serving settings. Buttons, uploads and chart selections cannot be set, so they are not kept.
+KEPT = ("explore_presets", "explore_workloads", "explore_objective", "explore_hw_axes:", "explore_hw:",
+        "explore_wl_axes:", "explore_wl:", "explore_x", "explore_y", "explore_colour", "explore_logx", "explore_logy",
+        "explore_front", "explore_auto", "explore_source", "explore_folder", "serving_")
+NOT_KEPT = ("serving_export",)
+_KEPT_VALUES = "shared_kept_widgets"
+_LAST_PAGE = "shared_last_page"
+
+
+def run_page(name: str, draw: Callable[[], None]) -> None:
+    """Draw page ``name`` with ``draw``, carrying the :data:`KEPT` widget values across pages: those Streamlit
+    forgot while another page was shown are put back first, and this run's are remembered after (also when the
+    page ends early or switches page)."""
+    import streamlit as st
+
+    kept = st.session_state.setdefault(_KEPT_VALUES, {})
+    if st.session_state.get(_LAST_PAGE) != name:
+        for key, value in kept.items():
+            if key not in st.session_state:
+                st.session_state[key] = value
+    st.session_state[_LAST_PAGE] = name
+    try:
+        draw()
+    finally:
+        for key in list(st.session_state):
+            if isinstance(key, str) and key.startswith(KEPT) and key not in NOT_KEPT:
+                kept[key] = st.session_state[key]
 
 
 def results_folder() -> str:

@@ -4,7 +4,7 @@ predicted time with the fit's error bars, before and after calibration, and the 
 import pandas as pd
 import streamlit as st
 
-from app import charts, compute, uploads
+from app import charts, compute, state, uploads
 from cosim.api import INPUT_ERRORS, available_hardware, measurement_rates, read_calibration, read_measurements
 
 DEFAULT_PRESET = "Host-CPU"  # the preset of the board `cosim calibrate measure --board host-cpu` measures
@@ -100,4 +100,4 @@ def main() -> None:
     st.code(" ".join(command), language="bash")
 
 
-main()
+state.run_page("calibration", main)

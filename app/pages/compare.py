@@ -62,4 +62,4 @@ def main() -> None:
     export.config_button(point_config(rows, objective, "compare"), "compare_export")
 
 
-main()
+state.run_page("compare", main)

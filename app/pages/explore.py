@@ -158,4 +158,4 @@ def main() -> None:
     export.config_button(config, "explore_export")
 
 
-main()
+state.run_page("explore", main)

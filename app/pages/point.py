@@ -90,4 +90,4 @@ def main() -> None:
     export.config_button(point_config([row], objective, "point"), "point_export")
 
 
-main()
+state.run_page("point", main)

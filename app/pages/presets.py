@@ -3,7 +3,7 @@ catalog workload with its parameters, sources and op table."""
 
 import streamlit as st
 
-from app import export, widgets
+from app import export, state, widgets
 from cosim.api import (INPUT_ERRORS, available_hardware, available_workloads, describe, load_workload,
                        parameter_space, workload_ops)
 
@@ -67,4 +67,4 @@ def main() -> None:
                          "presets_export", "Export a sweep of this preset and workload (YAML)")
 
 
-main()
+state.run_page("presets", main)

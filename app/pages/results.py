@@ -72,4 +72,4 @@ def main() -> None:
     downloads(rows)
 
 
-main()
+state.run_page("results", main)

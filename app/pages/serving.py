@@ -3,7 +3,7 @@ latency CDFs, goodput and SLO attainment against the rate, and each system's cap
 
 import streamlit as st
 
-from app import charts, compute, export, widgets
+from app import charts, compute, export, state, widgets
 from cosim.api import INPUT_ERRORS, available_hardware, available_workloads, serving_datasets
 
 DEFAULT_MODEL, DEFAULT_SYSTEMS, DEFAULT_DATASET = "gpt3-7b", ["H100-SXM5-80GB"], "sharegpt-vllm"
@@ -81,4 +81,4 @@ def main() -> None:
     export.config_button(config, "serving_export", "Export the serving config (YAML)", serving=True)
 
 
-main()
+state.run_page("serving", main)

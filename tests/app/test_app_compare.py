@@ -1,7 +1,7 @@
 """The Compare page: two to four points side by side (parameters that differ, totals, energy by component), no
 more than four, and the config of the points compared."""
 
-from conftest import chart_data, exported_config, no_exceptions, table, open_page
+from app_checks import chart_data, exported_config, no_exceptions, table, open_page
 
 
 def open_compare(app, results_folder, monkeypatch):

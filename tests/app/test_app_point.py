@@ -3,7 +3,7 @@ the mapping of a chosen op with its runners-up, why an infeasible point is infea
 
 import pytest
 
-from conftest import chart_data, charts, exported_config, no_exceptions, open_page
+from app_checks import chart_data, charts, exported_config, no_exceptions, open_page
 
 
 def open_point(app, label_part: str):

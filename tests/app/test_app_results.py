@@ -1,7 +1,7 @@
 """The Results page: a folder written by cosim sweep (or an uploaded results.parquet) is filtered, plotted and
 offered for download with the config of the points shown; bad or oversized uploads get a clear message."""
 
-from conftest import chart_data, exported_config, no_exceptions, table, open_page
+from app_checks import chart_data, exported_config, no_exceptions, table, open_page
 
 
 def open_results(app, folder=None, monkeypatch=None):

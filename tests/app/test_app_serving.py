@@ -2,7 +2,7 @@
 SLO attainment against the rate, latency CDFs, the summary cosim's serving study computes, capacity under the SLO
 and the serving config that reproduces it; the SLO sliders change the judgement, not the simulated requests."""
 
-from conftest import chart_data, exported_config_text, no_exceptions, open_page, table
+from app_checks import chart_data, exported_config_text, no_exceptions, open_page, table
 
 
 def open_serving(app, requests=40, rates=(2.0, 8.0), points=2):

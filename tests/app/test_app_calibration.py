@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chart_data, no_exceptions, table, open_page
+from app_checks import chart_data, no_exceptions, table, open_page
 
 MEASURED = Path(__file__).resolve().parents[1] / "data" / "host-cpu-quiet-2026-12-02.parquet"
 

@@ -1,7 +1,7 @@
 """The Presets page: a preset's every value with its source, its parameter space; a workload's parameters and
 op table, which follow the parameter widgets; the exported config names both."""
 
-from conftest import exported_config, no_exceptions, table, open_page
+from app_checks import exported_config, no_exceptions, table, open_page
 
 
 def open_presets(app):

@@ -2,7 +2,7 @@
 with the Pareto front; widgets change the config, the plotted metrics and the colours; bad values show cosim's
 message; a results folder feeds the scatter; the exported YAML reproduces the sweep."""
 
-from conftest import chart_data, charts, exported_config, no_exceptions
+from app_checks import chart_data, charts, exported_config, no_exceptions
 
 H100 = "H100-SXM5-80GB"
 BW = "memory.hbm_bandwidth_gbps"
@@ -141,3 +141,17 @@ def test_an_uploaded_config_is_checked_like_the_cli_checks_a_file(app):
     no_exceptions(app)
     assert len(chart_data(app)[0]) == 2
     assert exported_config(app)["workloads"] == [{"model": "llama-2-7b", "grid": {"batch": [1, 4]}}]
+
+
+def test_settings_outlive_a_visit_to_another_page(app):
+    app.run()
+    app.multiselect(key=f"explore_hw_axes:{H100}").set_value([BW]).run()
+    app.number_input(key=f"explore_hw:{H100}:{BW}:points").set_value(2)
+    app.selectbox(key="explore_x").set_value("latency_s").run()
+    assert caption_count(app) == (2 + 1) * 5
+    app.switch_page("pages/presets.py").run()
+    app.switch_page("pages/explore.py").run()
+    no_exceptions(app)
+    assert caption_count(app) == (2 + 1) * 5
+    assert app.selectbox(key="explore_x").value == "latency_s"
+    assert charts(app)[0]["layer"][0]["encoding"]["x"]["field"] == "latency_s"
