@@ -16,7 +16,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cosim sweep examples/quickstart.yaml --overwrite
-	@echo "Explore these results in a browser: $(BIN)/cosim app --results results/quickstart  (then open http://127.0.0.1:8501)"
+	@echo
+	@echo "Explore these results in your browser (throughput-energy scatter, click a point for its breakdown):"
+	@echo "    $(BIN)/cosim app --results results/quickstart"
+	@echo "then open http://127.0.0.1:8501 (the address it prints; Ctrl-C stops it)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -36,6 +36,15 @@ def run_sweep(key: str):
     return outcome.results
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def results_config(results: Any, name: str) -> dict[str, Any]:
+    """The sweep config that reproduces every row of a results table, built once per table (a rerun that only
+    redraws the scatter does not rebuild it row by row)."""
+    from cosim.api import point_config
+
+    return point_config(results, name=name)
+
+
 @st.cache_data(show_spinner="evaluating the design point …", max_entries=64)
 def point_detail(row_json: str, objective: str):
     """(totals, per-op table) of one results row (JSON), evaluated afresh with the row's inputs."""

@@ -118,9 +118,7 @@ def main() -> None:
             st.error(str(exc))
             return
         state.set_results(results, "latency", path)
-        from cosim.api import point_config
-
-        config = point_config(results, name="results")
+        config = compute.results_config(results, "results")
     else:
         config = build_config() if source == SOURCES[0] else uploaded_config()
         if config is None:
