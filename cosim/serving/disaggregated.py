@@ -84,7 +84,7 @@ class _DecodePort:
         req.energy_j += energy
         self.recorder.energy_total_j += energy
         self.landed.append((req, blocks))  # joins the running table between steps: a step in flight holds its rows
-        self.instance._nudge()
+        self.instance.wake()
 
     def land(self) -> None:
         """Move the requests whose KV has arrived into the decode batch (run between the instance's steps)."""
@@ -95,9 +95,9 @@ class _DecodePort:
             # Between its first token and joining the decode batch the request is in no instance's batch or queue:
             # its time in transit enters the run's in-system integral here (Little's law holds over the whole
             # system).
-            self.recorder._present_s += self.env.now - req.last_token_s
+            self.recorder.add_in_system_s(self.env.now - req.last_token_s)
             sched.cache.free(blocks)  # the reservation becomes the request's own blocks in the running table
-            sched._admit(req, blocks, self.env.now)
+            sched.admit(req, blocks, self.env.now)
             sched.work_tokens += work_tokens(req)
         self.landed.clear()
 

@@ -43,12 +43,12 @@ class Instance:
         """Hand an arrived request to this instance."""
         self.scheduler.add(req)
         self._flush_rejected()
-        self._nudge()
+        self.wake()
 
     def close(self) -> None:
         """No more requests will arrive: the process ends once its work is done."""
         self.closed = True
-        self._nudge()
+        self.wake()
 
     def report_in_flight(self) -> None:
         """Record the requests still here when the clock stops: unfinished, with their times so far."""
@@ -56,7 +56,8 @@ class Instance:
             req.instance = self.index
             self.recorder.leave(req, req.id)
 
-    def _nudge(self) -> None:
+    def wake(self) -> None:
+        """Wake the replica's loop if it is idle waiting for work (new requests or freed memory)."""
         if self._wake is not None and not self._wake.triggered:
             self._wake.succeed()
 

@@ -140,9 +140,9 @@ def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None, 
 
 def _check_positions(model: str, longest: int | None, where: str, source: str) -> None:
     """A model with learned position embeddings cannot hold a request longer than its positions."""
-    from cosim.serving.step_cost import _learned_positions
+    from cosim.serving.step_cost import learned_positions
 
-    limit = _learned_positions(model)
+    limit = learned_positions(model)
     if limit is not None and (longest is None or longest > limit):
         bound = "are unbounded" if longest is None else f"reach {longest} tokens"
         raise CosimInputError(f"{where}.max_total_tokens: {model!r} has {limit} learned positions, but the requests' "

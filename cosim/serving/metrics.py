@@ -166,6 +166,10 @@ class Recorder:
         self.energy_j[pos] = req.energy_j
         self.instance[pos] = req.instance
 
+    def add_in_system_s(self, request_s: float) -> None:
+        """Add request-seconds spent in the system outside any instance's steps (a KV move between pools)."""
+        self._present_s += request_s
+
     def step(self, end_s: float, instance: int, step_s: float, batch_requests: int, prefill_tokens: int,
              decode_tokens: int, kv_used_tokens: int, kv_capacity_tokens: int, queue_length: int,
              energy_j: float) -> None:

@@ -145,7 +145,7 @@ class NanoBatchStepCost:
     def __init__(self, inner, nano_batches: int) -> None:
         if nano_batches < 2:
             raise CosimInputError(f"nano_batches must be >= 2 to overlap nano-batches, got {nano_batches}")
-        for attr in ("hardware", "_workload", "_corners"):
+        for attr in ("hardware", "step_workload", "grid_points"):
             if not hasattr(inner, attr):
                 raise CosimInputError(f"nano-batches need an engine step-cost predictor (EngineStepCost) for the "
                                       f"per-op breakdown; got {type(inner).__name__}")
@@ -166,7 +166,7 @@ class NanoBatchStepCost:
         context = sum(batch.decode_contexts) / d if d else 0.0
         chunks = tuple(sorted(batch.prefill_chunks))
         points = ([((d, int(round(context)), chunks), 1.0)] if self.inner.exact
-                  else self.inner._corners(d, context, chunks))
+                  else self.inner.grid_points(d, context, chunks))
         time_s = energy_j = 0.0
         busy = dict.fromkeys(RESOURCES, 0.0)
         for point, w in points:
@@ -190,11 +190,11 @@ class NanoBatchStepCost:
 
         d = batch.decode_tokens
         context = int(round(sum(batch.decode_contexts) / d)) if d else 0
-        wl = self.inner._workload(d, context, tuple(sorted(batch.prefill_chunks)))
+        wl = self.inner.step_workload(d, context, tuple(sorted(batch.prefill_chunks)))
         wl.memory_bytes["kv_cache"] = 0.0  # the schedulers keep the KV cache within the inner predictor's capacity
         result = simulate(self.inner.hardware, wl, self.inner.objective)
         if not result.feasible:
-            raise CosimInputError(f"{self.inner._where()}: a nano-batch of {d} decodes and prefill chunks "
+            raise CosimInputError(f"{self.inner.where()}: a nano-batch of {d} decodes and prefill chunks "
                                   f"{list(batch.prefill_chunks)[:4]} is infeasible: {result.reason}")
         return result
 

@@ -120,7 +120,7 @@ class EngineStepCost:
             self.fixed["pipeline_parallel"] = pipeline_parallel
         if kv_dtype:
             self.fixed["kv_dtype"] = kv_dtype
-        self.max_positions = _learned_positions(model)
+        self.max_positions = learned_positions(model)
         # Ops of one device with one pipeline stage run one after another: a step is the sum of its parts.
         self.additive = hardware.kind != "hetero" and pipeline_parallel == 1
         self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
@@ -136,7 +136,7 @@ class EngineStepCost:
             return StepCost(0.0, 0.0)
         kv = sum(batch.decode_contexts) + batch.decode_tokens + sum(c + p for c, p in batch.prefill_chunks)
         if kv > self.kv_capacity_tokens():
-            raise CosimInputError(f"{self._where()}: {self._describe(batch)} holds {kv} KV tokens, more than the "
+            raise CosimInputError(f"{self.where()}: {self._describe(batch)} holds {kv} KV tokens, more than the "
                                   f"{self.kv_capacity_tokens()} that fit")
         d = batch.decode_tokens
         context = sum(batch.decode_contexts) / d if d else 0.0
@@ -145,7 +145,7 @@ class EngineStepCost:
             return StepCost(*self._step(d, int(round(context)), chunks))
         if self.additive:
             return StepCost(*self._sum_of_parts(d, context, chunks))
-        grid = self._corners(d, context, chunks)
+        grid = self.grid_points(d, context, chunks)
         parts = [(w, self._step(*point)) for point, w in grid]
         if len(set(chunks)) > 1:  # unequal chunks: their attention as such, not as the equal chunks of the grid
             parts += [(-w, self._attention(_groups(pieces))) for (_, _, pieces), w in grid]
@@ -170,7 +170,7 @@ class EngineStepCost:
 
     # ---- evaluation ------------------------------------------------------------------------------------------
 
-    def _corners(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
+    def grid_points(self, d: int, context: float, chunks: tuple[tuple[int, int], ...]):
         """(grid step, weight) of the grid points around the step: tokens, then chunk count, decodes (the rest of
         the tokens are the chunks'), decode context and the chunks' effective past."""
         positions = self.max_positions
@@ -207,7 +207,7 @@ class EngineStepCost:
         key = (d, context if d else 0, chunks)
         hit = self._steps.get(key)
         if hit is None:
-            wl = self._workload(d, context, chunks)
+            wl = self.step_workload(d, context, chunks)
             wl.memory_bytes["kv_cache"] = 0.0  # the cache is checked against kv_capacity_tokens()
             hit = self._evaluate(key, wl, StepBatch((context,) * d, chunks))
         return hit
@@ -247,7 +247,7 @@ class EngineStepCost:
         key = (part, d, context, chunks)
         hit = self._steps.get(key)
         if hit is None:
-            wl = self._workload(d, context, chunks)
+            wl = self.step_workload(d, context, chunks)
             keep = {"tokens": lambda op: op.kind != "attention" and op.name not in ROW_OPS,
                     "rows": lambda op: op.name in ROW_OPS, "attention": lambda op: op.kind == "attention"}[part]
             reuse = wl.parameter_bytes
@@ -265,14 +265,14 @@ class EngineStepCost:
         totals = evaluate_points(self.hardware, wl, self.hardware.params, self.objective, table)
         self.evaluations += 1
         if not totals["feasible"][0]:
-            raise CosimInputError(f"{self._where()}: {self._describe(batch)} is infeasible: {totals['reason'][0]}")
+            raise CosimInputError(f"{self.where()}: {self._describe(batch)} is infeasible: {totals['reason'][0]}")
         period = float(totals["period_s"][0])
         units = {k[len("utilization_"):]: float(v[0]) * period for k, v in totals.items()
                  if k.startswith("utilization_")}
         hit = self._steps[key] = (period, float(totals["energy_j"][0]), units)
         return hit
 
-    def _workload(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]):
+    def step_workload(self, d: int, context: int, chunks: tuple[tuple[int, int], ...]):
         """The step as a workload: a plain decode or prefill step when it is one, else a mixed step."""
         from workloads import load_workload
         from workloads.transformer import WorkloadParamError
@@ -286,7 +286,7 @@ class EngineStepCost:
         try:
             return load_workload(self.model, **params, **self.fixed)
         except (WorkloadParamError, ValueError) as exc:
-            raise CosimInputError(f"{self._where()}: {self._describe(StepBatch((context,) * d, chunks))}: {exc}") \
+            raise CosimInputError(f"{self.where()}: {self._describe(StepBatch((context,) * d, chunks))}: {exc}") \
                 from None
 
     def _kv_capacity(self) -> int:
@@ -297,9 +297,9 @@ class EngineStepCost:
         piece = min(_CHUNK_MAX, self.max_positions or _CHUNK_MAX)
         left = self.workspace_tokens - rows
         chunks = _even_chunks(left, -(-left // piece), 0) if left > 0 else ()
-        workspace = self._workload(rows, 0, chunks).memory_bytes
+        workspace = self.step_workload(rows, 0, chunks).memory_bytes
         per_token = workspace["kv_cache"] / self.workspace_tokens
-        probe = self._workload(1, min(1024, (self.max_positions or 2048) - 1), ())
+        probe = self.step_workload(1, min(1024, (self.max_positions or 2048) - 1), ())
 
         def fits(tokens: int) -> tuple[bool, str, float]:
             probe.memory_bytes = {**workspace, "kv_cache": tokens * per_token}
@@ -308,7 +308,7 @@ class EngineStepCost:
 
         ok, reason, capacity = fits(0)
         if not ok:
-            raise CosimInputError(f"{self._where()}: the weights and the workspace of a step of "
+            raise CosimInputError(f"{self.where()}: the weights and the workspace of a step of "
                                   f"{self.workspace_tokens} tokens do not fit: {reason}")
         lo, hi = 0, int(capacity / per_token) + 1
         while fits(hi)[0]:
@@ -318,7 +318,8 @@ class EngineStepCost:
             lo, hi = (mid, hi) if fits(mid)[0] else (lo, mid)
         return lo
 
-    def _where(self) -> str:
+    def where(self) -> str:
+        """The model, hardware and parallelism, as error messages name them."""
         return (f"model {self.model!r} on {self.hardware.name!r} (tensor_parallel={self.tensor_parallel}, "
                 f"pipeline_parallel={self.pipeline_parallel})")
 
@@ -331,7 +332,7 @@ class EngineStepCost:
         return f"the step of {d} decodes (mean context {context:.0f}) and prefill chunks (tokens, past) {shown}"
 
 
-def _learned_positions(model: str) -> int | None:
+def learned_positions(model: str) -> int | None:
     """The position limit of a model with learned position embeddings (None when positions are unbounded)."""
     from workloads.model_config import available_model_configs, load_model_config
 

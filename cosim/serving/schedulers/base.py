@@ -113,7 +113,7 @@ class Scheduler:
         return [self._sync(row) for row in range(self.n)] + list(self.swapped) + list(self.waiting)
 
     # --- running table ------------------------------------------------------------------------------------------
-    def _admit(self, req: Request, blocks: int, now: float) -> int:
+    def admit(self, req: Request, blocks: int, now: float) -> int:
         """Move ``req`` into the running table holding ``blocks`` KV blocks (a prefilling request after the others,
         a decoding one after the decoding ones); returns its row."""
         self.cache.allocate(blocks)
@@ -217,7 +217,7 @@ class Scheduler:
             if not self.cache.can_allocate(blocks, watermark=self.n > 0):
                 break
             self.swapped.popleft()
-            self._admit(req, blocks, now)
+            self.admit(req, blocks, now)
             extra += self._swap_s(req)
         return extra
 
@@ -247,7 +247,7 @@ class Scheduler:
                 break
             self.waiting.popleft()
             take = min(left, budget) if chunked else left
-            chunks.append((self._admit(req, blocks, now), take))
+            chunks.append((self.admit(req, blocks, now), take))
             budget -= take
         return chunks
 
