@@ -18,6 +18,7 @@ from cosim.calibration.schema import append_measurements, measurement_id, read_m
 from cosim.calibration.suites import Case
 from cosim.calibration.timing import RepeatPolicy, Timer, Timing, measure
 from cosim.errors import CosimInputError
+from cosim.progress import CountedProgress
 from workloads.trace_io import workload_to_dict
 
 # Per-op time caps of each set: the quick set must finish in well under two minutes on a two-core CI machine.
@@ -99,7 +100,7 @@ def run_cases(cases: Iterable[Case], path: Path, env: Environment, lower: Callab
     outcome = RunOutcome(path)
     done = _done(path, env)
     began = time.perf_counter()
-    bar = _Progress(len(cases), env.board) if progress else None
+    bar = CountedProgress(f"measure {env.board}", len(cases)) if progress else None
     try:
         for case in cases:
             if bar:
@@ -133,26 +134,3 @@ def _time_case(case: Case, lower: Callable, timer: Timer, policy: RepeatPolicy, 
         return measure(lower(case.workload), timer, policy, sampler=sampler), ""
     except unsupported as exc:
         return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-class _Progress:
-    """A rich progress bar naming the case being measured, with elapsed time and ETA."""
-
-    def __init__(self, total: int, board: str) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-
-        self._progress = Progress(TextColumn(f"measure {board}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                  TextColumn("{task.fields[case]}"))
-        self._task = self._progress.add_task(board, total=total, case="")
-        self._progress.start()
-
-    def show(self, label: str) -> None:
-        self._progress.update(self._task, case=label)
-
-    def advance(self) -> None:
-        self._progress.update(self._task, advance=1)
-
-    def stop(self) -> None:
-        self._progress.stop()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cosim.errors import CosimInputError
+from cosim.progress import CountedProgress
 from cosim.serving.run import ServingRun
 from cosim.serving.spec import PoolSpec, ServingConfig, SystemSpec
 
@@ -76,7 +77,7 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
     runs: list[ServingRun] = []
     searches: dict[str, object] = {}
     total = len(config.systems) * len(rates) + (len(config.systems) if config.capacity else 0)
-    bar = _progress(total, progress)
+    bar = CountedProgress("serve", total, shown=progress, terminal_only=True)
     interrupted = False
     try:
         for rate in rates:
@@ -101,7 +102,7 @@ def run_study(config: ServingConfig, base_dir: Path | None = None, progress: boo
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        bar.close()
+        bar.stop()
     summary = pd.DataFrame([summary_row(run) for run in runs])
     result = StudyResult(config, runs, summary, capacity_table(searches, config), output,
                          elapsed_s=time.perf_counter() - start, interrupted=interrupted)
@@ -128,29 +129,3 @@ def _capacity(config: ServingConfig, system: SystemSpec, base_dir: Path | None):
 
 def _rate_text(rate: float | None) -> str:
     return "traffic's rate" if rate is None else f"{rate:g} req/s"
-
-
-class _progress:
-    """A rich progress bar over the study's runs with elapsed time and ETA, naming the one running (quiet when not
-    ``shown`` or when stderr is not a terminal)."""
-
-    def __init__(self, total: int, shown: bool) -> None:
-        import sys
-
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-
-        self._progress = Progress(TextColumn("serve"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                  TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
-                                  disable=not (shown and sys.stderr.isatty()))
-        self._task = self._progress.add_task("", total=total)
-        self._progress.start()
-
-    def show(self, what: str) -> None:
-        self._progress.update(self._task, description=what)
-
-    def advance(self) -> None:
-        self._progress.update(self._task, advance=1)
-
-    def close(self) -> None:
-        self._progress.stop()
