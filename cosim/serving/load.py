@@ -13,6 +13,7 @@ from typing import Any
 from cosim.config_input import check_hardware, check_model, read_yaml_mapping, validate_schema
 from cosim.errors import CosimInputError
 from cosim.serving.spec import Lengths, ServingConfig, Traffic
+from cosim.serving.tables import resolve
 
 
 def load_serving_config(path: str | Path) -> ServingConfig:
@@ -117,7 +118,7 @@ def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None, 
     longest = None  # the longest prompt + output the traffic can make, when bounded
     arrivals = traffic.arrivals
     if arrivals.process == "trace":
-        arrivals.path = _resolved(arrivals.path, base)
+        arrivals.path = str(resolve(arrivals.path, base))
         trace = _checked(f"{where}.arrivals.path", source, None, read_trace, Path(arrivals.path), arrivals.time_scale)
         for side in ("prompt", "output"):
             if getattr(trace, f"{side}_tokens") is None and getattr(traffic, side) is None and not traffic.dataset:
@@ -129,7 +130,7 @@ def check_traffic(traffic: Traffic, where: str, source: str, base: Path | None, 
         lengths: Lengths | None = getattr(traffic, side)
         if lengths is not None:
             if lengths.path:
-                lengths.path = _resolved(lengths.path, base)
+                lengths.path = str(resolve(lengths.path, base))
             _checked(f"{where}.{side}", source, f"{where}.{side}", draw_lengths, lengths, np.random.default_rng(0), 1,
                      None, f"{where}.{side}")
     if traffic.prompt is not None and traffic.output is not None:
@@ -147,11 +148,6 @@ def _check_positions(model: str, longest: int | None, where: str, source: str) -
         bound = "are unbounded" if longest is None else f"reach {longest} tokens"
         raise CosimInputError(f"{where}.max_total_tokens: {model!r} has {limit} learned positions, but the requests' "
                               f"prompt + output tokens {bound}; set max_total_tokens <= {limit}", source)
-
-
-def _resolved(path: str, base: Path | None) -> str:
-    p = Path(path).expanduser()
-    return str(p if p.is_absolute() or base is None else base / p)
 
 
 def _checked(where: str, source: str, own: str | None, read, *args):
