@@ -126,6 +126,7 @@ class EngineStepCost:
         self._steps: dict[tuple, tuple[float, float, dict[str, float]]] = {}
         self._blends: dict[tuple, tuple[float, float, dict[str, float]]] = {}  # interpolated parts (_sum_of_parts)
         self._capacity: int | None = None
+        self._kv_token_bytes: float | None = None
         self.evaluations = 0  # engine evaluations so far (cache misses)
 
     # ---- the protocol ----------------------------------------------------------------------------------------
@@ -162,11 +163,13 @@ class EngineStepCost:
 
     def kv_transfer_bytes(self, tokens: int) -> float:
         """Bytes of keys and values of ``tokens`` tokens over all layers (at the KV datatype)."""
-        from workloads import load_workload
+        if self._kv_token_bytes is None:  # one token's, from the builder once (it is asked per transfer or swap)
+            from workloads import load_workload
 
-        whole = {k: v for k, v in self.fixed.items() if k != "pipeline_parallel"}
-        one = load_workload(self.model, phase="decode", batch=1, context=0, **{**whole, "tensor_parallel": 1})
-        return float(tokens) * one.memory_bytes["kv_cache"]
+            whole = {k: v for k, v in self.fixed.items() if k != "pipeline_parallel"}
+            one = load_workload(self.model, phase="decode", batch=1, context=0, **{**whole, "tensor_parallel": 1})
+            self._kv_token_bytes = one.memory_bytes["kv_cache"]
+        return float(tokens) * self._kv_token_bytes
 
     # ---- evaluation ------------------------------------------------------------------------------------------
 
